@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The tests: set up with the test extra, lint, then the default (fast) test run on 2 workers.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m slow`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+.venv/bin/ruff check src tests benchmarks
+exec .venv/bin/python -m pytest -n 2 --timeout 600 "$@"

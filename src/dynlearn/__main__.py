@@ -1,0 +1,3 @@
+from dynlearn.cli import main
+
+main()

@@ -1,0 +1,104 @@
+"""One benchmark cell: fit a method on one (system, seed), forecast, score.
+
+Runs in a worker process; everything it needs arrives as plain data, and it
+returns a :class:`CellResult` (never raises for a model's failure).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from dynlearn import metrics, models
+from dynlearn.bench.datasets import BenchData, load_or_make
+from dynlearn.bench.store import CellResult
+from dynlearn.bench.suite import MethodSpec, Protocol
+from dynlearn.errors import DynlearnError
+from dynlearn.io_utils import atomic_savez
+
+
+def window_starts(protocol: Protocol, n_test: int) -> np.ndarray:
+    """Evenly spaced forecast origins in the test trajectory, each after a full context."""
+    last = n_test - protocol.horizon
+    return np.unique(np.linspace(protocol.context, last, protocol.n_windows).round().astype(int))
+
+
+def _first_nonfinite(forecast: np.ndarray) -> tuple[int, int] | None:
+    bad = ~np.isfinite(forecast).all(axis=-1)
+    if not bad.any():
+        return None
+    w, step = np.argwhere(bad)[0] if bad.ndim == 2 else (0, int(np.argmax(bad)))
+    return int(w), int(step)
+
+
+def score(names, data: BenchData, windows_true, windows_pred, long_true, long_pred) -> dict[str, float]:
+    out = {}
+    kw = {"dt": data.dt, "lyapunov_time": data.lyapunov_time, "scale": data.scale}
+    for name in names:
+        info = metrics.get(name)
+        if info.kind == "long":
+            if long_pred is None:
+                continue
+            out[name] = float(metrics.evaluate(name, long_true, long_pred, **kw))
+        else:
+            vals = [metrics.evaluate(name, t, p, **kw) for t, p in zip(windows_true, windows_pred)]
+            out[name] = float(np.mean(vals))
+    return out
+
+
+def run_cell(
+    system: str,
+    method: MethodSpec,
+    seed: int,
+    protocol: Protocol,
+    metric_names: tuple[str, ...],
+    cache_dir: str,
+    forecast_dir: str | None = None,
+) -> CellResult:
+    """Fit, forecast every test window and the long free run, and score them."""
+    data = load_or_make(Path(cache_dir), system, seed, protocol)
+    config = {"seed": seed, **method.config}
+    fit_s = pred_s = None
+    try:
+        model = models.create(method.model, config)
+        t0 = time.perf_counter()
+        model.fit(data.train)
+        fit_s = time.perf_counter() - t0
+        starts = window_starts(protocol, len(data.test))
+        contexts = np.stack([data.test.states[s - protocol.context : s] for s in starts])
+        truth = np.stack([data.test_true.states[s : s + protocol.horizon] for s in starts])
+        t0 = time.perf_counter()
+        forecasts = model.predict(contexts, protocol.horizon)
+        long_pred = None
+        if protocol.long_horizon:
+            long_pred = model.predict(data.test.states[: protocol.context], protocol.long_horizon)
+        pred_s = time.perf_counter() - t0
+    except DynlearnError as exc:
+        return CellResult(system, method.name, seed, "error", f"{type(exc).__name__}: {exc}", {}, fit_s, pred_s)
+    except Exception as exc:  # a model bug must not stop the suite; keep where it happened
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        reason = f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"
+        return CellResult(system, method.name, seed, "error", reason, {}, fit_s, pred_s)
+    long_true = data.test_true.states[protocol.context : protocol.context + protocol.long_horizon]
+    status, reason = "ok", ""
+    bad = _first_nonfinite(forecasts)
+    if bad is not None:
+        status, reason = "diverged", f"forecast non-finite from step {bad[1]} of test window {bad[0]}"
+    elif long_pred is not None and (bad := _first_nonfinite(long_pred)) is not None:
+        status, reason = "diverged", f"long free-running forecast non-finite from step {bad[1]}"
+    with np.errstate(all="ignore"):
+        values = score(metric_names, data, truth, forecasts, long_true, long_pred)
+    if forecast_dir is not None:
+        atomic_savez(
+            Path(forecast_dir) / f"{system}__{method.name}__seed{seed}.npz",
+            window_truth=truth[0],
+            window_forecast=forecasts[0],
+            window_context=contexts[0],
+            long_truth=long_true,
+            long_forecast=long_pred if long_pred is not None else np.empty((0, truth.shape[-1])),
+            dt=np.float64(data.dt),
+        )
+    return CellResult(system, method.name, seed, status, reason, values, fit_s, pred_s)

@@ -1,0 +1,152 @@
+"""The results store: one SQLite file, one transaction per finished cell.
+
+A cell is one (system, method, seed) of one suite run. Its status row and
+all its metric rows are committed together, so after any interruption the
+store holds only whole cells, and a resumed run skips exactly those.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dynlearn.errors import FileFormatError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run TEXT PRIMARY KEY, suite TEXT NOT NULL, spec TEXT NOT NULL, created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cells (
+    run TEXT NOT NULL, system TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL,
+    status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+    fit_seconds REAL, predict_seconds REAL, finished REAL NOT NULL,
+    PRIMARY KEY (run, system, method, seed)
+);
+CREATE TABLE IF NOT EXISTS results (
+    run TEXT NOT NULL, system TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL,
+    metric TEXT NOT NULL, value REAL,
+    PRIMARY KEY (run, system, method, seed, metric)
+);
+"""
+
+
+@dataclass(frozen=True)
+class CellResult:
+    system: str
+    method: str
+    seed: int
+    status: str  # "ok", "diverged" or "error"
+    reason: str
+    metrics: dict[str, float]
+    fit_seconds: float | None = None
+    predict_seconds: float | None = None
+
+
+class ResultStore:
+    """Append-only store of benchmark cells; safe to reopen after a crash."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise FileFormatError(f"{self.path} is not a usable results database ({exc}); move it away") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def ensure_run(self, run: str, suite: str, spec: dict) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO runs(run, suite, spec, created) VALUES (?, ?, ?, ?)",
+                (run, suite, json.dumps(spec, sort_keys=True), time.time()),
+            )
+
+    def done_cells(self, run: str) -> set[tuple[str, str, int]]:
+        rows = self._db.execute("SELECT system, method, seed FROM cells WHERE run = ?", (run,))
+        return {(s, m, int(k)) for s, m, k in rows}
+
+    def add_cell(self, run: str, cell: CellResult) -> None:
+        """Commit one cell and its metrics atomically."""
+        with self._db:
+            self._db.execute(
+                "INSERT INTO cells(run, system, method, seed, status, reason, fit_seconds, predict_seconds, finished)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run,
+                    cell.system,
+                    cell.method,
+                    cell.seed,
+                    cell.status,
+                    cell.reason,
+                    cell.fit_seconds,
+                    cell.predict_seconds,
+                    time.time(),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO results(run, system, method, seed, metric, value) VALUES (?, ?, ?, ?, ?, ?)",
+                [(run, cell.system, cell.method, cell.seed, k, _encode(v)) for k, v in sorted(cell.metrics.items())],
+            )
+
+    def latest_run(self, suite: str | None = None) -> str | None:
+        q = "SELECT run FROM runs" + (" WHERE suite = ?" if suite else "") + " ORDER BY created DESC LIMIT 1"
+        row = self._db.execute(q, (suite,) if suite else ()).fetchone()
+        return row[0] if row else None
+
+    def run_spec(self, run: str) -> dict:
+        row = self._db.execute("SELECT spec FROM runs WHERE run = ?", (run,)).fetchone()
+        if row is None:
+            raise FileFormatError(f"{self.path} has no run {run!r}")
+        return json.loads(row[0])
+
+    def cells(self, run: str) -> list[CellResult]:
+        metrics: dict[tuple, dict[str, float]] = {}
+        for s, m, k, metric, v in self._db.execute(
+            "SELECT system, method, seed, metric, value FROM results WHERE run = ?", (run,)
+        ):
+            metrics.setdefault((s, m, int(k)), {})[metric] = _decode(v)
+        out = []
+        for s, m, k, status, reason, fs, ps in self._db.execute(
+            "SELECT system, method, seed, status, reason, fit_seconds, predict_seconds FROM cells"
+            " WHERE run = ? ORDER BY system, method, seed",
+            (run,),
+        ):
+            out.append(CellResult(s, m, int(k), status, reason, metrics.get((s, m, int(k)), {}), fs, ps))
+        return out
+
+    def result_rows(self, run: str) -> list[tuple]:
+        """All metric rows, sorted: the table a resumed run must reproduce exactly."""
+        return self._db.execute(
+            "SELECT system, method, seed, metric, value FROM results WHERE run = ?"
+            " ORDER BY system, method, seed, metric",
+            (run,),
+        ).fetchall()
+
+
+# SQLite stores inf but not NaN (NaN becomes NULL); keep both distinguishable.
+def _encode(v: float) -> float | None:
+    return None if v is None or math.isnan(v) else float(v)
+
+
+def _decode(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def iter_metric_values(cells: Iterable[CellResult], method: str, metric: str) -> list[float]:
+    return [c.metrics[metric] for c in cells if c.method == method and metric in c.metrics]

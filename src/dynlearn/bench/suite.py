@@ -1,0 +1,157 @@
+"""Suites: systems x protocol x methods x seeds, declared in TOML or JSON files.
+
+Built-in suites live in ``dynlearn/bench/suites/*.toml``; any path to a
+``.toml`` or ``.json`` file with the same fields works too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
+from dynlearn.models.config import build_config
+
+SUITE_DIR = Path(__file__).parent / "suites"
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """How data is generated and how forecasts are scored (all counts in samples)."""
+
+    points_per_period: float = 30.0
+    train_points: int = 3000
+    test_points: int = 3000
+    context: int = 32
+    horizon: int = 200
+    n_windows: int = 20
+    long_horizon: int = 2000
+    noise: float = 0.0
+    standardize: bool = True
+
+    def validate(self) -> None:
+        for f in ("points_per_period", "train_points", "test_points", "context", "horizon", "n_windows"):
+            if getattr(self, f) <= 0:
+                raise ValidationError(f"protocol.{f} must be > 0, got {getattr(self, f)}")
+        if self.long_horizon < 0 or self.noise < 0:
+            raise ValidationError("protocol.long_horizon and protocol.noise must be >= 0")
+        if self.context + self.horizon > self.test_points:
+            raise ValidationError(
+                f"protocol: context + horizon = {self.context + self.horizon} exceeds test_points = {self.test_points}"
+            )
+        if self.long_horizon > self.test_points - self.context:
+            raise ValidationError(
+                f"protocol.long_horizon = {self.long_horizon} exceeds test_points - context = "
+                f"{self.test_points - self.context}"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodSpec:
+    """A named model configuration; ``name`` is what the leaderboard shows."""
+
+    name: str
+    model: str
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+    name: str
+    systems: tuple[str, ...]
+    methods: tuple[MethodSpec, ...]
+    seeds: tuple[int, ...]
+    metrics: tuple[str, ...]
+    protocol: Protocol = Protocol()
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def key(self) -> str:
+        """Name plus a hash of everything that changes results: a changed suite is a new run."""
+        spec = self.to_dict()
+        spec.pop("description")
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+        return f"{self.name}-{digest}"
+
+    def cells(self) -> list[tuple[str, str, int]]:
+        """(system, method, seed) triples in a fixed order."""
+        return [(s, m.name, seed) for s in self.systems for seed in self.seeds for m in self.methods]
+
+    def method(self, name: str) -> MethodSpec:
+        for m in self.methods:
+            if m.name == name:
+                return m
+        raise UnknownNameError("method", name, [m.name for m in self.methods])
+
+
+def builtin_suites() -> list[str]:
+    return sorted(p.stem for p in SUITE_DIR.glob("*.toml"))
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """A built-in suite by name, or a suite file (``.toml`` / ``.json``)."""
+    path = Path(name_or_path)
+    if path.suffix in (".toml", ".json") and path.exists():
+        raw = path.read_bytes()
+    elif (SUITE_DIR / f"{name_or_path}.toml").exists():
+        path = SUITE_DIR / f"{name_or_path}.toml"
+        raw = path.read_bytes()
+    else:
+        if path.suffix in (".toml", ".json"):
+            raise FileFormatError(f"no suite file at {path}")
+        raise UnknownNameError("suite", str(name_or_path), builtin_suites())
+    try:
+        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"suite file {path} is not valid {path.suffix[1:].upper()}: {exc}") from None
+    return suite_from_dict(data, source=str(path))
+
+
+def suite_from_dict(data: dict[str, Any], *, source: str = "suite") -> Suite:
+    """Build and fully validate a suite: names resolve, configs type-check."""
+    from dynlearn import metrics, models, systems
+
+    allowed = {f.name for f in dataclasses.fields(Suite)}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError(f"{source}: unknown suite field(s) {unknown}; allowed: {sorted(allowed)}")
+    for f in ("name", "systems", "methods", "seeds", "metrics"):
+        if f not in data:
+            raise ValidationError(f"{source}: missing required field {f!r}")
+    protocol = build_config(Protocol, data.get("protocol", {}))
+    sys_names = tuple(systems.SYSTEMS.canonical(s) for s in data["systems"])
+    methods = []
+    for i, m in enumerate(data["methods"]):
+        if not isinstance(m, dict) or "model" not in m:
+            raise ValidationError(f"{source}: methods[{i}] needs at least a 'model' field")
+        extra = sorted(set(m) - {"name", "model", "config"})
+        if extra:
+            raise ValidationError(f"{source}: methods[{i}] has unknown field(s) {extra}")
+        cls = models.MODELS.get(m["model"])
+        cfg = dict(m.get("config", {}))
+        build_config(cls.Config, cfg)  # type-check now, not in a worker an hour later
+        methods.append(MethodSpec(name=str(m.get("name", m["model"])), model=cls.name, config=cfg))
+    names = [m.name for m in methods]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"{source}: method names must be unique; got {names}")
+    for metric in data["metrics"]:
+        metrics.get(metric)
+    seeds = tuple(int(s) for s in data["seeds"])
+    if not (sys_names and methods and seeds and data["metrics"]):
+        raise ValidationError(f"{source}: systems, methods, seeds and metrics must each be non-empty")
+    return Suite(
+        name=str(data["name"]),
+        systems=sys_names,
+        methods=tuple(methods),
+        seeds=seeds,
+        metrics=tuple(data["metrics"]),
+        protocol=protocol,
+        description=str(data.get("description", "")),
+    )

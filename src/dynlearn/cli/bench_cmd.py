@@ -1,0 +1,165 @@
+"""``dynlearn bench``: run suites, show leaderboards, write reports."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dynlearn.cli._common import console, err_console
+
+app = typer.Typer(help="Benchmark suites: run, leaderboard, report.", no_args_is_help=True)
+
+OUT = typer.Option(Path("runs"), "--out", "-o", help="Directory holding results.sqlite, the data cache and reports.")
+
+
+def _suite_of_store(out: Path, suite: str | None):
+    from dynlearn.bench import ResultStore, suite_from_dict
+    from dynlearn.errors import DynlearnError
+
+    store_path = out / "results.sqlite"
+    if not store_path.exists():
+        raise DynlearnError(f"no results in {out}/ yet; run `dynlearn bench run --suite quick --out {out}` first")
+    store = ResultStore(store_path)
+    run = store.latest_run(suite)
+    if run is None:
+        store.close()
+        raise DynlearnError(f"{store_path} holds no run of suite {suite!r}; run it first")
+    return store, run, suite_from_dict(store.run_spec(run))
+
+
+def _print_leaderboard(suite, cells, system: str | None = None) -> None:
+    from dynlearn.bench.leaderboard import fmt, leaderboard, methods_ranked
+
+    rows = leaderboard(cells, list(suite.metrics), [m.name for m in suite.methods], system=system)
+    from dynlearn import metrics
+
+    title = f"suite {suite.name}" + (f" — {system}" if system else "") + ": median over systems x seeds"
+    table = Table(title=title)
+    table.add_column("rank", justify="right")
+    table.add_column("method")
+    for m in suite.metrics:
+        table.add_column(f"{m} {'↑' if metrics.get(m).higher_is_better else '↓'}", justify="right")
+    table.add_column("cells", justify="right")
+    table.add_column("failed", justify="right")
+    for rank, method in enumerate(methods_ranked(rows), 1):
+        mine = {r.metric: r for r in rows if r.method == method}
+        first = mine[suite.metrics[0]]
+        table.add_row(
+            str(rank),
+            method,
+            *[fmt(mine[m].median) for m in suite.metrics],
+            str(max(r.count for r in mine.values())),
+            str(first.failures),
+        )
+    console.print(table)
+
+
+@app.command("run")
+def run(
+    suite: str = typer.Option("quick", "--suite", "-s", help="Built-in suite name or a .toml/.json suite file."),
+    out: Path = OUT,
+    jobs: int = typer.Option(min(2, os.cpu_count() or 1), "--jobs", "-j", help="Worker processes."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report when done."),
+) -> None:
+    """Run (or resume) a suite: every missing (system, method, seed) cell is computed and committed."""
+    from dynlearn.bench import ResultStore, load_suite, paths, run_suite, write_report
+
+    spec = load_suite(suite)
+    with ResultStore(paths(out, spec)["store"]) as store:
+        done = len(store.done_cells(spec.key))
+    total = len(spec.cells())
+    err_console.print(
+        f"suite [bold]{spec.name}[/]: {len(spec.systems)} systems x {len(spec.methods)} methods x "
+        f"{len(spec.seeds)} seeds = {total} cells" + (f" ({done} already done, resuming)" if done else "")
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
+        tasks = {}
+
+        def on_event(phase, n, total_, cell):
+            if phase not in tasks:
+                label = "simulating data" if phase == "data" else "fitting + forecasting"
+                tasks[phase] = progress.add_task(label, total=max(total_, 1) if total_ else 1)
+            progress.update(tasks[phase], completed=n if total_ else 1, total=max(total_, 1) if total_ else 1)
+            if cell is not None and cell.status != "ok":
+                progress.console.print(
+                    f"[yellow]{cell.system}/{cell.method}/seed {cell.seed}: {cell.status}: {cell.reason}[/]"
+                )
+
+        summary = run_suite(spec, out, jobs=jobs, on_event=on_event)
+    err_console.print(
+        f"{summary.computed} cells computed, {summary.skipped} reused, {summary.failed} failed, "
+        f"in {summary.seconds:.1f} s; results in {summary.store}"
+    )
+    with ResultStore(summary.store) as store:
+        cells = store.cells(spec.key)
+    _print_leaderboard(spec, cells)
+    if report:
+        p = paths(out, spec)
+        html = write_report(spec, cells, p["forecasts"], p["report"], summary.store)
+        err_console.print(f"report: {html}")
+
+
+@app.command("leaderboard")
+def leaderboard_cmd(
+    out: Path = OUT,
+    suite: str = typer.Option(None, "--suite", "-s", help="Suite name (default: the most recent run in the store)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable rows: method, metric, median, count, ..."),
+    by_system: bool = typer.Option(False, "--by-system", help="One table per system as well."),
+) -> None:
+    """Show the leaderboard of the latest run of a suite."""
+    from dynlearn.bench import leaderboard
+
+    store, run, spec = _suite_of_store(out, suite)
+    with store:
+        cells = store.cells(run)
+    if as_json:
+        rows = leaderboard(cells, list(spec.metrics), [m.name for m in spec.methods])
+        out_rows = [{"suite": spec.name, "run": run, **r.to_json()} for r in rows]
+        if by_system:
+            for system in spec.systems:
+                for r in leaderboard(cells, list(spec.metrics), [m.name for m in spec.methods], system=system):
+                    out_rows.append({"suite": spec.name, "run": run, "system": system, **r.to_json()})
+        typer.echo(json.dumps(out_rows, indent=2))
+        return
+    _print_leaderboard(spec, cells)
+    if by_system:
+        for system in spec.systems:
+            _print_leaderboard(spec, cells, system)
+
+
+@app.command("report")
+def report_cmd(
+    out: Path = OUT,
+    suite: str = typer.Option(None, "--suite", "-s", help="Suite name (default: the most recent run)."),
+) -> None:
+    """Write the HTML report (leaderboard, forecast and metric plots) of the latest run."""
+    from dynlearn.bench import paths, write_report
+
+    store, run, spec = _suite_of_store(out, suite)
+    with store:
+        cells = store.cells(run)
+    p = paths(out, spec)
+    html = write_report(spec, cells, p["forecasts"], p["report"], p["store"])
+    console.print(f"report: {html}")
+
+
+@app.command("suites")
+def suites_cmd() -> None:
+    """List the built-in suites."""
+    from dynlearn.bench import builtin_suites, load_suite
+
+    for name in builtin_suites():
+        s = load_suite(name)
+        console.print(f"[bold]{name}[/]: {len(s.cells())} cells — {s.description}")

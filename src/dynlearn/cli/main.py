@@ -1,0 +1,46 @@
+"""Entry point of the ``dynlearn`` command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dynlearn.cli import bench_cmd, models_cmd, systems_cmd
+from dynlearn.cli._common import State, err_console
+
+app = typer.Typer(
+    name="dynlearn",
+    help="Learning dynamics from data: systems, models, metrics, benchmarks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(models_cmd.app, name="models")
+app.add_typer(systems_cmd.app, name="systems")
+app.command("fit")(models_cmd.fit)
+app.command("forecast")(models_cmd.forecast)
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")) -> None:
+    State.debug = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; library errors become one line on stderr (exit 2) unless --debug."""
+    from dynlearn.errors import DynlearnError
+
+    args = sys.argv[1:] if argv is None else argv
+    State.debug = "--debug" in args
+    try:
+        app(args=args, prog_name="dynlearn")
+    except KeyboardInterrupt:
+        err_console.print("interrupted; finished work is saved — run the same command again to resume")
+        sys.exit(130)
+    except (DynlearnError, OSError) as exc:
+        if State.debug:
+            raise
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,108 @@
+"""``dynlearn models`` / ``fit`` / ``forecast``: the model registry and CSV workflows."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from dynlearn.cli._common import console, err_console, load_data, parse_sets
+
+app = typer.Typer(help="The model registry.", no_args_is_help=True)
+
+
+def _config_fields(cls) -> list[dict]:
+    hints = typing.get_type_hints(cls.Config)
+    out = []
+    for f in dataclasses.fields(cls.Config):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        out.append({"name": f.name, "type": getattr(hints[f.name], "__name__", str(hints[f.name])), "default": default})
+    return out
+
+
+@app.command("list")
+def list_models(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Every registered model with its capabilities."""
+    from dynlearn.models import MODELS
+
+    records = []
+    for name, cls in MODELS.items():
+        doc = (cls.__doc__ or "").strip().splitlines()
+        records.append(
+            {
+                "name": name,
+                "summary": doc[0] if doc else "",
+                "capabilities": dataclasses.asdict(cls.capabilities),
+                "config": _config_fields(cls),
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(records, indent=2, default=str))
+        return
+    table = Table(title="registered models")
+    for col in ("name", "summary", "config (defaults)"):
+        table.add_column(col)
+    for r in records:
+        cfg = ", ".join(f"{c['name']}={c['default']}" for c in r["config"])
+        table.add_row(r["name"], r["summary"], cfg)
+    console.print(table)
+
+
+def fit(
+    data: Path = typer.Argument(..., help="Training data: .csv (header, optional 'time' column) or .npz."),
+    model: str = typer.Option(..., "--model", "-m", help="Registered model name (see `dynlearn models list`)."),
+    set_: list[str] = typer.Option(None, "--set", help="Config override KEY=VALUE (repeatable)."),
+    dt: float = typer.Option(None, "--dt", help="Sampling step when the CSV has no time column (default 1)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Model directory to write (default: model-NAME)."),
+) -> None:
+    """Fit a model on a data file and save it to a directory."""
+    from dynlearn import models
+
+    traj = load_data(data, dt=dt)
+    m = models.create(model, **parse_sets(set_))
+    m.fit(traj)
+    out = out or Path(f"model-{m.name}")
+    m.save(out)
+    err_console.print(f"fitted {m!r} on {data} ({getattr(traj, 'dim', None) or traj[0].dim} dims)")
+    describe = getattr(m, "equations", None)
+    if callable(describe):
+        console.print(describe())
+    console.print(f"saved to {out}")
+
+
+def forecast(
+    model_dir: Path = typer.Argument(..., help="A directory written by `dynlearn fit` or Model.save."),
+    context: Path = typer.Option(..., "--context", "-c", help="Recent states (.csv/.npz); the last rows are used."),
+    horizon: int = typer.Option(..., "--horizon", "-n", help="Number of future steps to forecast (>= 0)."),
+    dt: float = typer.Option(None, "--dt", help="Sampling step when the CSV has no time column."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write the forecast as CSV here (default: print it)."),
+) -> None:
+    """Forecast HORIZON steps after the context with a saved model (closed loop)."""
+    from dynlearn import models
+    from dynlearn.data import Trajectory, write_csv
+
+    m = models.load(model_dir)
+    ctx = load_data(context, dt=dt)
+    if not isinstance(ctx, Trajectory):
+        ctx = ctx[0]
+    pred = m.predict(ctx.states, horizon)
+    step = ctx.dt or m.dt_ or 1.0
+    times = ctx.times[-1] + step * np.arange(1, horizon + 1)
+    variables = ctx.meta.get("variables")
+    if horizon == 0:
+        err_console.print("horizon 0: nothing to forecast")
+        return
+    result = Trajectory(times, pred, meta={"model": m.name, "variables": variables} if variables else {"model": m.name})
+    if out:
+        write_csv(result, out, variables=variables)
+        err_console.print(f"wrote {horizon} forecast steps to {out}")
+    else:
+        names = variables or [f"x{i}" for i in range(pred.shape[1])]
+        typer.echo(",".join(["time", *names]))
+        for t, row in zip(times, pred):
+            typer.echo(",".join(f"{v:.10g}" for v in (t, *row)))

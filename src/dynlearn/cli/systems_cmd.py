@@ -1,0 +1,91 @@
+"""``dynlearn systems``: the chaotic-systems catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from dynlearn.cli._common import console, err_console
+
+app = typer.Typer(help="The chaotic-systems catalog.", no_args_is_help=True)
+
+
+def _record(s) -> dict:
+    return {
+        "name": s.name,
+        "kind": s.kind,
+        "dimension": s.dim,
+        "parameters": dict(s.params),
+        "initial_condition": list(s.x0),
+        "description": s.description,
+        "reference": s.reference,
+        "equations": s.equations,
+        "max_lyapunov": s.max_lyapunov,
+        "lyapunov_time": s.lyapunov_time,
+        "period": s.period,
+        "dt": s.dt,
+        "invariants_source": s.invariants_source,
+    }
+
+
+@app.command("list")
+def list_systems(
+    dim: int = typer.Option(None, "--dim", help="Only systems of this dimension."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable records."),
+) -> None:
+    """The catalog, one line per system."""
+    from dynlearn import systems
+
+    records = [_record(s) for _, s in systems.SYSTEMS.items() if dim is None or s.dim == dim]
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    table = Table(title=f"{len(records)} systems")
+    for col in ("name", "kind", "dim", "λ_max", "period", "description"):
+        table.add_column(col)
+    for r in records:
+        table.add_row(
+            r["name"],
+            r["kind"],
+            str(r["dimension"]),
+            f"{r['max_lyapunov']:.3g}",
+            f"{r['period']:.3g}",
+            r["description"],
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(name: str, as_json: bool = typer.Option(False, "--json", help="Machine-readable record.")) -> None:
+    """Equations, parameters, invariants and reference of one system."""
+    from dynlearn import systems
+
+    r = _record(systems.get(name))
+    if as_json:
+        typer.echo(json.dumps(r, indent=2))
+        return
+    for key, value in r.items():
+        console.print(f"[bold]{key}[/]: {value}")
+
+
+@app.command("simulate")
+def simulate(
+    name: str,
+    points: int = typer.Option(10_000, "--points", "-n", help="Number of output points."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random initial condition."),
+    points_per_period: float = typer.Option(100.0, "--points-per-period", help="Sampling granularity."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: .npz (dynlearn format) or .csv."),
+) -> None:
+    """Simulate a trajectory on the attractor and write it to a file."""
+    from dynlearn import systems
+    from dynlearn.data import save_npz, write_csv
+
+    (traj,) = systems.simulate(name, n_points=points, seed=seed, points_per_period=points_per_period)
+    if out.suffix.lower() == ".csv":
+        write_csv(traj, out)
+    else:
+        save_npz(traj, out)
+    err_console.print(f"wrote {traj!r} to {out}")

@@ -1,0 +1,49 @@
+"""Forecast metrics: pure functions on numpy arrays of shape ``(time, dim)``.
+
+Short-term: :func:`mse`, :func:`mae`, :func:`rmse`, :func:`nrmse`,
+:func:`smape`, the per-step curves :func:`nrmse_curve` / :func:`smape_curve`
+and the valid prediction time (:func:`valid_steps`,
+:func:`valid_prediction_time`).  Long-term: :func:`state_space_divergence`
+(D_stsp), :func:`power_spectrum_distance` (D_H) and :func:`prediction_error`
+(PE(n)).  Every metric a benchmark reports is in the registry :data:`METRICS`
+and can be called uniformly with :func:`evaluate`.  See ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+from ._registry import METRICS, MetricInfo, evaluate, get, names, register
+from .long_term import power_spectrum_distance, prediction_error, state_space_divergence
+from .short_term import (
+    DEFAULT_THRESHOLDS,
+    mae,
+    mse,
+    nrmse,
+    nrmse_curve,
+    rmse,
+    smape,
+    smape_curve,
+    valid_prediction_time,
+    valid_steps,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "METRICS",
+    "MetricInfo",
+    "evaluate",
+    "get",
+    "mae",
+    "mse",
+    "names",
+    "nrmse",
+    "nrmse_curve",
+    "power_spectrum_distance",
+    "prediction_error",
+    "register",
+    "rmse",
+    "smape",
+    "smape_curve",
+    "state_space_divergence",
+    "valid_prediction_time",
+    "valid_steps",
+]

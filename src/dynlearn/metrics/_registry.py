@@ -1,0 +1,181 @@
+"""The metric registry and a uniform way to call any registered metric."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from numpy.typing import ArrayLike
+
+from dynlearn.errors import ValidationError
+from dynlearn.registry import Registry
+
+from .long_term import power_spectrum_distance, state_space_divergence
+from .short_term import mae, mse, nrmse, rmse, smape, valid_prediction_time
+
+__all__ = ["METRICS", "MetricInfo", "evaluate", "get", "names", "register"]
+
+KINDS = ("short", "long")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """A registered metric: ``fn(y_true, y_pred, **kw) -> float`` plus metadata."""
+
+    fn: Callable[..., float]
+    kind: str
+    higher_is_better: bool = False
+    description: str = ""
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValidationError(f"metric kind must be one of {KINDS}, got {self.kind!r}")
+        if not callable(self.fn):
+            raise ValidationError(f"metric fn must be callable, got {type(self.fn).__name__}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> float:
+        return self.fn(*args, **kwargs)
+
+
+METRICS: Registry[MetricInfo] = Registry("metric")
+
+
+def register(
+    name: str,
+    fn: Callable[..., float] | None = None,
+    *,
+    kind: str,
+    higher_is_better: bool = False,
+    description: str = "",
+    reference: str = "",
+    overwrite: bool = False,
+):
+    """Register ``fn`` as metric ``name``; usable as a decorator when ``fn`` is omitted.
+
+    ``fn(y_true, y_pred, **kw)`` may take any of the keywords ``dt``,
+    ``lyapunov_time`` and ``scale``; :func:`evaluate` passes only those it accepts.
+    """
+
+    def _add(f: Callable[..., float]) -> Callable[..., float]:
+        info = MetricInfo(f, kind, higher_is_better, description, reference)
+        METRICS.register(name, info, overwrite=overwrite)
+        return f
+
+    return _add if fn is None else _add(fn)
+
+
+def get(name: str) -> MetricInfo:
+    """The :class:`MetricInfo` registered under ``name`` (UnknownNameError if none)."""
+    return METRICS.get(name)
+
+
+def names() -> list[str]:
+    """Sorted names of all registered metrics."""
+    return METRICS.names()
+
+
+def evaluate(
+    name: str,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    dt: float = 1.0,
+    lyapunov_time: float | None = None,
+    scale: ArrayLike | None = None,
+) -> float:
+    """Compute metric ``name``, passing only the keywords (dt, lyapunov_time, scale) it takes."""
+    info = get(name)
+    offered = {"dt": dt, "lyapunov_time": lyapunov_time, "scale": scale}
+    params = inspect.signature(info.fn).parameters.values()
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        accepted = {p.name for p in params}
+        offered = {k: v for k, v in offered.items() if k in accepted}
+    return float(info.fn(y_true, y_pred, **offered))
+
+
+# --------------------------------------------------------------------------- built-ins
+
+_VLACHAS = "Vlachas et al. 2020, Neural Networks 126:191-217; Pathak et al. 2018, Chaos 28:041101"
+_GILPIN = "Gilpin 2021, NeurIPS Datasets & Benchmarks (dysts)"
+_HESS = "Hess, Monfared, Brenner & Durstewitz 2023, ICML (generalized teacher forcing)"
+
+
+def vpt(y_true: ArrayLike, y_pred: ArrayLike, *, dt: float, scale: ArrayLike | None = None) -> float:
+    """Valid prediction time in time units, NRMSE > 0.4 criterion."""
+    return valid_prediction_time(y_true, y_pred, dt=dt, scale=scale)
+
+
+def vpt_lyap(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    dt: float,
+    lyapunov_time: float | None = None,
+    scale: ArrayLike | None = None,
+) -> float:
+    """Valid prediction time in Lyapunov times, NRMSE > 0.4 criterion."""
+    if lyapunov_time is None:
+        raise ValidationError(
+            "metric 'vpt_lyap' reports Lyapunov times and needs lyapunov_time (= 1 / largest "
+            "Lyapunov exponent); pass lyapunov_time=..., or use 'vpt' for time units"
+        )
+    return valid_prediction_time(y_true, y_pred, dt=dt, scale=scale, lyapunov_time=lyapunov_time)
+
+
+def vpt_smape(y_true: ArrayLike, y_pred: ArrayLike, *, dt: float, lyapunov_time: float | None = None) -> float:
+    """Valid prediction time, sMAPE > 30 criterion; Lyapunov times if ``lyapunov_time`` given."""
+    return valid_prediction_time(y_true, y_pred, dt=dt, criterion="smape", lyapunov_time=lyapunov_time)
+
+
+register("mse", mse, kind="short", description="mean squared error", reference="-")
+register("mae", mae, kind="short", description="mean absolute error", reference="-")
+register("rmse", rmse, kind="short", description="root mean squared error", reference="-")
+register(
+    "nrmse",
+    nrmse,
+    kind="short",
+    reference=_VLACHAS,
+    description="RMSE normalised per dimension by scale (default: std of y_true over time)",
+)
+register("smape", smape, kind="short", description="symmetric MAPE, 0-200 scale", reference=_GILPIN)
+register(
+    "vpt",
+    vpt,
+    kind="short",
+    higher_is_better=True,
+    reference=_VLACHAS,
+    description="valid prediction time (time units) until per-step NRMSE > 0.4",
+)
+register(
+    "vpt_lyap",
+    vpt_lyap,
+    kind="short",
+    higher_is_better=True,
+    reference=_VLACHAS,
+    description="valid prediction time (Lyapunov times) until per-step NRMSE > 0.4",
+)
+register(
+    "vpt_smape",
+    vpt_smape,
+    kind="short",
+    higher_is_better=True,
+    reference=_GILPIN + "; Gilpin 2023, Phys. Rev. Research 5:043252",
+    description="valid prediction time until per-step sMAPE > 30 (Lyapunov times if lyapunov_time given)",
+)
+register(
+    "dstsp",
+    state_space_divergence,
+    kind="long",
+    reference=_HESS,
+    description="state-space divergence KL(p_true || p_gen): histograms (dim < 6) or Gaussian mixture",
+)
+register(
+    "dh",
+    power_spectrum_distance,
+    kind="long",
+    reference=_HESS,
+    description="Hellinger distance between smoothed power spectra, mean over dimensions",
+)

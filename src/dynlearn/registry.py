@@ -1,0 +1,77 @@
+"""Name -> object registries, one per kind (models, systems, metrics, suites, repro).
+
+Users add their own entries without touching the core::
+
+    from dynlearn.models import register
+
+    @register("my_model")
+    class MyModel(Model): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from dynlearn.errors import UnknownNameError
+
+T = TypeVar("T")
+
+
+def normalize_name(name: str) -> str:
+    """Case-, dash- and underscore-insensitive key: ``"Lorenz-63"`` -> ``"lorenz63"``."""
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+class Registry(Generic[T]):
+    """A mapping from names to objects of one kind, with helpful misses."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, tuple[str, T]] = {}
+
+    def register(self, name: str, obj: T | None = None, *, overwrite: bool = False):
+        """Register ``obj`` under ``name``; usable as a decorator when ``obj`` is omitted."""
+
+        def _add(item: T) -> T:
+            key = normalize_name(name)
+            if not key:
+                raise ValueError(f"{self.kind} name {name!r} has no letters or digits")
+            if key in self._items and not overwrite and self._items[key][1] is not item:
+                raise ValueError(f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it")
+            self._items[key] = (name, item)
+            return item
+
+        if obj is None:
+            return _add
+        return _add(obj)
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[normalize_name(name)][1]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self.names()) from None
+
+    def canonical(self, name: str) -> str:
+        """The name an entry was registered under."""
+        self.get(name)
+        return self._items[normalize_name(name)][0]
+
+    def names(self) -> list[str]:
+        return sorted(n for n, _ in self._items.values())
+
+    def items(self) -> Iterator[tuple[str, T]]:
+        for key in sorted(self._items):
+            yield self._items[key]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and normalize_name(name) in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {self.names()})"
+
+
+Factory = Callable[..., T]
