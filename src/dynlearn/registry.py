@@ -46,6 +46,11 @@ class Registry(Generic[T]):
             return _add
         return _add(obj)
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (for plugins and tests that register temporary ones)."""
+        self.get(name)
+        del self._items[normalize_name(name)]
+
     def get(self, name: str) -> T:
         try:
             return self._items[normalize_name(name)][1]

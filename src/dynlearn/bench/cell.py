@@ -6,6 +6,7 @@ returns a :class:`CellResult` (never raises for a model's failure).
 
 from __future__ import annotations
 
+import importlib
 import time
 import traceback
 from pathlib import Path
@@ -57,8 +58,16 @@ def run_cell(
     metric_names: tuple[str, ...],
     cache_dir: str,
     forecast_dir: str | None = None,
+    model_module: str | None = None,
 ) -> CellResult:
-    """Fit, forecast every test window and the long free run, and score them."""
+    """Fit, forecast every test window and the long free run, and score them.
+
+    ``model_module`` is imported first if the model is not registered in this
+    process yet: a fresh worker process knows only the built-in models, and
+    this is how it finds a user's model registered in their own module.
+    """
+    if model_module and method.model not in models.MODELS:
+        importlib.import_module(model_module)
     data = load_or_make(Path(cache_dir), system, seed, protocol)
     config = {"seed": seed, **method.config}
     fit_s = pred_s = None

@@ -22,6 +22,7 @@ from dynlearn.bench.cell import run_cell
 from dynlearn.bench.datasets import prepare
 from dynlearn.bench.store import CellResult, ResultStore
 from dynlearn.bench.suite import Suite
+from dynlearn.models import MODELS
 
 Callback = Callable[[str, int, int, CellResult | None], None]
 
@@ -81,8 +82,9 @@ def run_suite(suite: Suite, out_dir: str | Path, *, jobs: int = 1, on_event: Cal
         notify("data", len(by_system), len(by_system), None)
 
         methods = {m.name: m for m in suite.methods}
+        modules = {m.name: MODELS.get(m.model).__module__ for m in suite.methods}
         args = [
-            (s, methods[m], seed, suite.protocol, suite.metrics, str(p["cache"]), str(p["forecasts"]))
+            (s, methods[m], seed, suite.protocol, suite.metrics, str(p["cache"]), str(p["forecasts"]), modules[m])
             for s, m, seed in todo
         ]
         failed = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from dynlearn.cli import bench_cmd, models_cmd, systems_cmd
 from dynlearn.cli._common import State, err_console
@@ -32,8 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; library errors become one line on stderr (exit 2) unless --debug."""
     from dynlearn.errors import DynlearnError
 
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
     State.debug = "--debug" in args
+    if State.debug:  # --debug is a root option; accept it after the subcommand too
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         app(args=args, prog_name="dynlearn")
     except KeyboardInterrupt:
@@ -42,5 +45,6 @@ def main(argv: list[str] | None = None) -> None:
     except (DynlearnError, OSError) as exc:
         if State.debug:
             raise
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        # one line however long (soft_wrap), and the message is text, not rich markup
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

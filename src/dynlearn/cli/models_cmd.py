@@ -32,11 +32,12 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="Machine-read
 
     records = []
     for name, cls in MODELS.items():
-        doc = (cls.__doc__ or "").strip().splitlines()
+        # the docstring's first paragraph, on one line (its first line may end mid-sentence)
+        summary = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
         records.append(
             {
                 "name": name,
-                "summary": doc[0] if doc else "",
+                "summary": summary,
                 "capabilities": dataclasses.asdict(cls.capabilities),
                 "config": _config_fields(cls),
             }
