@@ -11,6 +11,8 @@ uninterrupted run gives.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import fcntl
 import multiprocessing as mp
 import os
 import time
@@ -22,6 +24,7 @@ from dynlearn.bench.cell import run_cell
 from dynlearn.bench.datasets import prepare
 from dynlearn.bench.store import CellResult, ResultStore
 from dynlearn.bench.suite import Suite
+from dynlearn.errors import DynlearnError
 from dynlearn.models import MODELS
 
 Callback = Callable[[str, int, int, CellResult | None], None]
@@ -48,15 +51,44 @@ def paths(out_dir: str | Path, suite: Suite) -> dict[str, Path]:
     }
 
 
-def _worker_init() -> None:
-    # Two cores: oversubscribing BLAS/torch threads inside each worker only slows things down.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import torch
+@contextlib.contextmanager
+def _exclusive(out: Path):
+    """Hold ``out/.lock`` for the whole run: two runners on one store would race for the same cells."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise DynlearnError(
+                f"{out} is in use by a running benchmark ({holder}); wait for it to finish or pass another --out"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover
-        pass
+
+@contextlib.contextmanager
+def _single_threaded_children():
+    """Workers inherit the environment at spawn: one BLAS/OpenMP thread each, so
+    ``jobs`` workers use ``jobs`` cores instead of oversubscribing them."""
+    keys = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: "1" for k in keys})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def run_suite(suite: Suite, out_dir: str | Path, *, jobs: int = 1, on_event: Callback | None = None) -> RunSummary:
@@ -68,7 +100,7 @@ def run_suite(suite: Suite, out_dir: str | Path, *, jobs: int = 1, on_event: Cal
     start = time.perf_counter()
     p = paths(out_dir, suite)
     notify = on_event or (lambda *a: None)
-    with ResultStore(p["store"]) as store:
+    with _exclusive(Path(out_dir)), ResultStore(p["store"]) as store:
         store.ensure_run(suite.key, suite.name, suite.to_dict())
         done = store.done_cells(suite.key)
         todo = [c for c in suite.cells() if c not in done]
@@ -97,8 +129,9 @@ def run_suite(suite: Suite, out_dir: str | Path, *, jobs: int = 1, on_event: Cal
                 notify("cell", n, len(todo), result)
         else:
             ctx = mp.get_context("spawn")
-            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as pool:
-                futures = [pool.submit(run_cell, *a) for a in args]
+            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                with _single_threaded_children():
+                    futures = [pool.submit(run_cell, *a) for a in args]
                 try:
                     for n, fut in enumerate(cf.as_completed(futures), 1):
                         result = fut.result()

@@ -97,7 +97,16 @@ def run(
                     f"[yellow]{cell.system}/{cell.method}/seed {cell.seed}: {cell.status}: {cell.reason}[/]"
                 )
 
-        summary = run_suite(spec, out, jobs=jobs, on_event=on_event)
+        try:
+            summary = run_suite(spec, out, jobs=jobs, on_event=on_event)
+        except KeyboardInterrupt:
+            progress.stop()
+            with ResultStore(paths(out, spec)["store"]) as store:
+                saved = len(store.done_cells(spec.key))
+            err_console.print(
+                f"interrupted: {saved} of {total} cells are saved in {out}; run the same command again to resume"
+            )
+            raise typer.Exit(130) from None
     err_console.print(
         f"{summary.computed} cells computed, {summary.skipped} reused, {summary.failed} failed, "
         f"in {summary.seconds:.1f} s; results in {summary.store}"
