@@ -14,7 +14,7 @@ fi
 pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
     echo "installing torch==2.13.0 (CPU build)"
-    "${pip[@]}" "torch==2.13.0"
+    "${pip[@]}" "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
 fi
 spec="."
 [ -n "$extras" ] && spec=".[$extras]"

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
-.venv/bin/ruff check src tests benchmarks
+lint=(src tests)
+[ -d benchmarks ] && lint+=(benchmarks)
+.venv/bin/ruff check "${lint[@]}"
 exec .venv/bin/python -m pytest -n 2 --timeout 600 "$@"
