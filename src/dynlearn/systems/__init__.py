@@ -16,12 +16,12 @@ from dynlearn.data import Trajectory
 from dynlearn.errors import ValidationError
 from dynlearn.registry import Registry
 from dynlearn.systems.base import Params, System
-from dynlearn.systems.flows import FLOWS
+from dynlearn.systems.catalog import load_all
 from dynlearn.systems.integrate import integrate
 from dynlearn.systems.invariants import dominant_period, lyapunov_spectrum
 
 SYSTEMS: Registry[System] = Registry("system")
-for _s in FLOWS:
+for _s in load_all():
     SYSTEMS.register(_s.name, _s)
 
 

@@ -34,22 +34,31 @@ class Params(dict):
 class System:
     """A dynamical system of the catalog.
 
-    Attributes ``dt`` (integration step), ``period`` (dominant period) and
-    ``max_lyapunov`` are invariants in the system's time units; they are
-    computed by :mod:`dynlearn.systems.invariants` and checked in the tests.
+    ``kind`` is ``"flow"`` (ODE), ``"map"`` (iterated map) or ``"delay"``
+    (delay differential equation, ``rhs(x, x_delayed, t, p)``).
+    ``jacobian`` is an analytic function ``jac(x, t, p) -> (batch, dim, dim)``,
+    or ``None``/``"complex"`` for a complex-step derivative of ``rhs``
+    (exact to rounding for analytic right-hand sides), or ``"fd"`` for central
+    differences (right-hand sides with ``abs``, ``sign``, branches).
+    ``dt`` (integration step), ``period`` (dominant period) and the entries of
+    ``invariants`` are computed by :mod:`dynlearn.systems.invariants` and
+    shipped in ``systems/data/invariants.json``.
     """
 
     name: str
-    rhs: RHS
+    rhs: Callable
     params: Mapping[str, float]
     x0: tuple[float, ...]
     description: str
     reference: str
-    kind: Literal["flow", "map"] = "flow"
-    jacobian: Callable[[np.ndarray, float, Params], np.ndarray] | None = None
+    kind: Literal["flow", "map", "delay"] = "flow"
+    jacobian: Callable[[np.ndarray, float, Params], np.ndarray] | str | None = None
+    nonautonomous: bool = False
+    delay_param: str | None = None
     dt: float = 0.01
     period: float = 1.0
     max_lyapunov: float | None = None
+    invariants: Mapping[str, Any] = field(default_factory=dict)
     invariants_source: str = ""
     equations: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -78,26 +87,58 @@ class System:
             p[key] = value
         return p
 
-    def __call__(self, x, t: float = 0.0, params: Mapping[str, Any] | None = None) -> np.ndarray:
-        """Evaluate the right-hand side at a state ``(dim,)`` or a batch ``(batch, dim)``."""
-        x = np.asarray(x, dtype=np.float64)
-        single = x.ndim == 1
+    def _batch(self, x) -> tuple[np.ndarray, bool]:
+        x = np.asarray(x)
+        if not np.iscomplexobj(x):
+            x = x.astype(np.float64, copy=False)
         xb = np.atleast_2d(x)
-        if xb.shape[-1] != self.dim:
-            raise ValidationError(f"{self.name} has dimension {self.dim}; got states of shape {x.shape}")
-        out = self.rhs(xb, t, self.make_params(params))
+        if xb.ndim != 2 or xb.shape[-1] != self.dim:
+            raise ValidationError(
+                f"{self.name} has dimension {self.dim}; states must have shape ({self.dim},) or "
+                f"(batch, {self.dim}), got {x.shape}"
+            )
+        return xb, x.ndim == 1
+
+    def __call__(self, x, t: float = 0.0, params: Mapping[str, Any] | None = None, x_delayed=None) -> np.ndarray:
+        """Evaluate the right-hand side at a state ``(dim,)`` or a batch ``(batch, dim)``.
+
+        For delay systems ``x_delayed`` is the delayed state (default: ``x``,
+        as on a steady history)."""
+        xb, single = self._batch(x)
+        p = self.make_params(params)
+        if self.kind == "delay":
+            xd = xb if x_delayed is None else self._batch(x_delayed)[0]
+            out = self.rhs(xb, xd, t, p)
+        else:
+            out = self.rhs(xb, t, p)
         return out[0] if single else out
 
     def jac(self, x, t: float = 0.0, params: Mapping[str, Any] | None = None) -> np.ndarray:
-        """Jacobian ``(batch, dim, dim)`` (analytic if declared, else central differences)."""
-        xb = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        """Jacobian ``d rhs / d x`` of shape ``(batch, dim, dim)`` (``(dim, dim)`` for one state).
+
+        For delay systems: the derivative with respect to the current state
+        on a steady history (current and delayed state equal)."""
+        xb, single = self._batch(x)
         p = self.make_params(params)
-        if self.jacobian is not None:
-            return self.jacobian(xb, t, p)
-        eps = 1e-6 * np.maximum(1.0, np.abs(xb))
-        cols = []
-        for j in range(self.dim):
-            e = np.zeros_like(xb)
-            e[:, j] = eps[:, j]
-            cols.append((self.rhs(xb + e, t, p) - self.rhs(xb - e, t, p)) / (2 * eps[:, j : j + 1]))
-        return np.stack(cols, axis=-1)
+        f = (lambda y: self.rhs(y, y, t, p)) if self.kind == "delay" else (lambda y: self.rhs(y, t, p))
+        if callable(self.jacobian):
+            J = self.jacobian(xb, t, p)
+        elif self.jacobian in (None, "complex"):
+            h = 1e-30
+            cols = []
+            for j in range(self.dim):
+                y = xb.astype(np.complex128)
+                y[:, j] += 1j * h
+                cols.append(np.imag(f(y)) / h)
+            J = np.stack(cols, axis=-1)
+        elif self.jacobian == "fd":
+            eps = 1e-6 * np.maximum(1.0, np.abs(xb))
+            cols = []
+            for j in range(self.dim):
+                e = np.zeros_like(xb)
+                e[:, j] = eps[:, j]
+                cols.append((f(xb + e) - f(xb - e)) / (2 * eps[:, j : j + 1]))
+            J = np.stack(cols, axis=-1)
+        else:
+            raise ValueError(f"{self.name}: jacobian must be a function, 'complex' or 'fd'; got {self.jacobian!r}")
+        return J[0] if single else J

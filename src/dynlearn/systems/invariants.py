@@ -28,7 +28,7 @@ def lyapunov_spectrum(
 
     def aug(y, t):
         state, Q = y[:, :d], y[:, d:].reshape(-1, d, d)
-        J = system.jacobian(state, t, p) if system.jacobian else system.jac(state, t, p)
+        J = system.jac(state, t, p)
         dq = J @ Q
         return np.concatenate([system.rhs(state, t, p), dq.reshape(len(y), -1)], axis=1)
 
