@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from dynlearn.cli import bench_cmd, models_cmd, systems_cmd
+from dynlearn.cli import bench_cmd, models_cmd, repro_cmd, systems_cmd
 from dynlearn.cli._common import State, err_console
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(systems_cmd.app, name="systems")
+app.add_typer(repro_cmd.app, name="repro")
 app.command("fit")(models_cmd.fit)
 app.command("forecast")(models_cmd.forecast)
 

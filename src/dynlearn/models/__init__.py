@@ -7,13 +7,21 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from typing import Any
 
-from dynlearn.models import baselines  # noqa: F401  (registers the baselines)
 from dynlearn.models.base import Capabilities, Model, read_model_dir
 from dynlearn.models.config import ModelConfig, build_config
 from dynlearn.models.registry import MODELS, register
+
+_INFRASTRUCTURE = {"base", "config", "registry"}
+# Every public module of this package defines and registers models: import them all,
+# so a new model file needs no edit here.
+for _mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if not _mod.name.startswith("_") and _mod.name not in _INFRASTRUCTURE:
+        importlib.import_module(f"{__name__}.{_mod.name}")
 
 
 def create(name: str, config: Any = None, **overrides: Any) -> Model:
