@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +23,7 @@ import numpy as np
 from dynlearn._validation import check_array, check_positive
 from dynlearn.data import Trajectory, as_trajectories
 from dynlearn.errors import FileFormatError, NotFittedError, ValidationError
+from dynlearn.io_utils import current_umask
 from dynlearn.models.config import ModelConfig, build_config, config_to_dict
 
 FORMAT = "dynlearn.model"
@@ -46,6 +46,8 @@ class Model:
     name: ClassVar[str] = "model"
     Config: ClassVar[type] = ModelConfig
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: how ``_get_state`` arrays are stored: ``"npz"`` or ``"safetensors"`` (torch weights)
+    state_format: ClassVar[str] = "npz"
 
     def __init__(self, config: Any = None, **overrides: Any):
         self.config = build_config(self.Config, config, overrides)
@@ -151,10 +153,17 @@ class Model:
             "config": config_to_dict(self.config),
             "fitted": {"dim": self.dim_, "dt": self.dt_, **self._get_meta()},
             "arrays": sorted(state),
+            "state_format": self.state_format,
         }
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
         try:
-            np.savez(tmp / "state.npz", **state)
+            os.chmod(tmp, 0o777 & ~current_umask())
+            if self.state_format == "safetensors":
+                from safetensors.numpy import save_file
+
+                save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(tmp / "state.safetensors"))
+            else:
+                np.savez(tmp / "state.npz", **state)
             with open(tmp / "model.json", "w") as fh:
                 json.dump(header, fh, indent=2, sort_keys=True)
                 fh.flush()
@@ -250,11 +259,18 @@ def read_model_dir(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, n
         )
     if "model" not in header:
         raise FileFormatError(f"{path}/model.json does not say which model wrote it")
+    fmt = header.get("state_format", "npz")
+    fname = "state.safetensors" if fmt == "safetensors" else "state.npz"
     try:
-        with np.load(path / "state.npz", allow_pickle=False) as npz:
-            state = {k: npz[k] for k in npz.files}
+        if fmt == "safetensors":
+            from safetensors.numpy import load_file
+
+            state = load_file(str(path / fname))
+        else:
+            with np.load(path / fname, allow_pickle=False) as npz:
+                state = {k: npz[k] for k in npz.files}
     except FileNotFoundError:
-        raise FileFormatError(f"{path} has no state.npz; the directory is incomplete") from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise FileFormatError(f"{path}/state.npz is corrupt or truncated ({exc}); save the model again") from None
+        raise FileFormatError(f"{path} has no {fname}; the directory is incomplete") from None
+    except Exception as exc:  # zip, safetensors and OS errors all mean the same to the user
+        raise FileFormatError(f"{path}/{fname} is corrupt or truncated ({exc}); save the model again") from None
     return header, state
