@@ -79,6 +79,7 @@ def Chen(x, t, p):
     dt=0.01,
     period=1.55,
     max_lyapunov=1.15,
+    dysts_params={"F": "f"},
 )
 def Lorenz96(x, t, p):
     return (np.roll(x, -1, axis=1) - np.roll(x, 2, axis=1)) * np.roll(x, 1, axis=1) - x + p.F

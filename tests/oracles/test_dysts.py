@@ -1,0 +1,86 @@
+"""Cross-checks against an independent implementation: the dysts package.
+
+For every catalog system that dysts also has (same name, or
+``extra["dysts_name"]``), the right-hand sides agree at random states near
+the attractor to 1e-9 relative, with dysts given our parameter values
+(``extra["dysts_params"]`` maps our names to dysts's where they differ).
+
+Declaring a system so that this test understands it:
+
+* ``extra["dysts_skip"] = "reason"`` — no comparison (the test is skipped with the reason);
+* ``extra["dysts_time_phase"] = "w"`` — our system reads ``t`` explicitly, while
+  dysts appends one phase variable ``z = w t`` to the state (``w`` a parameter).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from dynlearn import systems
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    dysts_flows = pytest.importorskip("dysts.flows")
+    dysts_maps = pytest.importorskip("dysts.maps")
+
+
+def _pairs():
+    out = []
+    for name, s in systems.SYSTEMS.items():
+        dname = s.extra.get("dysts_name", name)
+        module = dysts_maps if s.kind == "map" else dysts_flows
+        if hasattr(module, dname):
+            out.append(pytest.param(name, id=name))
+    return out
+
+
+PAIRS = _pairs()
+
+
+def _dysts_system(s):
+    module = dysts_maps if s.kind == "map" else dysts_flows
+    cls = getattr(module, s.extra.get("dysts_name", s.name))
+    names = dict(s.extra.get("dysts_params", {}))
+    params = {names.get(k, k): v for k, v in s.params.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls(parameters=params)
+
+
+def _states(s, n=16, seed=0):
+    rng = np.random.default_rng(seed)
+    base = np.asarray(s.x0, dtype=float)
+    return base + 0.1 * np.maximum(np.abs(base), 1.0) * rng.standard_normal((n, s.dim))
+
+
+def test_there_is_something_to_compare():
+    assert len(PAIRS) >= 4
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_rhs_agrees_with_dysts(name):
+    s = systems.get(name)
+    if "dysts_skip" in s.extra:
+        pytest.skip(s.extra["dysts_skip"])
+    d = _dysts_system(s)
+    X = _states(s)
+    t = 0.37
+    if s.kind == "delay":
+        Xd = _states(s, seed=1)
+        ours = s(X, t, x_delayed=Xd)
+        theirs = np.stack([np.atleast_1d(d._rhs(*X[i], *Xd[i], t, *d.param_list)) for i in range(len(X))])
+    elif s.kind == "map":
+        ours = s(X, t)
+        theirs = np.stack([np.asarray(d.rhs(X[i])).reshape(-1) for i in range(len(X))])
+    else:
+        phase = s.extra.get("dysts_time_phase")
+        Xin = np.column_stack([X, np.full(len(X), s.params[phase] * t)]) if phase else X
+        theirs = np.stack([np.hstack(d.rhs(Xin[i], t)).astype(float) for i in range(len(X))])
+        if phase:
+            theirs = theirs[:, : s.dim]
+        ours = s(X, t)
+    scale = np.maximum(np.abs(ours), np.abs(theirs)).max(axis=1, keepdims=True) + 1e-12
+    np.testing.assert_array_less(np.abs(ours - theirs) / scale, 1e-9)
