@@ -227,3 +227,22 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_table(tmp_path, job
         assert len(a.cells(run_key)) == 6
     assert len(rows_a) == 6 * len(TINY["metrics"])
     assert rows_a == rows_b
+
+
+def test_retry_failed_recomputes_only_failed_cells(tmp_path, failing_models):
+    suite = tiny_suite(systems=["Lorenz"], seeds=[0], methods=[{"model": "broken_test"}, {"model": "mean"}])
+    first = bench.run_suite(suite, tmp_path, jobs=1)
+    assert first.failed == 1
+    assert bench.run_suite(suite, tmp_path, jobs=1).computed == 0
+    again = bench.run_suite(suite, tmp_path, jobs=1, retry_failed=True)
+    assert again.computed == 1 and again.skipped == 1
+    with ResultStore(again.store) as store:
+        assert len(store.cells(suite.key)) == 2
+
+
+def test_suite_checks_context_and_normalises_config():
+    with pytest.raises(ValidationError, match="needs a context of 40"):
+        tiny_suite(methods=[{"model": "linear_ar", "config": {"lags": 40}}])
+    a = tiny_suite(methods=[{"model": "linear_ar", "config": {"lags": 3}}])
+    b = tiny_suite(methods=[{"model": "linear_ar", "config": {"lags": "3"}}])
+    assert a.key == b.key

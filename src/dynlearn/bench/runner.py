@@ -91,17 +91,22 @@ def _single_threaded_children():
                 os.environ[k] = v
 
 
-def run_suite(suite: Suite, out_dir: str | Path, *, jobs: int = 1, on_event: Callback | None = None) -> RunSummary:
+def run_suite(
+    suite: Suite, out_dir: str | Path, *, jobs: int = 1, on_event: Callback | None = None, retry_failed: bool = False
+) -> RunSummary:
     """Run (or resume) ``suite`` into ``out_dir``; returns what was done.
 
     ``on_event(phase, done, total, cell)`` reports progress: phase ``"data"``
-    while simulating, ``"cell"`` after each committed cell.
+    while simulating, ``"cell"`` after each committed cell. Failed cells count
+    as done unless ``retry_failed`` (then they are deleted and computed again).
     """
     start = time.perf_counter()
     p = paths(out_dir, suite)
     notify = on_event or (lambda *a: None)
     with _exclusive(Path(out_dir)), ResultStore(p["store"]) as store:
         store.ensure_run(suite.key, suite.name, suite.to_dict())
+        if retry_failed:
+            store.forget_failed(suite.key)
         done = store.done_cells(suite.key)
         todo = [c for c in suite.cells() if c not in done]
         pending_data = sorted({(s, seed) for s, _, seed in todo})

@@ -76,6 +76,23 @@ class ResultStore:
                 "INSERT OR IGNORE INTO runs(run, suite, spec, created) VALUES (?, ?, ?, ?)",
                 (run, suite, json.dumps(spec, sort_keys=True), time.time()),
             )
+            # `created` orders runs for "the latest run of a suite": touching it makes a re-run current again
+            self._db.execute("UPDATE runs SET created = ? WHERE run = ?", (time.time(), run))
+
+    def forget_failed(self, run: str) -> int:
+        """Delete failed cells (and any of their metric rows) so the next run computes them again."""
+        with self._db:
+            failed = self._db.execute(
+                "SELECT system, method, seed FROM cells WHERE run = ? AND status != 'ok'", (run,)
+            ).fetchall()
+            for s, m, k in failed:
+                self._db.execute(
+                    "DELETE FROM results WHERE run = ? AND system = ? AND method = ? AND seed = ?", (run, s, m, k)
+                )
+                self._db.execute(
+                    "DELETE FROM cells WHERE run = ? AND system = ? AND method = ? AND seed = ?", (run, s, m, k)
+                )
+        return len(failed)
 
     def done_cells(self, run: str) -> set[tuple[str, str, int]]:
         rows = self._db.execute("SELECT system, method, seed FROM cells WHERE run = ?", (run,))

@@ -114,8 +114,13 @@ def load_suite(name_or_path: str | Path) -> Suite:
     return suite_from_dict(data, source=str(path))
 
 
-def suite_from_dict(data: dict[str, Any], *, source: str = "suite") -> Suite:
-    """Build and fully validate a suite: names resolve, configs type-check."""
+def suite_from_dict(data: dict[str, Any], *, source: str = "suite", check_models: bool = True) -> Suite:
+    """Build and fully validate a suite: names resolve, configs type-check, and
+    each method's context requirement fits the protocol.
+
+    ``check_models=False`` rebuilds a stored suite for display (leaderboards,
+    reports) without needing its models registered in this process.
+    """
     from dynlearn import metrics, models, systems
 
     allowed = {f.name for f in dataclasses.fields(Suite)}
@@ -134,10 +139,23 @@ def suite_from_dict(data: dict[str, Any], *, source: str = "suite") -> Suite:
         extra = sorted(set(m) - {"name", "model", "config"})
         if extra:
             raise ValidationError(f"{source}: methods[{i}] has unknown field(s) {extra}")
-        cls = models.MODELS.get(m["model"])
         cfg = dict(m.get("config", {}))
-        build_config(cls.Config, cfg)  # type-check now, not in a worker an hour later
-        methods.append(MethodSpec(name=str(m.get("name", m["model"])), model=cls.name, config=cfg))
+        name = str(m.get("name", m["model"]))
+        if not check_models:
+            methods.append(MethodSpec(name=name, model=str(m["model"]), config=cfg))
+            continue
+        cls = models.MODELS.get(m["model"])
+        # Type-check now, not in a worker an hour later; store the coerced values so
+        # `lags = 8` and `lags = "8"` are the same suite.
+        typed = build_config(cls.Config, cfg)
+        cfg = {k: getattr(typed, k) for k in cfg}
+        need = cls(typed).min_context
+        if need > protocol.context:
+            raise ValidationError(
+                f"{source}: method {name!r} needs a context of {need} steps but protocol.context is "
+                f"{protocol.context}; raise protocol.context or shrink the model's lags"
+            )
+        methods.append(MethodSpec(name=name, model=cls.name, config=cfg))
     names = [m.name for m in methods]
     if len(set(names)) != len(names):
         raise ValidationError(f"{source}: method names must be unique; got {names}")

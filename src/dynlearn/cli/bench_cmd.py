@@ -24,12 +24,16 @@ def _suite_of_store(out: Path, suite: str | None):
     store_path = out / "results.sqlite"
     if not store_path.exists():
         raise DynlearnError(f"no results in {out}/ yet; run `dynlearn bench run --suite quick --out {out}` first")
+    if suite is not None and Path(suite).suffix in (".toml", ".json") and Path(suite).exists():
+        from dynlearn.bench import load_suite
+
+        suite = load_suite(suite).name  # accept the same suite file `bench run` took
     store = ResultStore(store_path)
     run = store.latest_run(suite)
     if run is None:
         store.close()
         raise DynlearnError(f"{store_path} holds no run of suite {suite!r}; run it first")
-    return store, run, suite_from_dict(store.run_spec(run))
+    return store, run, suite_from_dict(store.run_spec(run), check_models=False)
 
 
 def _print_leaderboard(suite, cells, system: str | None = None) -> None:
@@ -65,6 +69,7 @@ def run(
     out: Path = OUT,
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), "--jobs", "-j", help="Worker processes."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report when done."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Compute failed (diverged/error) cells again."),
 ) -> None:
     """Run (or resume) a suite: every missing (system, method, seed) cell is computed and committed."""
     from dynlearn.bench import ResultStore, load_suite, paths, run_suite, write_report
@@ -98,7 +103,7 @@ def run(
                 )
 
         try:
-            summary = run_suite(spec, out, jobs=jobs, on_event=on_event)
+            summary = run_suite(spec, out, jobs=jobs, on_event=on_event, retry_failed=retry_failed)
         except KeyboardInterrupt:
             progress.stop()
             with ResultStore(paths(out, spec)["store"]) as store:

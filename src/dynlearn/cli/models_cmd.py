@@ -92,7 +92,7 @@ def forecast(
     if not isinstance(ctx, Trajectory):
         ctx = ctx[0]
     pred = m.predict(ctx.states, horizon)
-    step = ctx.dt or m.dt_ or 1.0
+    step = ctx.dt or m.dt_ or 1.0  # continue the context's own time grid
     times = ctx.times[-1] + step * np.arange(1, horizon + 1)
     variables = ctx.meta.get("variables")
     if horizon == 0:

@@ -83,6 +83,10 @@ def simulate(
     from dynlearn import systems
     from dynlearn.data import save_npz, write_csv
 
+    if out.suffix.lower() not in (".csv", ".npz"):
+        from dynlearn.errors import ValidationError
+
+        raise ValidationError(f"cannot write {out}: the output must end in .npz (dynlearn format) or .csv")
     (traj,) = systems.simulate(name, n_points=points, seed=seed, points_per_period=points_per_period)
     if out.suffix.lower() == ".csv":
         write_csv(traj, out)

@@ -1,0 +1,192 @@
+"""Shared machinery of the window-trained deep forecasters (``dynlearn.models.deep``).
+
+Every window model maps the last ``context`` standardised states
+``z_{t-c+1..t}`` to the next ``out_steps`` states as increments on the last
+one, ``ẑ_{t+k} = z_t + Δ_k(z_{t-c+1..t})``; ``Δ`` is the subclass's network.
+Training minimises the mean squared error of a closed-loop rollout over the
+next ``max(rollout, out_steps)`` states (rounded up to whole chunks of
+``out_steps``) of every training window, with Adam, a cosine learning-rate
+decay to a tenth, optional gradient-norm clipping, and a seeded shuffle.
+A non-finite loss stops training with a :class:`TrainingError` naming the epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from dynlearn.data import windows
+from dynlearn.errors import TrainingError, ValidationError
+from dynlearn.models._torch import TorchModel, torch_generator
+from dynlearn.models.config import ModelConfig
+
+
+@dataclasses.dataclass
+class WindowConfig(ModelConfig):
+    """Hyper-parameters shared by the window models.
+
+    ``context``: states per input window; ``hidden``/``layers``: network width
+    and depth; ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``grad_clip``
+    (0 disables clipping): the optimiser; ``rollout``: closed-loop steps scored
+    per training window (1 = one-step teacher forcing); ``stride``: spacing of
+    the training windows.
+    """
+
+    context: int = 8
+    hidden: int = 64
+    layers: int = 2
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    rollout: int = 1
+    stride: int = 1
+
+    def validate(self):
+        for name in ("context", "hidden", "layers", "epochs", "batch_size", "rollout", "stride"):
+            if getattr(self, name) < 1:
+                raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValidationError(f"lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0 or self.grad_clip < 0:
+            raise ValidationError("weight_decay and grad_clip must be >= 0")
+
+
+class Standardized(nn.Module):
+    """Wraps a core network ``(B, c, d) -> (B, k, d)`` of increments in z-units.
+
+    The per-dimension mean and std of the training states are buffers, so they
+    are saved with the weights.
+    """
+
+    def __init__(self, core: nn.Module, dim: int):
+        super().__init__()
+        self.core = core
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+
+    def step(self, z: torch.Tensor) -> torch.Tensor:
+        """Next ``k`` standardised states after the window ``z`` (B, c, d)."""
+        return z[:, -1:, :] + self.core(z)
+
+
+def rollout(module: Standardized, z: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Closed loop: feed predictions back until ``n_steps`` states exist; (B, n_steps, d)."""
+    context = z.shape[1]
+    window, out, have = z, [], 0
+    while have < n_steps:
+        nxt = module.step(window)
+        out.append(nxt)
+        have += nxt.shape[1]
+        window = torch.cat([window, nxt], dim=1)[:, -context:]
+    return torch.cat(out, dim=1)[:, :n_steps]
+
+
+def check_loss(loss: torch.Tensor, epoch: int, name: str, lr: float) -> None:
+    if not torch.isfinite(loss):
+        raise TrainingError(
+            f"{name}: the training loss became non-finite ({loss.item()}) in epoch {epoch}; "
+            f"lower the learning rate (lr={lr:g}, try lr={lr / 10:g}) or check the scale of the data"
+        )
+
+
+def make_optimizer(module: nn.Module, cfg: Any, total_steps: int):
+    """Adam with a cosine decay of the learning rate from ``lr`` to ``lr/10`` over ``total_steps``."""
+    opt = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    total = max(total_steps, 1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.45 * (1 + math.cos(math.pi * min(s, total) / total)))
+    return opt, sched
+
+
+def optimizer_step(module: nn.Module, opt, sched, loss: torch.Tensor, grad_clip: float) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip > 0:
+        nn.utils.clip_grad_norm_(module.parameters(), grad_clip)
+    opt.step()
+    sched.step()
+
+
+class WindowModel(TorchModel):
+    """Base of the deep forecasters: standardise, train on windows, forecast in closed loop.
+
+    Subclasses implement ``_core()`` returning the network ``(B, context, dim) ->
+    (B, out_steps, dim)`` and may override ``out_steps``.
+    """
+
+    Config = WindowConfig
+
+    @property
+    def out_steps(self) -> int:
+        return 1
+
+    @property
+    def target_steps(self) -> int:
+        """States scored per training window: ``rollout`` rounded up to whole output chunks."""
+        k = self.out_steps
+        return k * math.ceil(max(self.config.rollout, k) / k)
+
+    @property
+    def min_context(self) -> int:
+        return self.config.context
+
+    @property
+    def min_train_length(self) -> int:
+        return self.config.context + self.target_steps
+
+    def _core(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _build(self) -> nn.Module:
+        return Standardized(self._core(), self.dim_)
+
+    def _fit(self, trajectories):
+        cfg = self.config
+        states = np.concatenate([t.states for t in trajectories])
+        module = self._init_module(trajectories[0].dim)
+        mean, std = states.mean(0), states.std(0)
+        std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        module.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        module.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+        ctx, tgt = windows(trajectories, cfg.context, self.target_steps, stride=cfg.stride)
+        z_ctx = torch.as_tensor((ctx - mean) / std, dtype=torch.float32)
+        z_tgt = torch.as_tensor((tgt - mean) / std, dtype=torch.float32)
+        n = len(z_ctx)
+        per_epoch = math.ceil(n / cfg.batch_size)
+        opt, sched = make_optimizer(module, cfg, cfg.epochs * per_epoch)
+        gen = torch_generator(cfg.seed + 1)
+        self.history_: list[float] = []
+        module.train()
+        for epoch in range(1, cfg.epochs + 1):
+            perm = torch.randperm(n, generator=gen)
+            total = 0.0
+            for b in range(per_epoch):
+                idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+                pred = rollout(module, z_ctx[idx], self.target_steps)
+                loss = torch.mean((pred - z_tgt[idx]) ** 2)
+                check_loss(loss, epoch, self.name, cfg.lr)
+                optimizer_step(module, opt, sched, loss, cfg.grad_clip)
+                total += loss.item() * len(idx)
+            self.history_.append(total / n)
+        module.eval()
+        self.train_loss_ = self.history_[-1]
+
+    def _predict(self, context, horizon):
+        m = self.module_
+        mean, std = m.mean.double().numpy(), m.std.double().numpy()
+        z = torch.as_tensor((context[:, -self.config.context :] - mean) / std, dtype=torch.float32)
+        with torch.no_grad():
+            out = rollout(m, z, horizon).double().numpy()
+        return out * std + mean
+
+    def _get_meta(self) -> dict[str, Any]:
+        return {"train_loss": getattr(self, "train_loss_", None)}
+
+    def _set_meta(self, meta: dict[str, Any]) -> None:
+        self.train_loss_ = meta.get("train_loss")
