@@ -23,10 +23,15 @@ def _record(s) -> dict:
         "description": s.description,
         "reference": s.reference,
         "equations": s.equations,
+        "nonautonomous": s.nonautonomous,
         "max_lyapunov": s.max_lyapunov,
         "lyapunov_time": s.lyapunov_time,
+        "lyapunov_spectrum": s.invariants.get("lyapunov_spectrum"),
+        "kaplan_yorke_dimension": s.invariants.get("kaplan_yorke_dimension"),
+        "correlation_dimension": s.invariants.get("correlation_dimension"),
         "period": s.period,
         "dt": s.dt,
+        "invariants": dict(s.invariants),
         "invariants_source": s.invariants_source,
     }
 
@@ -34,12 +39,22 @@ def _record(s) -> dict:
 @app.command("list")
 def list_systems(
     dim: int = typer.Option(None, "--dim", help="Only systems of this dimension."),
+    kind: str = typer.Option(None, "--kind", help="Only flows, maps or delay equations: flow | map | delay."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable records."),
 ) -> None:
-    """The catalog, one line per system."""
+    """The catalog, one line per system (filter with --dim and --kind)."""
     from dynlearn import systems
+    from dynlearn.errors import ValidationError
 
-    records = [_record(s) for _, s in systems.SYSTEMS.items() if dim is None or s.dim == dim]
+    kinds = {"flow": "flow", "flows": "flow", "map": "map", "maps": "map", "delay": "delay", "delays": "delay"}
+    if kind is not None and kind.lower() not in kinds:
+        raise ValidationError(f"--kind must be flow, map or delay; got {kind!r}")
+    want = kinds.get((kind or "").lower())
+    records = [
+        _record(s)
+        for _, s in systems.SYSTEMS.items()
+        if (dim is None or s.dim == dim) and (want is None or s.kind == want)
+    ]
     if as_json:
         typer.echo(json.dumps(records, indent=2))
         return
@@ -93,3 +108,24 @@ def simulate(
     else:
         save_npz(traj, out)
     err_console.print(f"wrote {traj!r} to {out}")
+
+
+@app.command("plot")
+def plot(
+    name: str,
+    points: int = typer.Option(20_000, "--points", "-n", help="Number of points to draw."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(None, "--out", "-o", help="PNG path (default NAME.png)."),
+) -> None:
+    """Draw the attractor (3-D projection of the first three coordinates) to a PNG."""
+    from dynlearn import systems
+    from dynlearn.systems.plot import plot_attractor
+
+    sys_ = systems.get(name)
+    out = out or Path(f"{sys_.name}.png")
+    if out.suffix.lower() != ".png":
+        from dynlearn.errors import ValidationError
+
+        raise ValidationError(f"cannot write {out}: plots are PNG files (end the path in .png)")
+    plot_attractor(sys_, out, n_points=points, seed=seed)
+    err_console.print(f"wrote {out}")
