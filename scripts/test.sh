@@ -3,7 +3,7 @@
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m slow`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh test
+bash scripts/setup.sh test,oracles
 lint=(src tests)
 [ -d benchmarks ] && lint+=(benchmarks)
 .venv/bin/ruff check "${lint[@]}"
