@@ -47,7 +47,7 @@ def stable_seed(*parts) -> int:
 def _cache_path(cache_dir: Path, system: str, seed: int, protocol: Protocol) -> Path:
     spec = json.dumps(
         [
-            system,
+            systems.fingerprint(system),
             seed,
             protocol.points_per_period,
             protocol.train_points,

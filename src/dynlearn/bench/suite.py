@@ -74,9 +74,13 @@ class Suite:
 
     @property
     def key(self) -> str:
-        """Name plus a hash of everything that changes results: a changed suite is a new run."""
+        """Name plus a hash of everything that changes results: a changed suite is a new run,
+        and so is a change of a system's definition or invariants (which set the sampling)."""
+        from dynlearn import systems
+
         spec = self.to_dict()
         spec.pop("description")
+        spec["system_fingerprints"] = [systems.fingerprint(s) for s in self.systems]
         digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
         return f"{self.name}-{digest}"
 

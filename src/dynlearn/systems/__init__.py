@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,16 +14,30 @@ import numpy as np
 
 from dynlearn._validation import as_rng, check_positive
 from dynlearn.data import Trajectory
-from dynlearn.errors import ValidationError
+from dynlearn.errors import FileFormatError, ValidationError
 from dynlearn.registry import Registry
 from dynlearn.systems.base import Params, System
 from dynlearn.systems.catalog import load_all
 from dynlearn.systems.integrate import integrate
 from dynlearn.systems.invariants import dominant_period, lyapunov_spectrum
+from dynlearn.systems.metadata import apply_invariants, load_invariants
 
 SYSTEMS: Registry[System] = Registry("system")
+
+
+def _shipped_invariants() -> dict:
+    # A damaged metadata file must not make the whole library unimportable:
+    # the declared first guesses still work, and the warning says how to repair it.
+    try:
+        return load_invariants()
+    except FileFormatError as exc:
+        warnings.warn(f"ignoring the shipped invariants: {exc}", RuntimeWarning, stacklevel=2)
+        return {}
+
+
+_RECORDS = _shipped_invariants()
 for _s in load_all():
-    SYSTEMS.register(_s.name, _s)
+    SYSTEMS.register(_s.name, apply_invariants(_s, _RECORDS.get(_s.name)))
 
 
 def register(system: System, *, overwrite: bool = False) -> System:
@@ -33,6 +48,25 @@ def register(system: System, *, overwrite: bool = False) -> System:
 def get(name: str | System) -> System:
     """The catalog entry for ``name`` (case-insensitive; close names suggested on a miss)."""
     return name if isinstance(name, System) else SYSTEMS.get(name)
+
+
+def fingerprint(system: str | System) -> str:
+    """A short hash of what determines a system's simulated data: name, parameters,
+    initial condition and the timescales that set sampling (period, dt, λ_max)."""
+    import hashlib
+    import json
+
+    s = get(system)
+    spec = [
+        s.name,
+        s.kind,
+        sorted((k, float(v)) for k, v in s.params.items()),
+        list(s.x0),
+        s.period,
+        s.dt,
+        s.max_lyapunov,
+    ]
+    return f"{s.name}-" + hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:10]
 
 
 def names() -> list[str]:
