@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -43,3 +45,31 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike, *, what: str = "another process", hint: str = "wait for it to finish"):
+    """Hold an exclusive lock on ``path`` (created if needed) for the ``with`` block.
+
+    Raises :class:`~dynlearn.errors.DynlearnError` at once if another process
+    holds it: two writers of one store or one metadata file would lose work.
+    The lock dies with its process, so a killed run never leaves it stuck."""
+    from dynlearn.errors import DynlearnError
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown pid"
+            raise DynlearnError(f"{path.parent} is in use by {what} ({holder}); {hint}") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -17,7 +17,7 @@ class TestSystemConformance:
         assert s.dim == len(s.x0) >= 1
         assert s.reference and s.description and s.params
         assert s.dt > 0 and s.period > 0
-        assert s.max_lyapunov is None or s.max_lyapunov > 0
+        assert s.max_lyapunov is None or np.isfinite(s.max_lyapunov)  # chaos is checked by `repro dysts`
 
     def test_rhs_is_vectorised(self, name):
         s = systems.get(name)

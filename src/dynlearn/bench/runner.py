@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import fcntl
 import multiprocessing as mp
 import os
 import time
@@ -24,7 +23,7 @@ from dynlearn.bench.cell import run_cell
 from dynlearn.bench.datasets import prepare
 from dynlearn.bench.store import CellResult, ResultStore
 from dynlearn.bench.suite import Suite
-from dynlearn.errors import DynlearnError
+from dynlearn.io_utils import exclusive_lock
 from dynlearn.models import MODELS
 
 Callback = Callable[[str, int, int, CellResult | None], None]
@@ -49,29 +48,6 @@ def paths(out_dir: str | Path, suite: Suite) -> dict[str, Path]:
         "forecasts": out / "forecasts" / suite.key,
         "report": out / "report" / suite.name,
     }
-
-
-@contextlib.contextmanager
-def _exclusive(out: Path):
-    """Hold ``out/.lock`` for the whole run: two runners on one store would race for the same cells."""
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            raise DynlearnError(
-                f"{out} is in use by a running benchmark ({holder}); wait for it to finish or pass another --out"
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
@@ -103,7 +79,10 @@ def run_suite(
     start = time.perf_counter()
     p = paths(out_dir, suite)
     notify = on_event or (lambda *a: None)
-    with _exclusive(Path(out_dir)), ResultStore(p["store"]) as store:
+    with (
+        exclusive_lock(Path(out_dir) / ".lock", what="a running benchmark", hint="pass another --out"),
+        ResultStore(p["store"]) as store,
+    ):
         store.ensure_run(suite.key, suite.name, suite.to_dict())
         if retry_failed:
             store.forget_failed(suite.key)

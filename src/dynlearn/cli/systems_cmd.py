@@ -129,3 +129,27 @@ def plot(
         raise ValidationError(f"cannot write {out}: plots are PNG files (end the path in .png)")
     plot_attractor(sys_, out, n_points=points, seed=seed)
     err_console.print(f"wrote {out}")
+
+
+@app.command("compute-invariants")
+def compute_invariants_cmd(
+    names: list[str] = typer.Argument(None, help="Systems (default: every registered one)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes."),
+    force: bool = typer.Option(False, "--force", help="Recompute systems whose record is current."),
+    out: Path = typer.Option(None, "--out", "-o", help="Invariants file (default: the one shipped in the package)."),
+) -> None:
+    """Compute every system's invariants into systems/data/invariants.json (resumable: finished systems are kept)."""
+    from dynlearn.io_utils import exclusive_lock
+    from dynlearn.systems import metadata
+
+    path = Path(out) if out else metadata.DEFAULT_PATH
+
+    def progress(name, done, total, rec):
+        err_console.print(
+            f"[{done}/{total}] {name}: λ_max={rec['max_lyapunov']:.4g} period={rec['period']:.4g} dt={rec['dt']:.3g}",
+            highlight=False,
+        )
+
+    with exclusive_lock(path.with_name(path.name + ".lock"), what="another compute-invariants run"):
+        metadata.compute_all(names or None, path=path, on_progress=progress, jobs=jobs, force=force)
+    err_console.print(f"invariants written to {path}")

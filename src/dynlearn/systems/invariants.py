@@ -29,10 +29,19 @@ from dynlearn.errors import DivergenceError, ValidationError
 from dynlearn.systems.base import Params, System
 from dynlearn.systems.integrate import BLOWUP, integrate
 
+try:  # the numpy path: compiling each right-hand side would cost more than it saves here
+    import inspect
+
+    _NUMPY = {"backend": "numpy"} if "backend" in inspect.signature(integrate).parameters else {}
+except (TypeError, ValueError):  # pragma: no cover
+    _NUMPY = {}
+
 #: integration steps per period of the highest significant frequency
 STEPS_PER_FASTEST_PERIOD = 100
 #: fraction of (non-DC) spectral power below the highest significant frequency
 POWER_FRACTION = 0.999
+#: a dominant period must fit this many times into a record
+MIN_CYCLES = 10.0
 
 
 # --------------------------------------------------------------------------- spectra
@@ -48,15 +57,18 @@ def _mean_power(states: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     return np.fft.rfftfreq(x.shape[1], dt)[1:], power[1:]
 
 
-def dominant_period(states: np.ndarray, dt: float) -> float:
+def dominant_period(states: np.ndarray, dt: float, min_cycles: float = 0.0) -> float:
     """Period ``1 / f*`` of the highest peak ``f*`` of the mean power spectrum.
 
     ``states`` is ``(time,)``, ``(time, dim)`` or ``(batch, time, dim)``; each
     series is z-scored, so every coordinate weighs the same. The peak is refined
-    by a parabola through the log-power of the three bins around it."""
+    by a parabola through the log-power of the three bins around it. Peaks
+    slower than ``min_cycles`` cycles per record are ignored (a red, broadband
+    spectrum otherwise puts its maximum at the lowest bin whatever the length)."""
     x = check_array(states, "states", ndim=(1, 2, 3), min_len=4)
     freqs, power = _mean_power(x if x.ndim > 1 else x[:, None], check_positive(dt, "dt"))
-    k = int(np.argmax(power))
+    k0 = min(len(freqs) - 1, int(np.searchsorted(freqs, min_cycles * freqs[0], side="left")))
+    k = k0 + int(np.argmax(power[k0:]))
     f = freqs[k]
     if 0 < k < len(power) - 1 and np.all(power[k - 1 : k + 2] > 0):
         a, b, c = np.log(power[k - 1 : k + 2])
@@ -233,7 +245,7 @@ def estimate_lyapunov(
     x = _start_states(system, check_positive(n_trajectories, "n_trajectories", integer=True), seed, x0)
     B, d = x.shape
     if transient:
-        x = integrate(system, x, n_points=transient + 1, dt=h, params=p, max_step=h)[:, -1]
+        x = integrate(system, x, n_points=transient + 1, dt=h, params=p, max_step=h, **_NUMPY)[:, -1]
     Q = np.broadcast_to(np.eye(d), (B, d, d)).copy()
     logs = np.zeros((B, d))
     t = transient * h
@@ -343,13 +355,11 @@ def max_lyapunov_delay(
     run.run(2, max(1, transient))
     rng = np.random.default_rng(seed + 1)
     delta0 = 1e-8 * max(1.0, float(np.abs(run.x).max()))
-    twin = _DelayStepper(system, run.x, run.h, p)
-    twin.n, twin.t = run.n, run.t
     u = rng.standard_normal((B, run.m + 1, x.shape[1]))
     u *= delta0 / np.sqrt((u**2).sum(axis=(1, 2)))[:, None, None]
-    twin.X, twin.F, twin.x = run.X + u[:, 1:], run.F.copy(), run.x + u[:, 0]
-    both = _DelayStepper(system, np.concatenate([run.x, twin.x]), run.h, p)
-    both.X, both.F, both.n, both.t = np.concatenate([run.X, twin.X]), np.concatenate([run.F, twin.F]), run.n, run.t
+    both = _DelayStepper(system, np.concatenate([run.x, run.x + u[:, 0]]), run.h, p)
+    both.X, both.F = np.concatenate([run.X, run.X + u[:, 1:]]), np.concatenate([run.F, run.F])
+    both.n, both.t = run.n, run.t
     logs = np.zeros(B)
     n_blocks = max(1, n_steps // renorm_every)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -367,3 +377,138 @@ def max_lyapunov_delay(
     per = logs / (n_blocks * renorm_every * run.h)
     err = per.std(ddof=1) / math.sqrt(B) if B > 1 else np.nan
     return LyapunovEstimate(np.array([per.mean()]), np.array([err]), run.h, n_blocks * renorm_every, transient, B)
+
+
+# --------------------------------------------------------------------------- all invariants of one system
+
+
+@dataclass(frozen=True)
+class InvariantSettings:
+    """How :func:`compute_invariants` measures (recorded beside the numbers).
+
+    Timescales come from a batch of ``n_trajectories`` records of
+    ``n_samples`` points covering at least ``min_periods`` dominant periods;
+    the Lyapunov estimate averages ``n_trajectories`` trajectories of
+    ``lyapunov_periods`` periods each (maps: ``map_iterations``) after
+    ``align_periods`` periods of frame alignment; total steps per trajectory
+    are capped at ``max_steps``."""
+
+    seed: int = 0
+    n_trajectories: int = 8
+    n_samples: int = 8192
+    min_periods: float = 40.0
+    transient_periods: float = 20.0
+    lyapunov_periods: float = 60.0
+    align_periods: float = 5.0
+    map_iterations: int = 5000
+    max_steps: int = 30_000
+    steps_per_fastest_period: int = STEPS_PER_FASTEST_PERIOD
+    power_fraction: float = POWER_FRACTION
+    correlation_points: int = 2500
+
+
+def _stable_step(system: System, states: np.ndarray, p: Params) -> float:
+    """``1 / max |eig J|`` over ~100 attractor points: RK4 is stable for
+    ``h |μ| < 2.78`` on the real axis, so this keeps a margin of ~2.8."""
+    pts = states.reshape(-1, system.dim)
+    pts = pts[np.linspace(0, len(pts) - 1, 100).astype(int)]
+    with np.errstate(all="ignore"):
+        rho = np.abs(np.linalg.eigvals(system.jac(pts, 0.0, p))).max()
+    return float(1.0 / rho) if np.isfinite(rho) and rho > 0 else math.inf
+
+
+def _timescales(system: System, x: np.ndarray, p: Params, cfg: InvariantSettings):
+    """Sample records, refining the sampling step ``s`` and integration step ``h``
+    until the fastest significant frequency has >= 8 samples per period and the
+    record covers ``min_periods`` dominant periods. Returns (record, s, h, x)."""
+    n = cfg.n_samples
+    h = s = float(system.dt)
+    n0 = int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / h)))
+    x = integrate(system, x, n_points=n0 + 1, dt=h, params=p, max_step=h, **_NUMPY)[:, -1]
+    for _ in range(8):
+        # statistics need less accuracy than the final step gives: up to 4 h per RK4 step
+        rec = integrate(system, x, n_points=n, dt=s, params=p, max_step=min(s, 4 * h), **_NUMPY)
+        x = rec[:, -1]
+        f_max = significant_frequency(rec, s, cfg.power_fraction)
+        f_dom = 1.0 / dominant_period(rec, s, MIN_CYCLES)
+        if f_max > 1.0 / (8 * s):
+            s /= 4.0
+            h = min(h, s)
+            continue
+        h = min(1.0 / (cfg.steps_per_fastest_period * f_max), _stable_step(system, rec, p))
+        want = min(1.5 * cfg.min_periods / (f_dom * n), 1.0 / (8 * f_max))
+        if n * s >= cfg.min_periods / f_dom or want <= s * 1.01:
+            break
+        s = want
+    return rec, s, h, x
+
+
+def compute_invariants(system: System, settings: InvariantSettings | None = None) -> dict:
+    """Every invariant of ``system`` as a JSON-able dict (see ``docs/systems.md``).
+
+    Keys: ``kind``, ``dim``, ``params``, ``dt`` (integration step:
+    ``1 / (steps_per_fastest_period · f_max)``, ``f_max`` the highest
+    significant frequency, capped by RK4 stability; 1 for maps), ``period``
+    (dominant period), ``lyapunov_spectrum`` and ``lyapunov_stderr`` (None for
+    delay equations), ``max_lyapunov`` (= the spectrum's first entry),
+    ``max_lyapunov_stderr``, ``kaplan_yorke_dimension``,
+    ``correlation_dimension``, ``mean``, ``std`` and ``settings``.
+    """
+    cfg = settings or InvariantSettings()
+    p = system.make_params()
+    x = _start_states(system, cfg.n_trajectories, cfg.seed, None)
+    d2 = ky = spectrum = stderr = None
+    if system.kind == "map":
+        x = integrate(system, x, n_points=1001, dt=1.0, params=p, **_NUMPY)[:, -1]
+        rec = integrate(system, x, n_points=cfg.n_samples, dt=1.0, params=p, **_NUMPY)
+        s = h = 1.0
+        period = dominant_period(rec, 1.0, MIN_CYCLES)
+        est = estimate_lyapunov(
+            system, x0=rec[:, -1], n_steps=cfg.map_iterations, transient=200, params=p, seed=cfg.seed
+        )
+    elif system.kind == "delay":
+        run = _DelayStepper(system, x, float(system.dt), p)
+        run.run(2, int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / run.h))))
+        every = max(1, round(cfg.min_periods * system.period * 1.5 / (cfg.n_samples * run.h)))
+        rec = run.run(cfg.n_samples, every)
+        s = run.h * every
+        period = dominant_period(rec, s, MIN_CYCLES)
+        h = min(run.h, 1.0 / (cfg.steps_per_fastest_period * significant_frequency(rec, s, cfg.power_fraction)))
+        n_steps = int(min(cfg.max_steps, cfg.lyapunov_periods * period / h))
+        est = max_lyapunov_delay(
+            system, x0=rec[:, -1], dt=h, n_steps=n_steps, transient=int(cfg.align_periods * period / h), params=p
+        )
+    else:
+        rec, s, h, x = _timescales(system, x, p, cfg)
+        period = dominant_period(rec, s, MIN_CYCLES)
+        steps = int(min(cfg.max_steps, max(1000, cfg.lyapunov_periods * period / h)))
+        align = int(min(cfg.max_steps // 5, max(200, cfg.align_periods * period / h)))
+        est = estimate_lyapunov(system, x0=x, dt=h, n_steps=steps, transient=align, params=p)
+    if system.kind != "delay":
+        spectrum, stderr = est.spectrum.tolist(), est.stderr.tolist()
+        ky = kaplan_yorke_dimension(est.spectrum)
+        pts = rec.reshape(-1, system.dim)
+        stride = max(1, len(pts) // cfg.correlation_points)
+        theiler = 0 if system.kind == "map" else math.ceil(0.5 * period / (s * stride))
+        d2 = correlation_dimension(pts, max_points=cfg.correlation_points, theiler=theiler)
+    return {
+        "kind": system.kind,
+        "dim": system.dim,
+        "params": {k: float(v) for k, v in p.items()},
+        "dt": float(h),
+        "period": float(period),
+        "max_lyapunov": float(est.spectrum[0]),
+        "max_lyapunov_stderr": float(est.stderr[0]),
+        "lyapunov_spectrum": spectrum,
+        "lyapunov_stderr": stderr,
+        "kaplan_yorke_dimension": ky,
+        "correlation_dimension": d2,
+        "mean": rec.mean(axis=(0, 1)).tolist(),
+        "std": rec.std(axis=(0, 1)).tolist(),
+        "settings": {
+            **cfg.__dict__,
+            "lyapunov_dt": est.dt,
+            "lyapunov_steps": est.n_steps,
+            "sample_dt": float(s),
+        },
+    }
