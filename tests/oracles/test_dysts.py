@@ -74,7 +74,7 @@ def test_rhs_agrees_with_dysts(name):
         theirs = np.stack([np.atleast_1d(d._rhs(*X[i], *Xd[i], t, *d.param_list)) for i in range(len(X))])
     elif s.kind == "map":
         ours = s(X, t)
-        theirs = np.stack([np.asarray(d.rhs(X[i])).reshape(-1) for i in range(len(X))])
+        theirs = np.stack([np.asarray(d._rhs(*X[i], *d.param_list), dtype=float).reshape(-1) for i in range(len(X))])
     else:
         phase = s.extra.get("dysts_time_phase")
         Xin = np.column_stack([X, np.full(len(X), s.params[phase] * t)]) if phase else X

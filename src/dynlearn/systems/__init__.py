@@ -87,7 +87,8 @@ def simulate(
 ) -> list[Trajectory]:
     """Simulate trajectories on the attractor.
 
-    Sampling step ``dt`` defaults to ``period / points_per_period``. Without
+    Sampling step ``dt`` defaults to ``period / points_per_period`` (maps:
+    one point per iteration). Without
     ``x0``, each trajectory starts from the default initial condition
     perturbed by a seeded random offset (1% of its scale) and runs
     ``transient_periods`` dominant periods before recording, so different
@@ -98,9 +99,12 @@ def simulate(
     sys_ = get(system)
     n_points = check_positive(n_points, "n_points", integer=True)
     n_traj = check_positive(n_trajectories, "n_trajectories", integer=True)
-    dt = (
-        sys_.period / check_positive(points_per_period, "points_per_period") if dt is None else check_positive(dt, "dt")
-    )
+    if sys_.kind == "map":
+        dt = 1.0  # one output point per iteration
+    elif dt is None:
+        dt = sys_.period / check_positive(points_per_period, "points_per_period")
+    else:
+        dt = check_positive(dt, "dt")
     p = sys_.make_params(params)
     if x0 is None:
         base = np.asarray(sys_.x0, dtype=np.float64)
@@ -112,10 +116,17 @@ def simulate(
         else:
             noise = as_rng(seed).standard_normal((n_traj, sys_.dim))
         n_transient = max(1, int(round(transient_periods * sys_.period / dt)))
-        start = integrate(sys_, base + scale * noise, n_points=n_transient + 1, dt=dt, params=p)[:, -1]
+        if sys_.kind == "map":
+            n_transient = max(n_transient, 200)
+        if sys_.kind == "delay":
+            # a delay equation's state is its whole history: keep integrating instead of restarting
+            states = integrate(sys_, base + scale * noise, n_points=n_transient + n_points, dt=dt, params=p)
+            states = states[:, n_transient:]
+        else:
+            start = integrate(sys_, base + scale * noise, n_points=n_transient + 1, dt=dt, params=p)[:, -1]
+            states = integrate(sys_, start, n_points=n_points, dt=dt, params=p)
     else:
-        start = np.array(x0, dtype=np.float64, ndmin=2)
-    states = integrate(sys_, start, n_points=n_points, dt=dt, params=p)
+        states = integrate(sys_, np.array(x0, dtype=np.float64, ndmin=2), n_points=n_points, dt=dt, params=p)
     meta = {
         "system": sys_.name,
         "dt": dt,
