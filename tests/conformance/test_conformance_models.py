@@ -107,11 +107,12 @@ class TestModelConformance:
     def test_load_rejects_corrupt_directories(self, name, fitted, tmp_path):
         m = fitted(name)
         d = m.save(tmp_path / "m")
-        state = (d / "state.npz").read_bytes()
-        (d / "state.npz").write_bytes(state[: len(state) // 2])
+        weights = next(d.glob("state.*"))  # state.npz or state.safetensors
+        state = weights.read_bytes()
+        weights.write_bytes(state[: len(state) // 2])
         with pytest.raises(FileFormatError, match="corrupt|truncated"):
             models.load(d)
-        (d / "state.npz").write_bytes(state)
+        weights.write_bytes(state)
         header = json.loads((d / "model.json").read_text())
         (d / "model.json").write_text("{ not json")
         with pytest.raises(FileFormatError, match="corrupt"):

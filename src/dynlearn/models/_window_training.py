@@ -100,7 +100,9 @@ def make_optimizer(module: nn.Module, cfg: Any, total_steps: int):
     """Adam with a cosine decay of the learning rate from ``lr`` to ``lr/10`` over ``total_steps``."""
     opt = torch.optim.Adam(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = max(total_steps, 1)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.45 * (1 + math.cos(math.pi * min(s, total) / total)))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.1 + 0.45 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
     return opt, sched
 
 

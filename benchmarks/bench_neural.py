@@ -1,0 +1,114 @@
+"""Neural forecasters against reservoir models on the same data: train time and forecast quality.
+
+For each system and seed, simulates ``--train-points + --test-points`` states at
+``--points-per-period`` samples per dominant period, standardises them with
+the training statistics, fits every model in ``--models`` with its default
+config on the training part (wall-clock fit time, one torch thread), and
+forecasts ``--n-windows`` test windows of ``--horizon`` steps in closed loop,
+each from ``--context`` true states (batched in one ``predict`` call).
+Reported per (system, model), averaged over seeds: fit seconds, valid
+prediction time in Lyapunov times (NRMSE criterion, ``dynlearn.metrics``) and
+the median NRMSE over the first 20 forecast steps. Reservoir models (``esn``,
+``ngrc``) and ``linear_ar`` are the reference; a model that is not registered
+is skipped with a note.
+
+    .venv/bin/python benchmarks/bench_neural.py --out runs/bench_neural.json
+    .venv/bin/python benchmarks/bench_neural.py --quick        # seconds: tiny data, one seed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dynlearn import metrics, models, systems
+from dynlearn.data import Standardizer
+
+NEURAL = ["neural_ode", "mlp", "gru", "transformer", "nbeats"]
+REFERENCE = ["esn", "ngrc", "linear_ar"]
+
+
+def evaluate(system: str, seed: int, names: list[str], args) -> list[dict]:
+    (traj,) = systems.simulate(
+        system, n_points=args.train_points + args.test_points, points_per_period=args.points_per_period, seed=seed
+    )
+    train, test = traj[: args.train_points], traj[args.train_points :]
+    sc = Standardizer().fit(train)
+    train, test = sc.transform(train), sc.transform(test)
+    h, c = args.horizon, args.context
+    starts = np.linspace(c, len(test) - h, args.n_windows).astype(int)
+    contexts = np.stack([test.states[s - c : s] for s in starts])
+    truth = np.stack([test.states[s : s + h] for s in starts])
+    rows = []
+    for name in names:
+        overrides = {"seed": seed}
+        if args.quick and name in NEURAL:
+            overrides["epochs"] = 2
+        start = time.perf_counter()
+        model = models.create(name, **overrides).fit(train)
+        fit_s = time.perf_counter() - start
+        forecast = model.predict(contexts, h)
+        vpt = [
+            metrics.valid_prediction_time(t, f, dt=traj.dt, lyapunov_time=traj.lyapunov_time)
+            for t, f in zip(truth, forecast)
+        ]
+        early = [
+            metrics.nrmse(t[:20], f[:20]) if np.all(np.isfinite(f[:20])) else float("inf")
+            for t, f in zip(truth, forecast)
+        ]
+        rows.append(
+            {
+                "system": system,
+                "seed": seed,
+                "model": name,
+                "fit_seconds": fit_s,
+                "vpt_lyap": float(np.mean(vpt)),
+                "nrmse20": float(np.median(early)),
+            }
+        )
+        print(f"{system:10s} seed {seed} {name:12s} fit {fit_s:6.1f} s  VPT {np.mean(vpt):5.2f}", flush=True)
+    return rows
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--systems", nargs="+", default=["Lorenz", "Rossler", "Chen"])
+    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--models", nargs="+", default=NEURAL + REFERENCE)
+    p.add_argument("--train-points", type=int, default=3000)
+    p.add_argument("--test-points", type=int, default=2000)
+    p.add_argument("--points-per-period", type=float, default=30.0)
+    p.add_argument("--context", type=int, default=32)
+    p.add_argument("--horizon", type=int, default=200)
+    p.add_argument("--n-windows", type=int, default=20)
+    p.add_argument("--quick", action="store_true", help="tiny data, 2 epochs, one system: checks the plumbing")
+    p.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.systems, args.train_points, args.test_points, args.horizon, args.n_windows = ["Lorenz"], 400, 300, 50, 3
+    torch.set_num_threads(1)
+    names = [n for n in args.models if n in models.MODELS]
+    for n in sorted(set(args.models) - set(names)):
+        print(f"note: model {n!r} is not registered; skipped")
+    rows = [r for s in args.systems for seed in args.seeds for r in evaluate(s, seed, names, args)]
+
+    print(f"\n{'system':10s} {'model':12s} {'fit (s)':>8s} {'VPT (Lyap.)':>12s} {'NRMSE@20':>9s}")
+    for system in args.systems:
+        for name in names:
+            sel = [r for r in rows if r["system"] == system and r["model"] == name]
+            print(
+                f"{system:10s} {name:12s} {np.mean([r['fit_seconds'] for r in sel]):8.1f} "
+                f"{np.mean([r['vpt_lyap'] for r in sel]):12.2f} {np.median([r['nrmse20'] for r in sel]):9.3f}"
+            )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

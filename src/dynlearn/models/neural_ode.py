@@ -1,0 +1,275 @@
+"""Neural ordinary differential equation: a learned, autonomous vector field.
+
+The model is dx/dt = f_θ(x) with f_θ a multilayer perceptron (Chen et al. 2018,
+"Neural ordinary differential equations", NeurIPS; Kidger 2022, "On neural
+differential equations", thesis, ch. 2). It works in standardised states and
+a rescaled time: with z = (x − μ)/σ and s = t/τ (τ the mean training step),
+
+    dz/ds = g_θ(z),    so    dx/dt = σ ⊙ g_θ((x − μ)/σ) / τ,
+
+and μ, σ, τ are saved with the weights. Solutions are computed with
+torchdiffeq (``odeint``; ``odeint_adjoint`` with ``adjoint=True``, which
+back-propagates by solving the adjoint ODE backwards and so needs memory
+independent of the number of solver steps, Chen et al. 2018 §2).
+
+Training is multiple shooting on short segments of ``window`` observations
+(:mod:`dynlearn.training.shooting`). Each gap between two observations is
+integrated with ``substeps · ⌈gap/τ⌉`` fixed steps of ``method`` (or
+adaptively for ``dopri5``), so irregular sampling needs no resampling: the
+model accepts any strictly increasing times.
+
+Forecasting. ``predict(context, horizon)`` has no times: it integrates from
+the last context state in steps of ``forecast_dt_``, which is the config's
+``forecast_dt`` if set, else the training step when the training data were
+uniformly sampled with one step, else the mean training step.
+``predict_at(context_times, context, times)`` forecasts at arbitrary times.
+The vector field is autonomous, so only the last context state matters
+(``min_context`` is 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from dynlearn._validation import check_array
+from dynlearn.data import Trajectory
+from dynlearn.errors import NotFittedError, ValidationError
+from dynlearn.models._torch import TorchModel, torch_generator
+from dynlearn.models._window_training import check_loss, make_optimizer, optimizer_step
+from dynlearn.models.base import Capabilities
+from dynlearn.models.config import ModelConfig
+from dynlearn.models.registry import register
+from dynlearn.training.shooting import segments, shooting_loss
+
+_FIXED = ("rk4", "midpoint", "euler", "heun3")
+_ADAPTIVE = ("dopri5", "bosh3")
+_ACTIVATIONS = {"tanh": nn.Tanh, "softplus": nn.Softplus, "gelu": nn.GELU, "elu": nn.ELU}
+
+
+@dataclasses.dataclass
+class NeuralODEConfig(ModelConfig):
+    """``hidden``/``layers``/``activation``: the vector-field MLP; ``window``:
+    observations per shooting segment; ``substeps``: solver steps per mean
+    sampling step; ``method``: a torchdiffeq solver (fixed: rk4, midpoint,
+    euler, heun3; adaptive: dopri5, bosh3 with ``rtol``/``atol``); ``adjoint``:
+    back-propagate with the adjoint method; ``epochs``, ``batch_size``, ``lr``,
+    ``weight_decay``, ``grad_clip``, ``stride`` (spacing of segment starts):
+    training; ``forecast_dt``: step of ``predict`` (None: see the module docs)."""
+
+    hidden: int = 64
+    layers: int = 2
+    activation: str = "tanh"
+    window: int = 8
+    substeps: int = 2
+    method: str = "rk4"
+    rtol: float = 1e-4
+    atol: float = 1e-5
+    adjoint: bool = False
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    stride: int = 1
+    forecast_dt: float | None = None
+
+    def validate(self):
+        for name in ("hidden", "layers", "substeps", "epochs", "batch_size", "stride"):
+            if getattr(self, name) < 1:
+                raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.window < 2:
+            raise ValidationError(f"window must be >= 2 observations, got {self.window}")
+        if self.method not in _FIXED + _ADAPTIVE:
+            raise ValidationError(f"method must be one of {', '.join(_FIXED + _ADAPTIVE)}; got {self.method!r}")
+        if self.activation not in _ACTIVATIONS:
+            raise ValidationError(f"activation must be one of {', '.join(_ACTIVATIONS)}; got {self.activation!r}")
+        if not self.lr > 0 or self.rtol <= 0 or self.atol <= 0:
+            raise ValidationError("lr, rtol and atol must be > 0")
+        if self.weight_decay < 0 or self.grad_clip < 0:
+            raise ValidationError("weight_decay and grad_clip must be >= 0")
+        if self.forecast_dt is not None and not self.forecast_dt > 0:
+            raise ValidationError(f"forecast_dt must be > 0 or None, got {self.forecast_dt}")
+
+
+class VectorField(nn.Module):
+    """g_θ: an MLP from standardised state to its derivative in rescaled time."""
+
+    def __init__(self, dim: int, hidden: int, layers: int, activation: str):
+        super().__init__()
+        mods: list[nn.Module] = []
+        width = dim
+        for _ in range(layers):
+            mods += [nn.Linear(width, hidden), _ACTIVATIONS[activation]()]
+            width = hidden
+        mods.append(nn.Linear(width, dim))
+        self.net = nn.Sequential(*mods)
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+        self.register_buffer("time_scale", torch.ones(1))  # (1,): safetensors stores no 0-d arrays
+
+    def forward(self, t, z):
+        return self.net(z)
+
+
+class _OverGap(nn.Module):
+    """dz/du = gap · g(z) on u ∈ [0, 1]: one call integrates every batch member over its own gap."""
+
+    def __init__(self, field: VectorField, gap: torch.Tensor):
+        super().__init__()
+        self.field = field
+        self.gap = gap  # (B, 1), not a parameter
+
+    def forward(self, u, z):
+        return self.gap * self.field.net(z)
+
+
+def advance(field: VectorField, z: torch.Tensor, gap: torch.Tensor, cfg: NeuralODEConfig) -> torch.Tensor:
+    """z (B, d) integrated over ``gap`` (B,) units of rescaled time."""
+    from torchdiffeq import odeint, odeint_adjoint
+
+    func = _OverGap(field, gap[:, None])
+    if cfg.method in _ADAPTIVE:
+        grid, kw = torch.tensor([0.0, 1.0]), {"rtol": cfg.rtol, "atol": cfg.atol}
+    else:
+        n = cfg.substeps * max(1, math.ceil(float(gap.max()) - 1e-6))
+        grid, kw = torch.linspace(0.0, 1.0, n + 1), {}
+    if cfg.adjoint:
+        out = odeint_adjoint(func, z, grid, method=cfg.method, adjoint_params=tuple(field.net.parameters()), **kw)
+    else:
+        out = odeint(func, z, grid, method=cfg.method, **kw)
+    return out[-1]
+
+
+def flow(field: VectorField, z0: torch.Tensor, gaps: torch.Tensor, cfg: NeuralODEConfig) -> torch.Tensor:
+    """States after each of ``gaps`` (B, n) from ``z0`` (B, d); returns (B, n, d)."""
+    out, z = [], z0
+    for j in range(gaps.shape[1]):
+        z = advance(field, z, gaps[:, j], cfg)
+        out.append(z)
+    return torch.stack(out, dim=1)
+
+
+@register("neural_ode")
+class NeuralODE(TorchModel):
+    """Neural ODE dx/dt = f_θ(x) (MLP vector field, torchdiffeq solver), trained by
+    multiple shooting on short segments; accepts irregularly sampled data."""
+
+    Config = NeuralODEConfig
+    capabilities = Capabilities(continuous_time=True, needs_uniform_sampling=False)
+
+    @property
+    def min_train_length(self) -> int:
+        return self.config.window
+
+    def _build(self):
+        c = self.config
+        return VectorField(self.dim_, c.hidden, c.layers, c.activation)
+
+    def _fit(self, trajectories):
+        cfg = self.config
+        steps = np.concatenate([np.diff(t.times) for t in trajectories])
+        states = np.concatenate([t.states for t in trajectories])
+        tau = float(steps.mean())
+        field = self._init_module(trajectories[0].dim)
+        mean, std = states.mean(0), states.std(0)
+        std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        field.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        field.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+        field.time_scale.fill_(tau)
+        uniform = {round(t.dt, 12) for t in trajectories if t.dt is not None}
+        all_uniform = len(uniform) == 1 and all(t.dt is not None for t in trajectories)
+        self.forecast_dt_ = cfg.forecast_dt or (trajectories[0].dt if all_uniform else tau)
+
+        seg = segments(trajectories, cfg.window, stride=cfg.stride)
+        z = torch.as_tensor((seg.states - mean) / std, dtype=torch.float32)
+        gaps = torch.as_tensor(seg.gaps / tau, dtype=torch.float32)
+        n = len(z)
+        per_epoch = math.ceil(n / cfg.batch_size)
+        opt, sched = make_optimizer(field.net, cfg, cfg.epochs * per_epoch)
+        gen = torch_generator(cfg.seed + 1)
+        self.history_: list[float] = []
+        for epoch in range(1, cfg.epochs + 1):
+            perm = torch.randperm(n, generator=gen)
+            total = 0.0
+            for b in range(per_epoch):
+                idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
+                loss = shooting_loss(lambda x0, g: flow(field, x0, g, cfg), z[idx], gaps[idx])
+                check_loss(loss, epoch, self.name, cfg.lr)
+                optimizer_step(field.net, opt, sched, loss, cfg.grad_clip)
+                total += loss.item() * len(idx)
+            self.history_.append(total / n)
+        field.eval()
+        self.train_loss_ = self.history_[-1]
+
+    def _rollout(self, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        """From ``last`` (B, d) over the time gaps (n,) shared by the batch; (B, n, d)."""
+        f = self.module_
+        mean, std = f.mean.double().numpy(), f.std.double().numpy()
+        tau = float(f.time_scale[0])
+        z = torch.as_tensor((last - mean) / std, dtype=torch.float32)
+        out = []
+        with torch.no_grad():
+            for g in gaps:
+                z = advance(f, z, torch.full((len(z),), g / tau), self.config)
+                out.append(z.double().numpy())
+        return np.stack(out, axis=1) * std + mean
+
+    def _predict(self, context, horizon):
+        return self._rollout(context[:, -1], np.full(horizon, self.forecast_dt_))
+
+    def predict_at(self, context_times, context, times) -> np.ndarray:
+        """Forecast at arbitrary times after the context.
+
+        ``context_times (time,)``: times of the context states, strictly increasing;
+        ``context``: ``(time, dim)`` or ``(batch, time, dim)`` (or a Trajectory, whose
+        own times are then used if ``context_times`` is None); ``times (n,)``:
+        strictly increasing, all after ``context_times[-1]``. Returns ``(n, dim)``
+        or ``(batch, n, dim)``: the solution of the learned ODE from the last
+        context state.
+        """
+        if not self.is_fitted:
+            raise NotFittedError(f"{self.name} is not fitted yet; call fit(...) or load a saved model first")
+        if isinstance(context, Trajectory):
+            context_times = context.times if context_times is None else context_times
+            context = context.states
+        ctx = check_array(context, "context", ndim=(2, 3))
+        ct = check_array(context_times, "context_times", ndim=1)
+        ts = check_array(times, "times", ndim=1)
+        if len(ct) != ctx.shape[-2]:
+            raise ValidationError(f"context_times has {len(ct)} entries but the context has {ctx.shape[-2]} steps")
+        if ctx.shape[-1] != self.dim_:
+            raise ValidationError(
+                f"context has dimension {ctx.shape[-1]} but the model was fitted on dimension {self.dim_}"
+            )
+        if len(ct) == 0:
+            raise ValidationError("predict_at needs a context of at least 1 step")
+        full = np.concatenate([ct[-1:], ts])
+        if np.any(np.diff(full) <= 0):
+            raise ValidationError(
+                "times must be strictly increasing and later than the last context time "
+                f"({float(ct[-1])!r}); sort them and drop duplicates"
+            )
+        single = ctx.ndim == 2
+        ctx3 = ctx[None] if single else ctx
+        if len(ts) == 0:
+            out = np.empty((len(ctx3), 0, self.dim_))
+        else:
+            out = self._rollout(ctx3[:, -1], np.diff(full))
+        return out[0] if single else out
+
+    def _get_meta(self) -> dict[str, Any]:
+        return {"forecast_dt": self.forecast_dt_, "train_loss": getattr(self, "train_loss_", None)}
+
+    def _set_meta(self, meta: dict[str, Any]) -> None:
+        self.forecast_dt_ = float(meta["forecast_dt"])
+        self.train_loss_ = meta.get("train_loss")
+
+    @classmethod
+    def conformance_config(cls):
+        return {"hidden": 16, "layers": 1, "window": 4, "epochs": 1, "batch_size": 128, "stride": 3}
