@@ -1,0 +1,194 @@
+"""Speed of dynlearn's SINDy and ESN against pysindy and reservoirpy, in one run.
+
+    .venv/bin/python benchmarks/bench_classical.py [--steps 10000] [--json out.json]
+
+SINDy: Lorenz-63 sampled every 0.002 (5,000 points), polynomial library of
+degree 2, STLSQ (threshold 0.1, alpha 0.05) in both; fit time, and the time to
+simulate ``--steps`` steps from the first state (pysindy: ``simulate``, LSODA
+with rtol = atol = 1e-12 through a Python callback; dynlearn: RK4 at the sampling
+step with the numpy backend and, when numba is installed, the compiled backend,
+whose first call includes compilation). The trajectories are compared over the
+first 1,000 steps (2 time units, before chaos amplifies rounding) and over all.
+
+ESN: standardised Lorenz-63 sampled every 0.025, 2,000 training points, the
+same hyper-parameters in both (300 units, spectral radius 0.9, leak rate 0.5,
+input scaling 0.5, connectivity 0.1, input connectivity 0.1, ridge 1e-6,
+washout 50); training time, the time of a 1,000-step closed-loop generation,
+and forecast quality as the median valid prediction time (NRMSE <= 0.4, in
+Lyapunov times) over 6 test windows with 50 context states.
+
+Every BLAS library is limited to one thread (set before numpy is imported):
+on a shared 2-core machine multi-threaded BLAS on small matrices is slower
+and noisier. Times are the median of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from dynlearn import metrics, models, systems  # noqa: E402
+from dynlearn.data import Standardizer  # noqa: E402
+
+
+def timed(fn, repeats: int = 1):
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), out
+
+
+def bench_sindy(steps: int, repeats: int) -> dict:
+    import pysindy as ps
+
+    (tr,) = systems.simulate("Lorenz", n_points=5000, dt=0.002, seed=0)
+    x, dt = tr.states, tr.dt
+    r: dict = {"steps": steps}
+
+    def fit_peer():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = ps.SINDy(optimizer=ps.STLSQ(threshold=0.1, alpha=0.05), feature_library=ps.PolynomialLibrary(degree=2))
+            return m.fit(x, t=dt)
+
+    r["fit_pysindy_s"], peer = timed(fit_peer, repeats)
+    r["fit_dynlearn_s"], ours = timed(lambda: models.create("sindy", backend="numpy").fit(tr), repeats)
+    r["coef_max_abs_diff"] = float(np.max(np.abs(ours.coef_ - peer.coefficients())))
+
+    r["simulate_pysindy_s"], ref = timed(lambda: peer.simulate(x[0], dt * np.arange(steps + 1))[1:])
+    r["simulate_numpy_s"], a = timed(lambda: ours.predict(x[:1], steps), repeats)
+    r["dev_numpy_first1000"] = float(np.max(np.abs(a[:1000] - ref[:1000])))
+    r["dev_numpy_all"] = float(np.max(np.abs(a - ref)))
+    try:
+        import numba  # noqa: F401
+
+        ours.set_params(backend="numba")
+        r["simulate_numba_first_call_s"], _ = timed(lambda: ours.predict(x[:1], steps))
+        r["simulate_numba_s"], b = timed(lambda: ours.predict(x[:1], steps), repeats)
+        r["dev_numba_first1000"] = float(np.max(np.abs(b[:1000] - ref[:1000])))
+        r["dev_numba_all"] = float(np.max(np.abs(b - ref)))
+    except ImportError:
+        pass
+    return r
+
+
+HP = dict(units=300, sr=0.9, lr=0.5, input_scaling=0.5, connectivity=0.1, input_connectivity=0.1, ridge=1e-6)
+
+
+def bench_esn(repeats: int) -> dict:
+    from reservoirpy.nodes import Reservoir, Ridge
+
+    (tr,) = systems.simulate("Lorenz", n_points=3400, dt=0.025, seed=1)
+    s = Standardizer().fit_transform(tr).states
+    train, starts, ctx, horizon = s[:2000], range(2100, 2700, 100), 50, 400
+
+    def vpt(pred, a):
+        truth = s[a : a + horizon]
+        return metrics.valid_prediction_time(truth, pred, dt=0.025, lyapunov_time=1 / 0.906, scale=np.ones(3))
+
+    def ours(readout):
+        return models.create(
+            "esn",
+            n_reservoir=HP["units"],
+            spectral_radius=HP["sr"],
+            leak_rate=HP["lr"],
+            input_scaling=HP["input_scaling"],
+            density=HP["connectivity"],
+            input_density=HP["input_connectivity"],
+            alpha=HP["ridge"],
+            washout=50,
+            readout=readout,
+            readout_input=readout == "pathak",
+        )
+
+    def fit_peer(seed=0):
+        res = Reservoir(
+            HP["units"],
+            sr=HP["sr"],
+            lr=HP["lr"],
+            input_scaling=HP["input_scaling"],
+            rc_connectivity=HP["connectivity"],
+            input_connectivity=HP["input_connectivity"],
+            seed=seed,
+        )
+        esn = res >> Ridge(ridge=HP["ridge"])
+        esn.fit(train[:-1], train[1:], warmup=50)
+        return res, esn
+
+    def peer_generate(res, esn, context, n):
+        res.reset()
+        u = np.asarray(esn.run(context))[-1]
+        out = np.empty((n, 3))
+        for h in range(n):
+            out[h] = u
+            u = np.asarray(esn.step(u)).reshape(-1)
+        return out
+
+    r: dict = {}
+    r["train_reservoirpy_s"], (res, esn) = timed(fit_peer, repeats)
+    r["generate1000_reservoirpy_s"], _ = timed(lambda: peer_generate(res, esn, s[1950:2000], 1000), repeats)
+    for readout in ("linear", "pathak"):
+        r[f"train_dynlearn_{readout}_s"], m = timed(lambda readout=readout: ours(readout).fit(train, dt=0.025), repeats)
+        r[f"generate1000_dynlearn_{readout}_s"], _ = timed(lambda m=m: m.predict(s[1950:2000], 1000), repeats)
+    vp = {"reservoirpy": [], "linear": [], "pathak": []}
+    for seed in range(3):
+        res, esn = fit_peer(seed)
+        vp["reservoirpy"] += [vpt(peer_generate(res, esn, s[a - ctx : a], horizon), a) for a in starts]
+        for readout in ("linear", "pathak"):
+            m = ours(readout).set_params(seed=seed).fit(train, dt=0.025)
+            pred = m.predict(np.stack([s[a - ctx : a] for a in starts]), horizon)
+            vp[readout] += [vpt(pred[i], a) for i, a in enumerate(starts)]
+    for k, v in vp.items():
+        r[f"vpt_median_{k}"] = float(np.median(v))
+    return r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=10_000, help="SINDy simulation length")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--json", help="also write the numbers here")
+    args = ap.parse_args()
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}"}
+    out["sindy"] = s = bench_sindy(args.steps, args.repeats)
+    out["esn"] = e = bench_esn(args.repeats)
+    print(json.dumps(out, indent=2))
+    print("\nratios (peer time / dynlearn time):")
+    print(f"  SINDy fit                       {s['fit_pysindy_s'] / s['fit_dynlearn_s']:8.1f}x")
+    print(f"  SINDy simulate {args.steps} (numpy)   {s['simulate_pysindy_s'] / s['simulate_numpy_s']:8.1f}x")
+    if "simulate_numba_s" in s:
+        print(f"  SINDy simulate (numba, compiled) {s['simulate_pysindy_s'] / s['simulate_numba_s']:8.1f}x")
+        print(f"  SINDy simulate (numba, 1st call) {s['simulate_pysindy_s'] / s['simulate_numba_first_call_s']:8.1f}x")
+    for readout in ("linear", "pathak"):
+        print(
+            f"  ESN train ({readout})               {e['train_reservoirpy_s'] / e[f'train_dynlearn_{readout}_s']:8.1f}x"
+        )
+        print(
+            f"  ESN generate 1000 ({readout})       "
+            f"{e['generate1000_reservoirpy_s'] / e[f'generate1000_dynlearn_{readout}_s']:8.1f}x"
+        )
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

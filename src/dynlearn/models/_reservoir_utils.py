@@ -1,0 +1,104 @@
+"""Helpers shared by the reservoir models: random reservoirs, spectral radii, ridge readouts."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+
+from dynlearn.errors import ValidationError
+
+
+def spectral_radius(W) -> float:
+    """``max |λ(W)|`` of a square matrix (dense or scipy sparse).
+
+    ARPACK (largest magnitude) above 100 units, dense eigenvalues otherwise
+    or when ARPACK does not converge.
+    Raises ValidationError for an empty or non-square matrix, or when the
+    eigenvalue computation fails or returns a non-finite value.
+    """
+    shape = getattr(W, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] != shape[1]:
+        raise ValidationError(f"a reservoir matrix must be square, got shape {shape}")
+    if shape[0] == 0:
+        raise ValidationError("the reservoir matrix is empty (0 units); use n_reservoir >= 1")
+    try:
+        rho = None
+        if shape[0] > 100:
+            try:
+                v0 = np.ones(shape[0])  # a fixed start vector keeps ARPACK deterministic
+                vals = scipy.sparse.linalg.eigs(
+                    scipy.sparse.csr_matrix(W), k=1, which="LM", return_eigenvectors=False, v0=v0, tol=1e-8
+                )
+                rho = float(np.abs(vals[0]))
+            except scipy.sparse.linalg.ArpackNoConvergence:
+                rho = None
+        if rho is None:
+            dense = W.toarray() if scipy.sparse.issparse(W) else np.asarray(W, dtype=np.float64)
+            rho = float(np.max(np.abs(np.linalg.eigvals(dense))))
+    except (np.linalg.LinAlgError, scipy.sparse.linalg.ArpackError, ValueError) as exc:
+        raise ValidationError(f"the spectral radius of the reservoir matrix could not be computed ({exc})") from None
+    if not np.isfinite(rho):
+        raise ValidationError("the reservoir matrix has a non-finite spectral radius; it contains NaN/inf")
+    return rho
+
+
+def scale_to_spectral_radius(W, target: float):
+    """``W * target / ρ(W)``; a matrix with ρ = 0 (all zeros, or nilpotent) cannot be scaled."""
+    if target == 0:
+        return W * 0.0
+    rho = spectral_radius(W)
+    if rho <= 1e-12:
+        nnz = W.nnz if scipy.sparse.issparse(W) else int(np.count_nonzero(W))
+        raise ValidationError(
+            f"the random reservoir matrix ({W.shape[0]} units, {nnz} non-zero weights) has spectral radius 0, "
+            f"so it cannot be scaled to spectral_radius={target}; raise density or n_reservoir"
+        )
+    return W * (target / rho)
+
+
+def random_reservoir(n: int, density: float, rho: float, rng: np.random.Generator) -> np.ndarray:
+    """Dense ``(n, n)`` matrix with N(0, 1) entries kept with probability ``density``, scaled to radius ``rho``."""
+    mask = rng.random((n, n)) < density
+    W = np.where(mask, rng.standard_normal((n, n)), 0.0)
+    return scale_to_spectral_radius(W, rho)
+
+
+def monomial_index(n_vars: int, degree: int) -> list[np.ndarray]:
+    """Index arrays of the unique monomials of each degree 2..``degree`` (combinations with replacement)."""
+    return [np.array(list(itertools.combinations_with_replacement(range(n_vars), k))) for k in range(2, degree + 1)]
+
+
+def ridge_solutions(F: np.ndarray, Y: np.ndarray, alphas, *, center: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Ridge readouts ``(W, b)`` with ``Y ≈ F W + b`` for each penalty in ``alphas``.
+
+    Minimises ``||Y - F W - b||² + α ||W||²``. With ``center`` the intercept
+    ``b`` is free (features and targets centred, as reservoirpy's ``Ridge``);
+    without, ``b = 0`` and any constant column of ``F`` is penalised (as in
+    the NG-RC paper). One symmetric eigendecomposition of ``FᵀF`` serves every α.
+    """
+    F = np.asarray(F, dtype=np.float64)
+    if center:
+        fm, ym = F.mean(0), Y.mean(0)
+        Fc, Yc = F - fm, Y - ym
+    else:
+        fm, ym = np.zeros(F.shape[1]), np.zeros(Y.shape[1])
+        Fc, Yc = F, Y
+    G = Fc.T @ Fc
+    FY = Fc.T @ Yc
+    if len(alphas) == 1 and alphas[0] > 0:  # one penalty: a Cholesky solve is cheaper than eigh
+        W = scipy.linalg.solve(G + alphas[0] * np.eye(len(G)), FY, assume_a="pos", check_finite=False)
+        return [(W, ym - fm @ W)]
+    evals, evecs = scipy.linalg.eigh(G, check_finite=False)
+    evals = np.maximum(evals, 0.0)
+    proj = evecs.T @ FY
+    out = []
+    for a in alphas:
+        den = evals + a
+        ok = den > 1e-14 * max(evals.max(), 1.0)
+        W = evecs @ (np.where(ok[:, None], proj / np.where(ok, den, 1.0)[:, None], 0.0))
+        out.append((W, ym - fm @ W))
+    return out

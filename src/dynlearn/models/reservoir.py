@@ -1,0 +1,367 @@
+"""Reservoir computing: next-generation reservoir computing (NG-RC / NVAR) and echo state networks.
+
+* ``ngrc`` (Gauthier, Bollt, Griffith & Barbosa 2021, Nat. Commun. 12:5564):
+  the feature vector at time t is
+  ``O_t = [1, L_t, unique monomials of L_t of degree 2..p]`` with
+  ``L_t = (x_t, x_{t-s}, ..., x_{t-(k-1)s})`` (k delays, skip s); a ridge
+  readout predicts the increment ``x_{t+1} - x_t = W O_t``, minimising
+  ``||ΔX - W O||² + α ||W||²`` (α unscaled, the constant included, as in the
+  paper; α = 2.5e-6, k = 2, s = 1 for Lorenz-63 at dt = 0.025).
+* ``esn`` (Jaeger 2001, GMD report 148; Lukoševičius 2012, Neural Networks:
+  Tricks of the Trade, 659-686): a leaky tanh reservoir
+  ``r_t = (1 - a) r_{t-1} + a tanh(W r_{t-1} + W_in x_t + b)`` with a sparse
+  random ``W`` (N(0, 1) entries with probability ``density``) scaled to a
+  spectral radius, ``W_in`` of ±``input_scaling`` entries with probability
+  ``input_density``, and a ridge readout ``x_{t+1} ≈ W_out φ(r_t, x_t) + c``
+  (intercept unpenalised, α unscaled, as reservoirpy's ``Ridge``). The
+  default readout ``φ = [r̃, x]`` squares every second reservoir unit
+  (Pathak, Lu, Hunt, Girvan & Ott 2017, Chaos 27:121102), which breaks the
+  odd symmetry of a bias-free tanh reservoir; ``readout="linear"`` is the
+  plain ``φ = r``. Forecasts reset the reservoir, drive it with the whole
+  context (teacher forcing) and then run it in closed loop, feeding each
+  prediction back as the next input.
+
+Both models can tune themselves (``search=true``) on a validation split: the
+last ``val_fraction`` of the training data is held out, each candidate is fitted
+on the rest and scored by the mean closed-loop NRMSE over ``val_horizon``
+steps from several starting points; the best candidate is refitted on all data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import scipy.sparse
+
+from dynlearn._validation import as_rng
+from dynlearn.data import Trajectory
+from dynlearn.errors import ValidationError
+from dynlearn.models._reservoir_utils import monomial_index, random_reservoir, ridge_solutions
+from dynlearn.models.base import Model
+from dynlearn.models.config import ModelConfig
+from dynlearn.models.registry import register
+
+ALPHA_GRID = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+
+
+def _split_validation(trajectories: list[Trajectory], fraction: float, need: int):
+    """Hold out the tail of the longest trajectory: (train list, validation states)."""
+    j = int(np.argmax([len(t) for t in trajectories]))
+    tr = trajectories[j]
+    n_val = int(round(fraction * len(tr)))
+    if n_val < need or len(tr) - n_val < need:
+        raise ValidationError(
+            f"search needs a validation split of at least {need} steps and as many for training; "
+            f"the longest trajectory has {len(tr)} steps (val_fraction={fraction}): use more data, "
+            "a larger val_fraction, a shorter val_horizon, or search=false"
+        )
+    train = [t for i, t in enumerate(trajectories) if i != j] + [tr[: len(tr) - n_val]]
+    return train, tr.states[len(tr) - n_val :]
+
+
+def _validation_score(predict, states: np.ndarray, context: int, horizon: int, scale: np.ndarray) -> float:
+    """Mean closed-loop NRMSE over up to 5 windows of the validation states (inf if any diverges)."""
+    starts = np.unique(np.linspace(context, len(states) - horizon, 5).astype(int))
+    ctx = np.stack([states[s - context : s] for s in starts])
+    truth = np.stack([states[s : s + horizon] for s in starts])
+    with np.errstate(over="ignore", invalid="ignore"):
+        pred = predict(ctx, horizon)
+        err = np.sqrt(np.mean(((pred - truth) / scale) ** 2))
+    return float(err) if np.isfinite(err) else float("inf")
+
+
+# ---------------------------------------------------------------------------------------- NG-RC
+@dataclasses.dataclass
+class NGRCConfig(ModelConfig):
+    """``delays`` k, ``skip`` s, monomial ``degree`` p (>= 2), ridge ``alpha``,
+    ``increment`` (predict x_{t+1} - x_t, else x_{t+1}); ``search`` tunes α on a
+    validation split (``val_fraction``, ``val_horizon``)."""
+
+    delays: int = 2
+    skip: int = 1
+    degree: int = 2
+    alpha: float = 2.5e-6
+    increment: bool = True
+    search: bool = False
+    val_fraction: float = 0.2
+    val_horizon: int = 50
+
+    def validate(self):
+        for ok, msg in [
+            (self.delays >= 1, f"delays must be >= 1, got {self.delays}"),
+            (self.skip >= 1, f"skip must be >= 1, got {self.skip}"),
+            (2 <= self.degree <= 4, f"degree must be 2, 3 or 4, got {self.degree}"),
+            (self.alpha >= 0, f"alpha must be >= 0, got {self.alpha}"),
+            (0 < self.val_fraction < 1, f"val_fraction must be in (0, 1), got {self.val_fraction}"),
+            (self.val_horizon >= 1, f"val_horizon must be >= 1, got {self.val_horizon}"),
+        ]:
+            if not ok:
+                raise ValidationError(f"ngrc: {msg}")
+
+
+@register("ngrc")
+class NGRC(Model):
+    """Next-generation reservoir computing: ridge regression on polynomial features of delayed states.
+
+    Gauthier, Bollt, Griffith & Barbosa (2021), Nat. Commun. 12:5564.
+    """
+
+    Config = NGRCConfig
+
+    @property
+    def span(self) -> int:
+        return (self.config.delays - 1) * self.config.skip + 1
+
+    @property
+    def min_context(self) -> int:
+        return self.span
+
+    @property
+    def min_train_length(self) -> int:
+        return self.span + 1
+
+    def _features(self, window: np.ndarray) -> np.ndarray:
+        """window ``(..., span, dim)`` (most recent last) -> O ``(..., n_features)``."""
+        c = self.config
+        lin = window[..., ::-1, :][..., :: c.skip, :][..., : c.delays, :].reshape(*window.shape[:-2], -1)
+        parts = [np.ones((*lin.shape[:-1], 1)), lin]
+        for idx in monomial_index(lin.shape[-1], c.degree):
+            parts.append(np.prod(lin[..., idx], axis=-1))
+        return np.concatenate(parts, axis=-1)
+
+    def _design(self, trajectories):
+        F, Y = [], []
+        n = self.span
+        for tr in trajectories:
+            s = tr.states
+            if len(s) <= n:
+                continue
+            idx = np.arange(n - 1, len(s) - 1)
+            F.append(self._features(s[idx[:, None] - n + 1 + np.arange(n)]))
+            Y.append(s[idx + 1] - s[idx] if self.config.increment else s[idx + 1])
+        return np.concatenate(F), np.concatenate(Y)
+
+    def _solve(self, trajectories, alphas):
+        F, Y = self._design(trajectories)
+        return [W for W, _ in ridge_solutions(F, Y, alphas, center=False)]
+
+    def _fit(self, trajectories):
+        c = self.config
+        self.alpha_ = c.alpha
+        if c.search:
+            train, val = _split_validation(trajectories, c.val_fraction, self.span + c.val_horizon + 1)
+            scale = np.concatenate([t.states for t in train]).std(0)
+            scale = np.where(scale > 0, scale, 1.0)
+            grid = sorted({*ALPHA_GRID, c.alpha})
+            scores = []
+            for W in self._solve(train, grid):
+                self.W_ = W
+                scores.append(_validation_score(self._rollout, val, self.span, c.val_horizon, scale))
+            self.alpha_ = float(grid[int(np.argmin(scores))])
+        (self.W_,) = self._solve(trajectories, [self.alpha_])
+
+    def _rollout(self, context, horizon):
+        window = context[:, -self.span :, :].copy()
+        out = np.empty((context.shape[0], horizon, context.shape[2]))
+        for h in range(horizon):
+            step = self._features(window) @ self.W_
+            nxt = window[:, -1] + step if self.config.increment else step
+            out[:, h] = nxt
+            window = np.concatenate([window[:, 1:], nxt[:, None]], axis=1)
+        return out
+
+    def _predict(self, context, horizon):
+        return self._rollout(context, horizon)
+
+    def _get_state(self):
+        return {"W": self.W_}
+
+    def _get_meta(self):
+        return {"alpha": self.alpha_}
+
+    def _set_meta(self, meta):
+        self.alpha_ = float(meta["alpha"])
+
+    def _set_state(self, state):
+        W = np.asarray(state["W"], dtype=np.float64)
+        n_lin = self.config.delays * self.dim_
+        n_feat = 1 + n_lin + sum(len(i) for i in monomial_index(n_lin, self.config.degree))
+        if W.shape != (n_feat, self.dim_):
+            raise ValueError(f"W has shape {W.shape}, expected {(n_feat, self.dim_)}")
+        self.W_ = W
+
+
+# ------------------------------------------------------------------------------------------ ESN
+@dataclasses.dataclass
+class ESNConfig(ModelConfig):
+    """``n_reservoir`` units, ``spectral_radius`` of W, ``density`` of W,
+    ``leak_rate`` a, ``input_scaling`` and ``input_density`` of W_in,
+    ``bias_scaling`` (b uniform in ±bias_scaling), ridge ``alpha``,
+    ``washout`` states dropped at the start of each training trajectory,
+    ``readout`` ``"pathak"`` (every second unit squared) or ``"linear"``,
+    ``readout_input`` (the input x_t joins the readout features); ``search``
+    tunes spectral radius, leak rate and α on a validation split."""
+
+    n_reservoir: int = 300
+    spectral_radius: float = 0.9
+    density: float = 0.1
+    leak_rate: float = 0.5
+    input_scaling: float = 0.5
+    input_density: float = 1.0
+    bias_scaling: float = 0.0
+    alpha: float = 1e-6
+    washout: int = 50
+    readout: str = "pathak"
+    readout_input: bool = True
+    search: bool = False
+    val_fraction: float = 0.2
+    val_horizon: int = 50
+
+    def validate(self):
+        for ok, msg in [
+            (self.n_reservoir >= 1, f"n_reservoir must be >= 1, got {self.n_reservoir}"),
+            (self.spectral_radius >= 0, f"spectral_radius must be >= 0, got {self.spectral_radius}"),
+            (0 < self.density <= 1, f"density must be in (0, 1], got {self.density}"),
+            (0 < self.leak_rate <= 1, f"leak_rate must be in (0, 1], got {self.leak_rate}"),
+            (self.input_scaling >= 0, f"input_scaling must be >= 0, got {self.input_scaling}"),
+            (0 < self.input_density <= 1, f"input_density must be in (0, 1], got {self.input_density}"),
+            (self.bias_scaling >= 0, f"bias_scaling must be >= 0, got {self.bias_scaling}"),
+            (self.alpha >= 0, f"alpha must be >= 0, got {self.alpha}"),
+            (self.washout >= 0, f"washout must be >= 0, got {self.washout}"),
+            (self.readout in ("pathak", "linear"), f"readout must be 'pathak' or 'linear', got {self.readout!r}"),
+            (0 < self.val_fraction < 1, f"val_fraction must be in (0, 1), got {self.val_fraction}"),
+            (self.val_horizon >= 1, f"val_horizon must be >= 1, got {self.val_horizon}"),
+        ]:
+            if not ok:
+                raise ValidationError(f"esn: {msg}")
+
+
+@register("esn")
+class ESN(Model):
+    """Echo state network: a leaky tanh reservoir with a ridge readout, run in closed loop.
+
+    Jaeger (2001); Lukoševičius (2012); squared readout units after Pathak et al. (2017).
+    """
+
+    Config = ESNConfig
+
+    @classmethod
+    def conformance_config(cls):
+        return {"n_reservoir": 60, "washout": 20}
+
+    @property
+    def min_train_length(self) -> int:
+        return self.config.washout + 2
+
+    # reservoir -------------------------------------------------------------------------
+    def _init_weights(self, dim: int, spectral_radius: float):
+        c = self.config
+        rng = as_rng(c.seed)
+        W = random_reservoir(c.n_reservoir, c.density, 1.0, rng)
+        mask = rng.random((c.n_reservoir, dim)) < c.input_density
+        Win = np.where(mask, rng.choice([-1.0, 1.0], size=(c.n_reservoir, dim)), 0.0) * c.input_scaling
+        b = rng.uniform(-1.0, 1.0, c.n_reservoir) * c.bias_scaling
+        return W * spectral_radius, Win, b
+
+    def _run(self, U: np.ndarray, r: np.ndarray, W, Win, b, leak: float) -> np.ndarray:
+        """Drive states ``r`` ``(B, n)`` with inputs ``U`` ``(B, T, dim)``; returns ``(B, T, n)``."""
+        drive = U @ Win.T + b
+        out = np.empty((U.shape[0], U.shape[1], len(b)))
+        if U.shape[0] == 1 and self.config.density <= 0.25:
+            # one sequence through a sparse reservoir: a CSR mat-vec is several times cheaper than dense
+            Ws = scipy.sparse.csr_matrix(W)
+            v = r[0]
+            for t in range(U.shape[1]):
+                v = (1.0 - leak) * v + leak * np.tanh(Ws @ v + drive[0, t])
+                out[0, t] = v
+            return out
+        WT = W.T
+        for t in range(U.shape[1]):
+            r = (1.0 - leak) * r + leak * np.tanh(r @ WT + drive[:, t])
+            out[:, t] = r
+        return out
+
+    def _phi(self, R: np.ndarray, U: np.ndarray) -> np.ndarray:
+        if self.config.readout == "pathak":
+            R = R.copy()
+            R[..., 1::2] = R[..., 1::2] ** 2
+        return np.concatenate([R, U], axis=-1) if self.config.readout_input else R
+
+    def _design(self, trajectories, W, Win, b, leak):
+        F, Y = [], []
+        w = self.config.washout
+        for tr in trajectories:
+            s = tr.states
+            R = self._run(s[None, :-1], np.zeros((1, len(b))), W, Win, b, leak)[0]
+            F.append(self._phi(R[w:], s[w:-1]))
+            Y.append(s[w + 1 :])
+        return np.concatenate(F), np.concatenate(Y)
+
+    def _fit(self, trajectories):
+        c = self.config
+        dim = trajectories[0].dim
+        self.spectral_radius_, self.leak_rate_, self.alpha_ = c.spectral_radius, c.leak_rate, c.alpha
+        if c.search:
+            train, val = _split_validation(trajectories, c.val_fraction, c.washout + c.val_horizon + 2)
+            scale = np.concatenate([t.states for t in train]).std(0)
+            scale = np.where(scale > 0, scale, 1.0)
+            best = (np.inf, None)
+            alphas = sorted({*ALPHA_GRID, c.alpha})
+            for sr, leak in itertools.product(
+                (0.5 * c.spectral_radius, c.spectral_radius, 1.4 * c.spectral_radius),
+                (0.5 * c.leak_rate, c.leak_rate, min(1.0, 2 * c.leak_rate)),
+            ):
+                W, Win, b = self._init_weights(dim, sr)
+                F, Y = self._design(train, W, Win, b, leak)
+                for a, (Wout, bias) in zip(alphas, ridge_solutions(F, Y, alphas, center=True)):
+                    self.W_, self.Win_, self.b_, self.Wout_, self.bout_, self.leak_rate_ = W, Win, b, Wout, bias, leak
+                    score = _validation_score(self._rollout, val, max(c.washout, 1), c.val_horizon, scale)
+                    if score < best[0]:
+                        best = (score, (sr, leak, a))
+            if best[1] is not None:
+                self.spectral_radius_, self.leak_rate_, self.alpha_ = (float(v) for v in best[1])
+        self.W_, self.Win_, self.b_ = self._init_weights(dim, self.spectral_radius_)
+        F, Y = self._design(trajectories, self.W_, self.Win_, self.b_, self.leak_rate_)
+        ((self.Wout_, self.bout_),) = ridge_solutions(F, Y, [self.alpha_], center=True)
+
+    def _rollout(self, context, horizon):
+        B = context.shape[0]
+        R = self._run(context, np.zeros((B, len(self.b_))), self.W_, self.Win_, self.b_, self.leak_rate_)
+        r, u = R[:, -1], context[:, -1]
+        out = np.empty((B, horizon, context.shape[2]))
+        WT, WinT, a = self.W_.T, self.Win_.T, self.leak_rate_
+        for h in range(horizon):
+            u = self._phi(r, u) @ self.Wout_ + self.bout_
+            out[:, h] = u
+            r = (1.0 - a) * r + a * np.tanh(r @ WT + u @ WinT + self.b_)
+        return out
+
+    def _predict(self, context, horizon):
+        return self._rollout(context, horizon)
+
+    # persistence -----------------------------------------------------------------------
+    def _get_state(self):
+        return {"W": self.W_, "Win": self.Win_, "b": self.b_, "Wout": self.Wout_, "bout": self.bout_}
+
+    def _get_meta(self):
+        return {"spectral_radius": self.spectral_radius_, "leak_rate": self.leak_rate_, "alpha": self.alpha_}
+
+    def _set_meta(self, meta):
+        self.spectral_radius_ = float(meta["spectral_radius"])
+        self.leak_rate_ = float(meta["leak_rate"])
+        self.alpha_ = float(meta["alpha"])
+
+    def _set_state(self, state):
+        n, d = self.config.n_reservoir, self.dim_
+        n_feat = n + (d if self.config.readout_input else 0)
+        want = {"W": (n, n), "Win": (n, d), "b": (n,), "Wout": (n_feat, d), "bout": (d,)}
+        arrays = {}
+        for key, shape in want.items():
+            a = np.asarray(state[key], dtype=np.float64)
+            if a.shape != shape:
+                raise ValueError(f"{key} has shape {a.shape}, expected {shape}")
+            arrays[key] = a
+        self.W_, self.Win_, self.b_ = arrays["W"], arrays["Win"], arrays["b"]
+        self.Wout_, self.bout_ = arrays["Wout"], arrays["bout"]

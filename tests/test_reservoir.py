@@ -1,0 +1,146 @@
+"""NG-RC and ESN: the NG-RC paper's Lorenz-63 numbers, reservoirpy cross-check, search, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dynlearn import metrics, models, systems
+from dynlearn.data import Standardizer, Trajectory
+from dynlearn.errors import ValidationError
+from dynlearn.models._reservoir_utils import scale_to_spectral_radius, spectral_radius
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    # small dense linear algebra is far slower with several BLAS threads on a busy machine
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1):
+        yield
+
+
+def _paper_lorenz(warmup: float, maxtime: float) -> np.ndarray:
+    """Lorenz-63 exactly as in Gauthier et al.'s published code: solve_ivp RK23 (default
+    tolerances) from their initial condition, sampled every 0.025."""
+    from scipy.integrate import solve_ivp
+
+    def lorenz(t, y):
+        return [10 * (y[1] - y[0]), y[0] * (28 - y[2]) - y[1], y[0] * y[1] - 8 / 3 * y[2]]
+
+    n = round(maxtime / 0.025)
+    ic = [17.67715816276679, 12.931379185960404, 43.91404334248268]
+    return solve_ivp(lorenz, (0, maxtime), ic, t_eval=np.linspace(0, maxtime, n + 1), method="RK23").y.T
+
+
+def test_ngrc_reproduces_the_paper_lorenz_nrmse():
+    # 10 trials: warm-up 5, 15, ..., 95 time units, 400 training points (10 time units), test over one
+    # Lyapunov time (1.104, 44 points incl. the start), NRMSE normalised by the pooled variance
+    errs = []
+    for i in range(10):
+        warm = 5.0 + 10 * i
+        s = _paper_lorenz(warm, warm + 10 + 1.104)
+        w = round(warm / 0.025)
+        m = models.create("ngrc", delays=2, alpha=2.5e-6).fit(s[w - 1 : w + 400], dt=0.025)
+        pred = m.predict(s[w + 398 : w + 400], 43)
+        e2 = np.concatenate([np.zeros((1, 3)), (pred - s[w + 400 : w + 443]) ** 2])
+        errs.append(np.sqrt(np.mean(e2) / np.var(s)))
+    assert 2e-4 < np.median(errs) < 5e-3, errs
+
+
+def test_ngrc_features_and_search():
+    (tr,) = systems.simulate("Lorenz", n_points=1500, dt=0.025, seed=2)
+    tr = Standardizer().fit_transform(tr)
+    m = models.create("ngrc", delays=3, skip=2).fit(tr[:1000])
+    assert m.min_context == 5 and m.W_.shape == (1 + 9 + 45, 3)
+    s = models.create("ngrc", search=True, alpha=1.0).fit(tr[:1000])
+    assert s.alpha_ in (1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1.0)
+    assert s.alpha_ != 1.0  # a huge penalty loses on validation
+    assert np.all(np.isfinite(s.predict(tr.states[990:1000], 10)))
+
+
+def test_ngrc_too_little_data_for_the_delays():
+    with pytest.raises(ValidationError, match="at least 8 steps"):
+        models.create("ngrc", delays=4, skip=2).fit(np.random.default_rng(0).standard_normal((6, 3)))
+    with pytest.raises(ValidationError, match="search needs a validation split"):
+        models.create("ngrc", search=True, val_horizon=50).fit(np.random.default_rng(0).standard_normal((100, 3)))
+
+
+def test_reservoir_utils_refuse_unscalable_matrices():
+    with pytest.raises(ValidationError, match="spectral radius 0"):
+        scale_to_spectral_radius(np.zeros((5, 5)), 0.9)
+    with pytest.raises(ValidationError, match="spectral radius 0"):
+        scale_to_spectral_radius(np.triu(np.ones((4, 4)), 1), 0.9)  # nilpotent
+    with pytest.raises(ValidationError, match="empty"):
+        spectral_radius(np.zeros((0, 0)))
+    with pytest.raises(ValidationError, match="square"):
+        spectral_radius(np.zeros((2, 3)))
+    W = scale_to_spectral_radius(np.random.default_rng(0).standard_normal((30, 30)), 0.7)
+    assert spectral_radius(W) == pytest.approx(0.7)
+    with pytest.raises(ValidationError, match="raise density"):
+        models.create("esn", n_reservoir=3, density=0.01).fit(np.random.default_rng(0).standard_normal((100, 2)))
+    with pytest.raises(ValidationError, match="n_reservoir"):
+        models.create("esn", n_reservoir=0)
+
+
+@pytest.fixture(scope="module")
+def lorenz_std():
+    (tr,) = systems.simulate("Lorenz", n_points=3000, dt=0.025, seed=1)
+    return Standardizer().fit_transform(tr).states
+
+
+def _vpts(predict, s, starts, ctx=50, horizon=300):
+    pred = predict(np.stack([s[a - ctx : a] for a in starts]), horizon)
+    return [
+        metrics.valid_prediction_time(s[a : a + horizon], pred[i], dt=0.025, lyapunov_time=1 / 0.906, scale=np.ones(3))
+        for i, a in enumerate(starts)
+    ]
+
+
+ESN_HP = dict(n_reservoir=200, spectral_radius=0.9, leak_rate=0.5, input_scaling=0.5, density=0.1, alpha=1e-6)
+
+
+def test_esn_forecasts_lorenz_and_round_trips(lorenz_std, tmp_path):
+    m = models.create("esn", washout=50, **ESN_HP).fit(lorenz_std[:2000], dt=0.025)
+    vpt = np.median(_vpts(m.predict, lorenz_std, range(2100, 2700, 100)))
+    assert vpt > 1.5
+    m.save(tmp_path / "e")
+    ctx = lorenz_std[1950:2000]
+    np.testing.assert_array_equal(models.load(tmp_path / "e").predict(ctx, 20), m.predict(ctx, 20))
+
+
+def test_esn_search_picks_from_its_grid(lorenz_std):
+    m = models.create("esn", search=True, n_reservoir=60, washout=20).fit(lorenz_std[:1200], dt=0.025)
+    assert m.spectral_radius_ in (0.45, 0.9, 0.9 * 1.4) and m.leak_rate_ in (0.25, 0.5, 1.0)
+    assert np.all(np.isfinite(m.predict(lorenz_std[1150:1200], 30)))
+
+
+def test_esn_at_least_as_good_as_reservoirpy(lorenz_std):
+    rpy_nodes = pytest.importorskip("reservoirpy.nodes")
+    starts = range(2100, 2700, 150)
+    ours, peer = [], []
+    for seed in range(3):
+        m = models.create("esn", washout=50, input_density=0.1, seed=seed, **ESN_HP).fit(lorenz_std[:2000], dt=0.025)
+        ours += _vpts(m.predict, lorenz_std, starts)
+        res = rpy_nodes.Reservoir(200, sr=0.9, lr=0.5, input_scaling=0.5, rc_connectivity=0.1, seed=seed)
+        esn = res >> rpy_nodes.Ridge(ridge=1e-6)
+        esn.fit(lorenz_std[:1999], lorenz_std[1:2000], warmup=50)
+
+        def rollout(ctx, horizon, esn=esn, res=res):
+            out = np.empty((len(ctx), horizon, 3))
+            for b, c in enumerate(ctx):
+                res.reset()
+                u = np.asarray(esn.run(c))[-1]
+                for h in range(horizon):
+                    out[b, h] = u
+                    u = np.asarray(esn.step(u)).reshape(-1)
+            return out
+
+        peer += _vpts(rollout, lorenz_std, starts)
+    assert np.median(ours) >= np.median(peer), (ours, peer)
+
+
+def test_non_uniform_sampling_is_refused():
+    times = np.cumsum(np.random.default_rng(0).uniform(0.5, 1.5, 300))
+    for name in ("ngrc", "esn"):
+        with pytest.raises(ValidationError, match="uniformly sampled"):
+            models.create(name).fit(Trajectory(times, np.random.default_rng(1).standard_normal((300, 3))))
