@@ -7,4 +7,6 @@ bash scripts/setup.sh test,oracles
 lint=(src tests)
 [ -d benchmarks ] && lint+=(benchmarks)
 .venv/bin/ruff check "${lint[@]}"
+# two pytest workers on two cores: one BLAS/OpenMP thread each, or the pools oversubscribe the CPU
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 exec .venv/bin/python -m pytest -n 2 --timeout 600 "$@"
