@@ -66,7 +66,7 @@ def list_systems(
             r["name"],
             r["kind"],
             str(r["dimension"]),
-            f"{r['max_lyapunov']:.3g}",
+            "-" if r["max_lyapunov"] is None else f"{r['max_lyapunov']:.3g}",
             f"{r['period']:.3g}",
             r["description"],
         )
