@@ -106,6 +106,7 @@ def simulate(
     else:
         dt = check_positive(dt, "dt")
     p = sys_.make_params(params)
+    t0 = 0.0
     if x0 is None:
         base = np.asarray(sys_.x0, dtype=np.float64)
         scale = 0.01 * np.maximum(np.abs(base), 1.0)
@@ -124,7 +125,9 @@ def simulate(
             states = states[:, n_transient:]
         else:
             start = integrate(sys_, base + scale * noise, n_points=n_transient + 1, dt=dt, params=p)[:, -1]
-            states = integrate(sys_, start, n_points=n_points, dt=dt, params=p)
+            # a driven system's state belongs to its forcing phase: the record continues the clock
+            t0 = n_transient * dt if sys_.nonautonomous else 0.0
+            states = integrate(sys_, start, n_points=n_points, dt=dt, params=p, t0=t0)
     else:
         states = integrate(sys_, np.array(x0, dtype=np.float64, ndmin=2), n_points=n_points, dt=dt, params=p)
     meta = {
@@ -135,7 +138,7 @@ def simulate(
         "lyapunov_time": sys_.lyapunov_time,
         "max_lyapunov": sys_.max_lyapunov,
     }
-    times = dt * np.arange(n_points)
+    times = t0 + dt * np.arange(n_points)
     seeds = list(seed) if isinstance(seed, Sequence) and not isinstance(seed, str) else [seed] * len(states)
     return [Trajectory(times, s, meta={**meta, "seed": seeds[i], "index": i}) for i, s in enumerate(states)]
 

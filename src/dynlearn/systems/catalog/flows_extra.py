@@ -178,3 +178,42 @@ def MalasomaJerk(x, t, p):
     out[:, 1] = x[:, 2]
     out[:, 2] = -p.A * x[:, 2] + x[:, 0] * x[:, 1] ** 2 - x[:, 0]
     return out
+
+
+@flow(
+    params={"k": 0.05, "B": 7.5, "w": 1.0},
+    x0=(2.5, 0.0),
+    description="Ueda's forced Duffing oscillator (the 'Japanese attractor'): hardening spring, weak damping.",
+    reference=(
+        "Ueda, Y. (1979). Randomly transitional phenomena in the system governed by Duffing's equation. "
+        "J. Stat. Phys. 20, 181-196."
+    ),
+    equations="dx/dt = y; dy/dt = -k y - x^3 + B cos(w t)",
+    nonautonomous=True,
+    dt=0.01,
+    period=6.283,
+)
+def UedaDuffing(x, t, p):
+    out = np.empty_like(x)
+    out[:, 0] = x[:, 1]
+    out[:, 1] = -p.k * x[:, 1] - x[:, 0] ** 3 + p.B * np.cos(p.w * t)
+    return out
+
+
+@flow(
+    params={"a": 0.7, "b": 10.0, "c": 0.1, "d": 0.25, "w": 1.57},
+    x0=(0.1, 0.1),
+    description="Shaw's variant of the forced van der Pol oscillator, a standard example of a driven strange attractor.",
+    reference=(
+        "Shaw, R. (1981). Strange attractors, chaotic behavior, and information flow. Z. Naturforsch. 36a, 80-112."
+    ),
+    equations="dx/dt = a y + b x (c - y^2); dy/dt = -x + d sin(w t)",
+    nonautonomous=True,
+    dt=0.01,
+    period=4.0,
+)
+def ShawVanDerPol(x, t, p):
+    out = np.empty_like(x)
+    out[:, 0] = p.a * x[:, 1] + p.b * x[:, 0] * (p.c - x[:, 1] ** 2)
+    out[:, 1] = -x[:, 0] + p.d * np.sin(p.w * t)
+    return out
