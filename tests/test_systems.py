@@ -63,3 +63,16 @@ def test_lorenz_lyapunov_exponent_matches_literature():
 def test_dominant_period_of_a_sine():
     t = np.arange(4000) * 0.01
     assert systems.dominant_period(np.sin(2 * np.pi * t / 2.0)[:, None], 0.01) == pytest.approx(2.0, rel=0.01)
+
+
+def test_simulate_standardises_adds_seeded_noise_and_samples_per_lyapunov_time():
+    a = systems.simulate("Lorenz", n_points=800, seed=1, standardize=True, noise=0.05)[0]
+    b = systems.simulate("Lorenz", n_points=800, seed=1, standardize=True, noise=0.05)[0]
+    clean = systems.simulate("Lorenz", n_points=800, seed=1, standardize=True)[0]
+    np.testing.assert_array_equal(a.states, b.states)
+    np.testing.assert_allclose(clean.states.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(clean.states.std(0), 1, rtol=1e-12)
+    assert (a.states - clean.states).std() == pytest.approx(0.05, rel=0.15)
+    assert clean.meta["standardization"]["std"][0] > 1
+    c = systems.simulate("Lorenz", n_points=10, seed=1, points_per_lyapunov_time=50)[0]
+    assert c.dt == pytest.approx(systems.get("Lorenz").lyapunov_time / 50)

@@ -84,11 +84,19 @@ def simulate(
     n_trajectories: int = 1,
     transient_periods: float = 20.0,
     params: Mapping[str, Any] | None = None,
+    points_per_lyapunov_time: float | None = None,
+    standardize: bool = False,
+    noise: float = 0.0,
+    noise_seed: int | None = None,
 ) -> list[Trajectory]:
     """Simulate trajectories on the attractor.
 
-    Sampling step ``dt`` defaults to ``period / points_per_period`` (maps:
-    one point per iteration). Without
+    Sampling step ``dt`` defaults to ``period / points_per_period``, or
+    ``lyapunov_time / points_per_lyapunov_time`` when that is given (maps:
+    one point per iteration). ``standardize`` z-scores each trajectory per
+    dimension (``meta['standardization']`` keeps the mean and std to undo it); ``noise`` adds Gaussian
+    observation noise of that fraction of each dimension's std, drawn from
+    ``noise_seed`` (default: derived from ``seed``). Without
     ``x0``, each trajectory starts from the default initial condition
     perturbed by a seeded random offset (1% of its scale) and runs
     ``transient_periods`` dominant periods before recording, so different
@@ -99,6 +107,12 @@ def simulate(
     sys_ = get(system)
     n_points = check_positive(n_points, "n_points", integer=True)
     n_traj = check_positive(n_trajectories, "n_trajectories", integer=True)
+    if points_per_lyapunov_time is not None and dt is None and sys_.kind != "map":
+        if sys_.lyapunov_time is None:
+            raise ValidationError(
+                f"{sys_.name} has no positive Lyapunov exponent on record; use points_per_period or dt instead"
+            )
+        dt = sys_.lyapunov_time / check_positive(points_per_lyapunov_time, "points_per_lyapunov_time")
     if sys_.kind == "map":
         dt = 1.0  # one output point per iteration
     elif dt is None:
@@ -113,18 +127,18 @@ def simulate(
         if isinstance(seed, Sequence) and not isinstance(seed, str):
             if n_traj != 1:
                 raise ValidationError("pass either a sequence of seeds or n_trajectories, not both")
-            noise = np.stack([as_rng(s).standard_normal(sys_.dim) for s in seed])
+            offsets = np.stack([as_rng(s).standard_normal(sys_.dim) for s in seed])
         else:
-            noise = as_rng(seed).standard_normal((n_traj, sys_.dim))
+            offsets = as_rng(seed).standard_normal((n_traj, sys_.dim))
         n_transient = max(1, int(round(transient_periods * sys_.period / dt)))
         if sys_.kind == "map":
             n_transient = max(n_transient, 200)
         if sys_.kind == "delay":
             # a delay equation's state is its whole history: keep integrating instead of restarting
-            states = integrate(sys_, base + scale * noise, n_points=n_transient + n_points, dt=dt, params=p)
+            states = integrate(sys_, base + scale * offsets, n_points=n_transient + n_points, dt=dt, params=p)
             states = states[:, n_transient:]
         else:
-            start = integrate(sys_, base + scale * noise, n_points=n_transient + 1, dt=dt, params=p)[:, -1]
+            start = integrate(sys_, base + scale * offsets, n_points=n_transient + 1, dt=dt, params=p)[:, -1]
             # a driven system's state belongs to its forcing phase: the record continues the clock
             t0 = n_transient * dt if sys_.nonautonomous else 0.0
             states = integrate(sys_, start, n_points=n_points, dt=dt, params=p, t0=t0)
@@ -140,7 +154,22 @@ def simulate(
     }
     times = t0 + dt * np.arange(n_points)
     seeds = list(seed) if isinstance(seed, Sequence) and not isinstance(seed, str) else [seed] * len(states)
-    return [Trajectory(times, s, meta={**meta, "seed": seeds[i], "index": i}) for i, s in enumerate(states)]
+    trajs = [Trajectory(times, s, meta={**meta, "seed": seeds[i], "index": i}) for i, s in enumerate(states)]
+    if standardize:
+        from dynlearn.data import Standardizer
+
+        scaled = []
+        for tr in trajs:
+            scaler = Standardizer().fit(tr)
+            out = scaler.transform(tr)
+            scaled.append(out.replace(meta={**out.meta, "standardization": scaler.to_dict()}))
+        trajs = scaled
+    if noise:
+        from dynlearn.data import add_noise
+
+        base_seed = noise_seed if noise_seed is not None else (seeds[0] if isinstance(seeds[0], int) else 0)
+        trajs = [add_noise(tr, noise, seed=[base_seed, i]) for i, tr in enumerate(trajs)]
+    return trajs
 
 
 __all__ = [
