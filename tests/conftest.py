@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-# Tests run two at a time on a 2-core machine: one thread each, or torch's pools oversubscribe the CPU.
-torch.set_num_threads(1)
-
 from dynlearn import systems
 from dynlearn.data import Standardizer
+
+# Tests run two at a time on a 2-core machine: one thread each, or torch's pools oversubscribe the CPU.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

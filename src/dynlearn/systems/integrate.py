@@ -34,7 +34,7 @@ BLOWUP = 1e12
 #: refuse requests whose output would exceed this many bytes
 MAX_BYTES = 4 * 2**30
 #: ``backend="auto"`` compiles (numba) when the numpy path is estimated to take longer than this (s)
-COMPILE_ABOVE_SECONDS = 2.0
+COMPILE_ABOVE_SECONDS = 1.0
 
 METHODS = ("rk4", "dopri5")
 
@@ -184,7 +184,9 @@ def _integrate_rk4(system, x, n_points, dt, t0, p, max_step, backend, threads) -
         if res is not None:
             j, i, t = res
             if j >= 0:
-                raise _diverged(system, j, t, out[j, i - 1], f"output step {i}; the state shown is the last one recorded")
+                raise _diverged(
+                    system, j, t, out[j, i - 1], f"output step {i}; the state shown is the last one recorded"
+                )
             return out
     t = t0
     with np.errstate(over="ignore", invalid="ignore"):

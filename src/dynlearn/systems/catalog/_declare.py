@@ -25,7 +25,9 @@ batched parameters, complex-step Jacobians and compiled kernels):
   ``np.exp``, ``np.tanh``, ...) unless an analytic ``jacobian`` is given;
   ``np.abs``, ``np.sign``, ``np.maximum``, comparisons break the
   complex-step Jacobian: for those pass ``jacobian=...`` or ``jacobian="fd"``;
-* non-autonomous systems read ``t`` (a float) and say ``nonautonomous=True``.
+* non-autonomous systems read ``t`` and say ``nonautonomous=True``; ``t`` is a
+  float, except under ``method="dopri5"`` where it is a ``(batch,)`` array (each
+  trajectory's own time), so write t-dependent terms elementwise.
 
 Maps (``@map_``) return the next state; delay equations (``@delay``) take
 ``rhs(x, x_delayed, t, p)`` where ``x_delayed`` is the state ``p.<delay>``
