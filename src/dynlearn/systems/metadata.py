@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+import numpy as np
+
 from dynlearn.errors import DynlearnError, FileFormatError
 from dynlearn.io_utils import atomic_write_text
 from dynlearn.systems.base import System
@@ -96,8 +98,11 @@ def _declared(system: System) -> System:
     return next((s for s in CATALOG if s.name == system.name and s.params == system.params), system)
 
 
-def _compute(system: System, settings: InvariantSettings | None) -> dict:
-    return compute_invariants(system, settings)
+def _compute(name: str, settings: InvariantSettings | None) -> dict:
+    """Worker entry point: systems travel by name (their functions need not pickle)."""
+    from dynlearn import systems as _systems
+
+    return compute_invariants(_declared(_systems.get(name)), settings)
 
 
 def compute_all(
@@ -145,16 +150,22 @@ def compute_all(
             except DynlearnError as exc:
                 failed[s.name] = str(exc)
                 continue
+            except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                failed[s.name] = f"{type(exc).__name__}: {exc}"
+                continue
             save(s.name, record)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_compute, s, settings): s.name for s in todo}
+            futures = {pool.submit(_compute, s.name, settings): s.name for s in todo}
             try:
                 for fut in as_completed(futures):
                     try:
                         record = fut.result()
                     except DynlearnError as exc:
                         failed[futures[fut]] = str(exc)
+                        continue
+                    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                        failed[futures[fut]] = f"{type(exc).__name__}: {exc}"
                         continue
                     save(futures[fut], record)
             except BaseException:

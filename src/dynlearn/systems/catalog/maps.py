@@ -30,6 +30,10 @@ BAKER_STRETCH = 2.0 - 1e-10
 KY_MODULUS = 0.99999995
 
 
+def _logistic_jac(x, t, p):
+    return _jac1(p.r * (1.0 - 2.0 * x[:, 0]), x)
+
+
 def _jac1(value, x):
     """A one-dimensional map's derivative as a ``(batch, 1, 1)`` Jacobian."""
     return np.broadcast_to(value, (len(x),)).reshape(-1, 1, 1).astype(np.float64)
@@ -44,7 +48,7 @@ def _jac1(value, x):
     description="Logistic map: May's quadratic model of population growth, chaotic for r = 3.9.",
     reference="May, R. M. (1976). Simple mathematical models with very complicated dynamics. Nature 261, 459-467.",
     equations="x' = r x (1 - x)",
-    jacobian=lambda x, t, p: _jac1(p.r * (1.0 - 2.0 * x[:, 0]), x),
+    jacobian=_logistic_jac,
     period=1.0,
 )
 def Logistic(x, t, p):
