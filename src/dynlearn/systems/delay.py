@@ -46,7 +46,7 @@ import numpy as np
 from dynlearn._validation import check_positive
 from dynlearn.errors import ValidationError
 from dynlearn.systems.base import System
-from dynlearn.systems.integrate import BLOWUP, MAX_BYTES, _batch_params, _diverged
+from dynlearn.systems.integrate import BLOWUP, MAX_BYTES, _batch_params, _diverged, check_initial_conditions
 
 #: accept a step refinement up to this factor to make the output step a multiple of the step
 MAX_ALIGN_FACTOR = 2
@@ -112,15 +112,7 @@ def integrate_delay(
         raise ValidationError(f"{system.name} is a {system.kind}, not a delay equation: use integrate()")
     n_points = check_positive(n_points, "n_points", integer=True)
     dt = check_positive(dt, "dt")
-    x = np.array(x0, dtype=np.float64, ndmin=2)
-    if x.ndim != 2 or x.shape[1] != system.dim:
-        raise ValidationError(
-            f"{system.name} has dimension {system.dim}; initial conditions must have shape "
-            f"({system.dim},) or (batch, {system.dim}), got {np.shape(x0)}"
-        )
-    if not np.isfinite(x).all():
-        j = int(np.argmax(~np.isfinite(x).all(axis=1)))
-        raise ValidationError(f"{system.name}: initial condition {j} is not finite: {x[j].tolist()}")
+    x = check_initial_conditions(system, x0)
     B, d = x.shape
     p = _batch_params(system, params, B)
     tau = _shared_delay(system, p)

@@ -39,6 +39,20 @@ COMPILE_ABOVE_SECONDS = 1.0
 METHODS = ("rk4", "dopri5")
 
 
+def check_initial_conditions(system: System, x0) -> np.ndarray:
+    """``x0`` as a float ``(batch, dim)`` array; ValidationError for a wrong shape or a non-finite entry."""
+    x = np.array(x0, dtype=np.float64, ndmin=2)
+    if x.ndim != 2 or x.shape[1] != system.dim:
+        raise ValidationError(
+            f"{system.name} has dimension {system.dim}; initial conditions must have shape "
+            f"({system.dim},) or (batch, {system.dim}), got {np.shape(x0)}"
+        )
+    if not np.isfinite(x).all():
+        j = int(np.argmax(~np.isfinite(x).all(axis=1)))
+        raise ValidationError(f"{system.name}: initial condition {j} is not finite: {x[j].tolist()}")
+    return x
+
+
 def rk4_step(system: System, x: np.ndarray, t: float, h: float, p: Params) -> np.ndarray:
     """One classical Runge–Kutta step of size ``h`` for the batch ``x`` ``(batch, dim)``."""
     f = system.rhs
@@ -99,15 +113,7 @@ def integrate(
         raise ValidationError(f"backend must be 'auto', 'numpy' or 'numba'; got {backend!r}")
     rtol = check_positive(rtol, "rtol")
     atol = check_positive(atol, "atol")
-    x = np.array(x0, dtype=np.float64, ndmin=2)
-    if x.ndim != 2 or x.shape[1] != system.dim:
-        raise ValidationError(
-            f"{system.name} has dimension {system.dim}; initial conditions must have shape "
-            f"({system.dim},) or (batch, {system.dim}), got {np.shape(x0)}"
-        )
-    if not np.isfinite(x).all():
-        j = int(np.argmax(~np.isfinite(x).all(axis=1)))
-        raise ValidationError(f"{system.name}: initial condition {j} is not finite: {x[j].tolist()}")
+    x = check_initial_conditions(system, x0)
     B = x.shape[0]
     nbytes = B * n_points * system.dim * 8
     if nbytes > MAX_BYTES:
