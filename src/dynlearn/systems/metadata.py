@@ -84,7 +84,19 @@ def apply_invariants(system: System, record: dict | None) -> System:
     )
 
 
+def _json_safe(obj):
+    """NaN/inf (e.g. the standard error of a single-trajectory estimate) become null: JSON has no NaN."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
 def _write(path: Path, records: dict[str, dict]) -> None:
+    records = _json_safe(records)
     doc = {"schema_version": SCHEMA_VERSION, "generator": GENERATOR, "systems": dict(sorted(records.items()))}
     atomic_write_text(path, json.dumps(doc, indent=1, allow_nan=False) + "\n")
 
