@@ -9,7 +9,10 @@ Declaring a system so that this test understands it:
 
 * ``extra["dysts_skip"] = "reason"`` — no comparison (the test is skipped with the reason);
 * ``extra["dysts_time_phase"] = "w"`` — our system reads ``t`` explicitly, while
-  dysts appends one phase variable ``z = w t`` to the state (``w`` a parameter).
+  dysts appends one phase variable ``z = w t`` to the state (``w`` a parameter);
+  or a function ``phase(params, t) -> z`` for other phase laws;
+* ``extra["dysts_params"] = {"a": None}`` — our parameter ``a`` does not exist in
+  dysts (e.g. a published constant we expose): it is not passed.
 """
 
 from __future__ import annotations
@@ -44,10 +47,10 @@ def _dysts_system(s):
     module = dysts_maps if s.kind == "map" else dysts_flows
     cls = getattr(module, s.extra.get("dysts_name", s.name))
     names = dict(s.extra.get("dysts_params", {}))
-    params = {names.get(k, k): v for k, v in s.params.items()}
+    params = {names.get(k, k): v for k, v in s.params.items() if names.get(k, k) is not None}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return cls(parameters=params)
+        return cls(parameters=params) if params else cls()
 
 
 def _states(s, n=16, seed=0):
@@ -77,7 +80,8 @@ def test_rhs_agrees_with_dysts(name):
         theirs = np.stack([np.asarray(d._rhs(*X[i], *d.param_list), dtype=float).reshape(-1) for i in range(len(X))])
     else:
         phase = s.extra.get("dysts_time_phase")
-        Xin = np.column_stack([X, np.full(len(X), s.params[phase] * t)]) if phase else X
+        z = phase(s.params, t) if callable(phase) else (s.params[phase] * t if phase else None)
+        Xin = np.column_stack([X, np.full(len(X), z)]) if phase else X
         theirs = np.stack([np.hstack(d.rhs(Xin[i], t)).astype(float) for i in range(len(X))])
         if phase:
             theirs = theirs[:, : s.dim]

@@ -19,6 +19,10 @@ from dynlearn.systems.catalog._declare import flow
 _VECTOR_PARAMS = "dysts takes vector/matrix parameters; ours are the same numbers spelled out as scalars"
 
 
+def _circadian_phase(params, t):
+    return 2.0 * np.pi * t / params["ps"]
+
+
 @flow(
     params={"a": 0.95, "b": 0.7, "c": 0.6, "d": 3.5, "e": 0.25, "f": 0.1},
     x0=(-0.78450179, -0.62887672, -0.17620268),
@@ -645,7 +649,7 @@ def Chua(x, t, p):
     nonautonomous=True,
     dt=0.05,
     period=27.0,
-    dysts_skip="dysts appends the phase theta = 2 pi t / ps (not a parameter times t) to the state",
+    dysts_time_phase=_circadian_phase,  # dysts appends theta = 2 pi t / ps to the state
 )
 def CircadianRhythm(x, t, p):
     m, fc, fs, fn = x[:, 0], x[:, 1], x[:, 2], x[:, 3]

@@ -15,13 +15,17 @@ import numpy as np
 
 from dynlearn.systems.catalog._declare import delay, flow
 
+
 #: dysts declares some published systems without parameters, while every catalog
 #: entry has at least one; ours name a published constant (same equations at the
 #: default value), which dysts's right-hand side cannot accept
-NO_PARAMS_IN_DYSTS = (
-    "dysts declares this system without parameters; ours exposes a published constant as a "
-    "parameter, which dysts's rhs cannot take (agreement at the default value checked by hand)"
-)
+def _unit_phase(params, t):
+    return t
+
+
+#: dysts declares these systems without parameters; ours exposes one published constant as ``a``,
+#: which the dysts oracle must not pass (agreement is checked at the default value)
+DYSTS_HAS_NO_PARAMS = {"a": None}
 
 # ---------------------------------------------------------------- L
 
@@ -59,9 +63,7 @@ def _cavity_mode(x, y, k, a, b):
     nonautonomous=True,
     dt=0.005,
     period=2.73,
-    # dysts carries the phase z = t (rate 1, not a parameter), which the oracle's
-    # dysts_time_phase cannot express; checked by hand against dysts instead.
-    dysts_skip="dysts appends the phase z = t (unit rate, no parameter); we read t explicitly",
+    dysts_time_phase=_unit_phase,  # dysts appends the phase z = t to the state; we read t explicitly
 )
 def LidDrivenCavityFlow(x, t, p):
     # weight w blends the two protocols v(u1, u2) and v(-u1, u2); linear in u1,
@@ -492,7 +494,7 @@ def _pehlivan_wei_jac(x, t, p):
     jacobian=_pehlivan_wei_jac,
     dt=0.01,
     period=3.75,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def PehlivanWei(x, t, p):
     X, Y, Z = x[:, 0], x[:, 1], x[:, 2]

@@ -16,7 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from dynlearn.systems.catalog._declare import flow
-from dynlearn.systems.catalog.flows_l_r import _DEQUANLI_EQ, NO_PARAMS_IN_DYSTS, _dequanli_rhs, _sakarya_rhs
+from dynlearn.systems.catalog.flows_l_r import _DEQUANLI_EQ, DYSTS_HAS_NO_PARAMS, _dequanli_rhs, _sakarya_rhs
+
+
+def _turchin_phase(params, t):
+    return 2.0 * np.pi * params["lamb"] * t
+
 
 SPROTT_1994 = "Sprott, J. C. (1994). Some simple chaotic flows. Phys. Rev. E 50, R647-R650."
 
@@ -125,7 +130,7 @@ def ShimizuMorioka(x, t, p):
     equations="dx/dt = y; dy/dt = -x + y z; dz/dt = a - y^2  (published: a = 1)",
     dt=0.02,
     period=6.37,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottA(x, t, p):
     out = np.empty_like(x)
@@ -143,7 +148,7 @@ def SprottA(x, t, p):
     equations="dx/dt = y z; dy/dt = x - y; dz/dt = a - x y  (published: a = 1)",
     dt=0.02,
     period=11.05,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottB(x, t, p):
     out = np.empty_like(x)
@@ -161,7 +166,7 @@ def SprottB(x, t, p):
     equations="dx/dt = y z; dy/dt = x - y; dz/dt = a - x^2  (published: a = 1)",
     dt=0.02,
     period=8.89,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottC(x, t, p):
     out = np.empty_like(x)
@@ -179,7 +184,7 @@ def SprottC(x, t, p):
     equations="dx/dt = -y; dy/dt = x + z; dz/dt = x z + a y^2  (published: a = 3)",
     dt=0.01,
     period=4.83,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottD(x, t, p):
     out = np.empty_like(x)
@@ -197,7 +202,7 @@ def SprottD(x, t, p):
     equations="dx/dt = y z; dy/dt = x^2 - y; dz/dt = 1 - a x  (published: a = 4)",
     dt=0.02,
     period=7.63,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottE(x, t, p):
     out = np.empty_like(x)
@@ -283,7 +288,7 @@ def SprottI(x, t, p):
     equations="dx/dt = a z; dy/dt = -a y + z; dz/dt = -x + y + y^2  (published: a = 2)",
     dt=0.01,
     period=4.84,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottJ(x, t, p):
     out = np.empty_like(x)
@@ -373,7 +378,7 @@ def SprottM(x, t, p):
     jacobian="fd",
     dt=0.01,
     period=6.62,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottMore(x, t, p):
     out = np.empty_like(x)
@@ -391,7 +396,7 @@ def SprottMore(x, t, p):
     equations="dx/dt = -a y; dy/dt = x + z^2; dz/dt = 1 + y - a z  (published: a = 2)",
     dt=0.01,
     period=4.81,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottN(x, t, p):
     out = np.empty_like(x)
@@ -477,7 +482,7 @@ def SprottR(x, t, p):
     equations="dx/dt = -x - a y; dy/dt = x + z^2; dz/dt = 1 + x  (published: a = 4)",
     dt=0.01,
     period=3.35,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottS(x, t, p):
     out = np.empty_like(x)
@@ -498,7 +503,7 @@ def SprottS(x, t, p):
     equations="dx/dt = y + a x y + x z; dy/dt = 1 - a x^2 + y z; dz/dt = x - x^2 - y^2  (published: a = 2)",
     dt=0.02,
     period=13.6,
-    dysts_skip=NO_PARAMS_IN_DYSTS,
+    dysts_params=DYSTS_HAS_NO_PARAMS,
 )
 def SprottTorus(x, t, p):
     X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
@@ -645,7 +650,7 @@ def Tsucs2(x, t, p):
     nonautonomous=True,
     dt=0.01,
     period=4.4,
-    dysts_skip="dysts appends the phase z = 2 pi lamb t; the oracle's dysts_time_phase takes z = param * t only",
+    dysts_time_phase=_turchin_phase,  # dysts appends z = 2 pi lamb t to the state
 )
 def TurchinHanski(x, t, p):
     n, q = x[:, 0], x[:, 1]
