@@ -10,7 +10,7 @@ Users add their own entries without touching the core::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from dynlearn.errors import UnknownNameError
@@ -77,6 +77,3 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()})"
-
-
-Factory = Callable[..., T]

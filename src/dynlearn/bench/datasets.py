@@ -86,7 +86,9 @@ def make_data(system: str, seeds: list[int], protocol: Protocol) -> list[BenchDa
 
 def prepare(cache_dir: Path, system: str, seeds: list[int], protocol: Protocol) -> None:
     """Make sure the cache holds the data of every seed (simulating the missing ones together)."""
-    missing = [s for s in seeds if _load(_cache_path(cache_dir, system, s, protocol)) is None]
+    # existence only: workers load (and rebuild a torn file) through load_or_make, so the parent
+    # does not read every cached trajectory a second time
+    missing = [s for s in seeds if not _cache_path(cache_dir, system, s, protocol).exists()]
     if missing:
         cache_dir.mkdir(parents=True, exist_ok=True)
         for seed, data in zip(missing, make_data(system, missing, protocol)):

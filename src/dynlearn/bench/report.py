@@ -43,11 +43,10 @@ def _load_forecast(forecast_dir: Path, system: str, method: str, seed: int) -> d
 
 
 def plot_forecasts(
-    system: str, methods: list[str], seed: int, forecast_dir: Path, lyap_time: float | None, path: Path
+    system: str, methods: list[str], seed: int, runs: dict[str, dict], lyap_time: float | None, path: Path
 ) -> bool:
     """Context, truth and every method's forecast of the first test window, one panel per dimension."""
     plt = _plt()
-    runs = {m: f for m in methods if (f := _load_forecast(forecast_dir, system, m, seed)) is not None}
     if not runs:
         return False
     first = next(iter(runs.values()))
@@ -77,10 +76,9 @@ def plot_forecasts(
     return True
 
 
-def plot_attractors(system: str, methods: list[str], seed: int, forecast_dir: Path, path: Path) -> bool:
+def plot_attractors(system: str, methods: list[str], seed: int, runs: dict[str, dict], path: Path) -> bool:
     """Long free-running forecast of each method against the true attractor (first vs last coordinate)."""
     plt = _plt()
-    runs = {m: f for m in methods if (f := _load_forecast(forecast_dir, system, m, seed)) is not None}
     runs = {m: f for m, f in runs.items() if len(f["long_forecast"])}
     if not runs:
         return False
@@ -165,9 +163,11 @@ def write_report(
         sys_rows = leaderboard(cells, names, order, system=system)
         lyap = systems.get(system).lyapunov_time
         imgs = []
-        if plot_forecasts(system, order, seed, forecast_dir, lyap, out_dir / f"forecast_{system}.png"):
+        # each method's saved forecast, read once for both figures
+        runs = {m: f for m in order if (f := _load_forecast(forecast_dir, system, m, seed)) is not None}
+        if plot_forecasts(system, order, seed, runs, lyap, out_dir / f"forecast_{system}.png"):
             imgs.append(f"<img src='forecast_{system}.png' alt='forecasts on {system}'>")
-        if plot_attractors(system, order, seed, forecast_dir, out_dir / f"attractor_{system}.png"):
+        if plot_attractors(system, order, seed, runs, out_dir / f"attractor_{system}.png"):
             imgs.append(f"<img src='attractor_{system}.png' alt='free-running orbits on {system}'>")
         sections.append(f"<h3>{html.escape(system)}</h3>{_table(sys_rows, names)}{''.join(imgs)}")
     failures = [c for c in cells if c.status != "ok"]

@@ -11,7 +11,6 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,7 +162,3 @@ def _encode(v: float) -> float | None:
 
 def _decode(v) -> float:
     return float("nan") if v is None else float(v)
-
-
-def iter_metric_values(cells: Iterable[CellResult], method: str, metric: str) -> list[float]:
-    return [c.metrics[metric] for c in cells if c.method == method and metric in c.metrics]

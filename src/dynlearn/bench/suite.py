@@ -7,6 +7,7 @@ Built-in suites live in ``dynlearn/bench/suites/*.toml``; any path to a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import tomllib
@@ -72,7 +73,7 @@ class Suite:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Name plus a hash of everything that changes results: a changed suite is a new run,
         and so is a change of a system's definition or invariants (which set the sampling)."""
