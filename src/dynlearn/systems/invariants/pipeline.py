@@ -1,0 +1,159 @@
+"""All invariants of one system as a JSON-able record (:func:`compute_invariants`):
+timescales and integration step, Lyapunov spectrum, dimensions, moments."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dynlearn.systems.base import Params, System
+from dynlearn.systems.integrate import integrate
+from dynlearn.systems.invariants.dimensions import correlation_dimension, kaplan_yorke_dimension
+from dynlearn.systems.invariants.lyapunov import (
+    _NUMPY,
+    _DelayStepper,
+    _start_states,
+    estimate_lyapunov,
+    max_lyapunov_delay,
+)
+from dynlearn.systems.invariants.spectra import (
+    MIN_CYCLES,
+    POWER_FRACTION,
+    STEPS_PER_FASTEST_PERIOD,
+    dominant_period,
+    significant_frequency,
+)
+
+
+@dataclass(frozen=True)
+class InvariantSettings:
+    """How :func:`compute_invariants` measures (recorded beside the numbers).
+
+    Timescales come from a batch of ``n_trajectories`` records of
+    ``n_samples`` points covering at least ``min_periods`` dominant periods;
+    the Lyapunov estimate averages ``n_trajectories`` trajectories of
+    ``lyapunov_periods`` periods each (maps: ``map_iterations``) after
+    ``align_periods`` periods of frame alignment; total steps per trajectory
+    are capped at ``max_steps``."""
+
+    seed: int = 0
+    n_trajectories: int = 8
+    n_samples: int = 8192
+    min_periods: float = 40.0
+    transient_periods: float = 20.0
+    lyapunov_periods: float = 60.0
+    align_periods: float = 5.0
+    map_iterations: int = 5000
+    max_steps: int = 30_000
+    steps_per_fastest_period: int = STEPS_PER_FASTEST_PERIOD
+    power_fraction: float = POWER_FRACTION
+    correlation_points: int = 2500
+
+
+def _stable_step(system: System, states: np.ndarray, p: Params) -> float:
+    """``1 / max |eig J|`` over ~100 attractor points: RK4 is stable for
+    ``h |μ| < 2.78`` on the real axis, so this keeps a margin of ~2.8."""
+    pts = states.reshape(-1, system.dim)
+    pts = pts[np.linspace(0, len(pts) - 1, 100).astype(int)]
+    with np.errstate(all="ignore"):
+        rho = np.abs(np.linalg.eigvals(system.jac(pts, 0.0, p))).max()
+    return float(1.0 / rho) if np.isfinite(rho) and rho > 0 else math.inf
+
+
+def _timescales(system: System, x: np.ndarray, p: Params, cfg: InvariantSettings):
+    """Sample records, refining the sampling step ``s`` and integration step ``h``
+    until the fastest significant frequency has >= 8 samples per period and the
+    record covers ``min_periods`` dominant periods. Returns (record, s, h, x)."""
+    n = cfg.n_samples
+    h = s = float(system.dt)
+    n0 = int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / h)))
+    x = integrate(system, x, n_points=n0 + 1, dt=h, params=p, max_step=h, **_NUMPY)[:, -1]
+    for _ in range(8):
+        # statistics need less accuracy than the final step gives: up to 4 h per RK4 step
+        rec = integrate(system, x, n_points=n, dt=s, params=p, max_step=min(s, 4 * h), **_NUMPY)
+        x = rec[:, -1]
+        f_max = significant_frequency(rec, s, cfg.power_fraction)
+        f_dom = 1.0 / dominant_period(rec, s, MIN_CYCLES)
+        if f_max > 1.0 / (8 * s):
+            s /= 4.0
+            h = min(h, s)
+            continue
+        h = min(1.0 / (cfg.steps_per_fastest_period * f_max), _stable_step(system, rec, p))
+        want = min(1.5 * cfg.min_periods / (f_dom * n), 1.0 / (8 * f_max))
+        if n * s >= cfg.min_periods / f_dom or want <= s * 1.01:
+            break
+        s = want
+    return rec, s, h, x
+
+
+def compute_invariants(system: System, settings: InvariantSettings | None = None) -> dict:
+    """Every invariant of ``system`` as a JSON-able dict (see ``docs/systems.md``).
+
+    Keys: ``kind``, ``dim``, ``params``, ``dt`` (integration step:
+    ``1 / (steps_per_fastest_period · f_max)``, ``f_max`` the highest
+    significant frequency, capped by RK4 stability; 1 for maps), ``period``
+    (dominant period), ``lyapunov_spectrum`` and ``lyapunov_stderr`` (None for
+    delay equations), ``max_lyapunov`` (= the spectrum's first entry),
+    ``max_lyapunov_stderr``, ``kaplan_yorke_dimension``,
+    ``correlation_dimension``, ``mean``, ``std`` and ``settings``.
+    """
+    cfg = settings or InvariantSettings()
+    p = system.make_params()
+    x = _start_states(system, cfg.n_trajectories, cfg.seed, None)
+    d2 = ky = spectrum = stderr = None
+    if system.kind == "map":
+        x = integrate(system, x, n_points=1001, dt=1.0, params=p, **_NUMPY)[:, -1]
+        rec = integrate(system, x, n_points=cfg.n_samples, dt=1.0, params=p, **_NUMPY)
+        s = h = 1.0
+        period = dominant_period(rec, 1.0, MIN_CYCLES)
+        est = estimate_lyapunov(
+            system, x0=rec[:, -1], n_steps=cfg.map_iterations, transient=200, params=p, seed=cfg.seed
+        )
+    elif system.kind == "delay":
+        run = _DelayStepper(system, x, float(system.dt), p)
+        run.run(2, int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / run.h))))
+        every = max(1, round(cfg.min_periods * system.period * 1.5 / (cfg.n_samples * run.h)))
+        rec = run.run(cfg.n_samples, every)
+        s = run.h * every
+        period = dominant_period(rec, s, MIN_CYCLES)
+        h = min(run.h, 1.0 / (cfg.steps_per_fastest_period * significant_frequency(rec, s, cfg.power_fraction)))
+        n_steps = int(min(cfg.max_steps, cfg.lyapunov_periods * period / h))
+        est = max_lyapunov_delay(
+            system, x0=rec[:, -1], dt=h, n_steps=n_steps, transient=int(cfg.align_periods * period / h), params=p
+        )
+    else:
+        rec, s, h, x = _timescales(system, x, p, cfg)
+        period = dominant_period(rec, s, MIN_CYCLES)
+        steps = int(min(cfg.max_steps, max(1000, cfg.lyapunov_periods * period / h)))
+        align = int(min(cfg.max_steps // 5, max(200, cfg.align_periods * period / h)))
+        est = estimate_lyapunov(system, x0=x, dt=h, n_steps=steps, transient=align, params=p)
+    if system.kind != "delay":
+        spectrum, stderr = est.spectrum.tolist(), est.stderr.tolist()
+        ky = kaplan_yorke_dimension(est.spectrum)
+        pts = rec.reshape(-1, system.dim)
+        stride = max(1, len(pts) // cfg.correlation_points)
+        theiler = 0 if system.kind == "map" else math.ceil(0.5 * period / (s * stride))
+        d2 = correlation_dimension(pts, max_points=cfg.correlation_points, theiler=theiler)
+    return {
+        "kind": system.kind,
+        "dim": system.dim,
+        "params": {k: float(v) for k, v in p.items()},
+        "dt": float(h),
+        "period": float(period),
+        "max_lyapunov": float(est.spectrum[0]),
+        "max_lyapunov_stderr": float(est.stderr[0]),
+        "lyapunov_spectrum": spectrum,
+        "lyapunov_stderr": stderr,
+        "kaplan_yorke_dimension": ky,
+        "correlation_dimension": d2,
+        "mean": rec.mean(axis=(0, 1)).tolist(),
+        "std": rec.std(axis=(0, 1)).tolist(),
+        "settings": {
+            **cfg.__dict__,
+            "lyapunov_dt": est.dt,
+            "lyapunov_steps": est.n_steps,
+            "sample_dt": float(s),
+        },
+    }
