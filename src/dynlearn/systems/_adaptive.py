@@ -1,13 +1,9 @@
 """Embedded Runge–Kutta pairs with per-trajectory step-size control (numpy).
 
-An explicit Runge–Kutta method with ``s`` stages advances ``y' = f(t, y)``
-by one step ``h`` as
-
-    k_i = f(t + c_i h, y + h sum_{j<i} a_ij k_j),    y_1 = y + h sum_i b_i k_i,
-
-and an embedded lower-order weight vector ``b̂`` gives the local error
-estimate ``err = h sum_i (b_i - b̂_i) k_i`` for free. A method is therefore
-data — its Butcher tableau ``(c, A, b, b̂)`` — and one engine runs them all.
+The method is data, its Butcher tableau ``(c, A, b, b̂)`` from
+:mod:`dynlearn.systems._tableau`; the embedded weights give the local error
+estimate ``err = h sum_i (b_i - b̂_i) k_i``. The compiled twin of this loop is
+generated from the same tableau by :mod:`dynlearn.systems._compiled`.
 
 Step-size control (Hairer, Nørsett & Wanner, *Solving Ordinary Differential
 Equations I*, 2nd ed., Springer 1993, §II.4): with ``sc = atol + rtol
@@ -33,80 +29,10 @@ formulae. J. Comput. Appl. Math. 6, 19–26.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from fractions import Fraction as F
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Tableau:
-    """An embedded explicit Runge–Kutta pair.
-
-    ``a`` is strictly lower triangular ``(s, s)``; ``b`` the propagated
-    weights (order ``order``); ``e = b - b̂`` the error weights (estimator of
-    order ``err_order``). ``fsal``: the last stage is ``f(t + h, y_1)`` and is
-    reused as the next step's first. ``dense``: coefficients ``d_i`` of the
-    quartic continuous extension described in :func:`_dense_dopri`.
-    """
-
-    name: str
-    c: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    e: np.ndarray
-    order: int
-    err_order: int
-    fsal: bool
-    dense: np.ndarray | None = None
-
-    @property
-    def stages(self) -> int:
-        return len(self.c)
-
-
-def _frac_rows(rows) -> np.ndarray:
-    n = len(rows)
-    out = np.zeros((n, n))
-    for i, row in enumerate(rows):
-        for j, v in enumerate(row):
-            out[i, j] = float(v)
-    return out
-
-
-_DP_A = [
-    [],
-    [F(1, 5)],
-    [F(3, 40), F(9, 40)],
-    [F(44, 45), F(-56, 15), F(32, 9)],
-    [F(19372, 6561), F(-25360, 2187), F(64448, 6561), F(-212, 729)],
-    [F(9017, 3168), F(-355, 33), F(46732, 5247), F(49, 176), F(-5103, 18656)],
-    [F(35, 384), F(0), F(500, 1113), F(125, 192), F(-2187, 6784), F(11, 84)],
-]
-_DP_B = [F(35, 384), F(0), F(500, 1113), F(125, 192), F(-2187, 6784), F(11, 84), F(0)]
-_DP_BHAT = [F(5179, 57600), F(0), F(7571, 16695), F(393, 640), F(-92097, 339200), F(187, 2100), F(1, 40)]
-# Shampine's continuous extension of DOPRI5 (Hairer et al. 1993, II.6; dense output of dopri5)
-_DP_D = [
-    F(-12715105075, 11282082432),
-    F(0),
-    F(87487479700, 32700410799),
-    F(-10690763975, 1880347072),
-    F(701980252875, 199316789632),
-    F(-1453857185, 822651844),
-    F(69997945, 29380423),
-]
-
-DOPRI5 = Tableau(
-    name="dopri5",
-    c=np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0]),
-    a=_frac_rows(_DP_A),
-    b=np.array([float(v) for v in _DP_B]),
-    e=np.array([float(b - bh) for b, bh in zip(_DP_B, _DP_BHAT)]),
-    order=5,
-    err_order=4,
-    fsal=True,
-    dense=np.array([float(v) for v in _DP_D]),
-)
+from dynlearn.systems._tableau import DOPRI5, Tableau
 
 TABLEAUS = {"dopri5": DOPRI5}
 
@@ -196,16 +122,16 @@ def integrate_adaptive(
             hc = h[:, None]
             K[0] = k_first
             for s in range(1, tab.stages):
-                acc = tab.a[s, 0] * K[0]
+                acc = tab.a_f[s, 0] * K[0]
                 for j in range(1, s):
-                    if tab.a[s, j] != 0.0:
-                        acc += tab.a[s, j] * K[j]
-                K[s] = call(x + hc * acc, t + tab.c[s] * h)
+                    if tab.a_f[s, j] != 0.0:
+                        acc += tab.a_f[s, j] * K[j]
+                K[s] = call(x + hc * acc, t + tab.c_f[s] * h)
             if tab.fsal:
                 x_new = x + hc * acc  # the last stage was evaluated at y_1
             else:
-                x_new = x + hc * np.einsum("s,sbd->bd", tab.b, K)
-            err = hc * np.einsum("s,sbd->bd", tab.e, K)
+                x_new = x + hc * np.einsum("s,sbd->bd", tab.b_f, K)
+            err = hc * np.einsum("s,sbd->bd", tab.e_f, K)
             scale = atol + rtol * np.maximum(np.abs(x), np.abs(x_new))
             E = _rms(err / scale)
             finite = np.isfinite(x_new).all(axis=1) & np.isfinite(E)
@@ -246,8 +172,8 @@ def _fill_outputs(out, nxt, ok, x, x_new, k_first, k_last, K, t, h, t0, dt_out, 
             return
         sel = rows[need]
         theta = np.clip((t_target[sel] - t[sel]) / h[sel], 0.0, 1.0)
-        if tab.dense is not None:
-            y = _dense_dopri(theta, x[sel], x_new[sel], k_first[sel], k_last[sel], K[:, sel], h[sel], tab.dense)
+        if tab.dense_f is not None:
+            y = _dense_dopri(theta, x[sel], x_new[sel], k_first[sel], k_last[sel], K[:, sel], h[sel], tab.dense_f)
         else:  # cubic Hermite interpolation from the end values and slopes
             y = _hermite(theta, x[sel], x_new[sel], k_first[sel], k_last[sel], h[sel])
         out[sel, nxt[sel]] = y

@@ -4,8 +4,9 @@ A delay equation ``dx/dt = f(x(t), x(t - tau), t)`` with the constant
 history ``x(s) = x0`` for ``s <= t0`` is solved by the *method of steps*
 (Bellman & Cooke 1963; Bellen & Zennaro 2003, ch. 3): on each interval
 ``[t0 + k tau, t0 + (k + 1) tau]`` the delayed term is a known function of
-time, so the equation is an ODE there. Numerically this is classical RK4 with
-a step ``h = tau / m`` (``m`` a positive integer) so that every delayed time
+time, so the equation is an ODE there. Numerically this is a Runge–Kutta method
+(classical RK4 by default; any tableau with nodes in ``[0, 1]``, see
+:class:`dynlearn.systems._stepper.DelayStepper`) with a step ``h = tau / m`` (``m`` a positive integer) so that every delayed time
 ``t_n + c h - tau`` (stage nodes ``c = 0, 1/2, 1``) falls on the step grid or
 on the midpoint of a grid interval:
 
@@ -45,8 +46,9 @@ import numpy as np
 
 from dynlearn._validation import check_positive
 from dynlearn.errors import ValidationError
+from dynlearn.systems._checks import BLOWUP, batch_params, check_initial_conditions, check_size, diverged
+from dynlearn.systems._stepper import DelayStepper, first_bad
 from dynlearn.systems.base import System
-from dynlearn.systems.integrate import BLOWUP, MAX_BYTES, _batch_params, _diverged, check_initial_conditions
 
 #: accept a step refinement up to this factor to make the output step a multiple of the step
 MAX_ALIGN_FACTOR = 2
@@ -68,7 +70,8 @@ def delay_grid(tau: float, dt: float, max_step: float) -> tuple[int, int | None]
     return m_min, None
 
 
-def _shared_delay(system: System, p) -> float:
+def shared_delay(system: System, p) -> float:
+    """The delay of a batch (one value: the history grid is shared)."""
     tau = np.asarray(p[system.delay_param], dtype=np.float64)
     if tau.ndim and not np.all(tau == tau.flat[0]):
         raise ValidationError(
@@ -78,10 +81,14 @@ def _shared_delay(system: System, p) -> float:
     return check_positive(float(tau.flat[0]), f"{system.name} delay {system.delay_param!r}")
 
 
-def _hermite(theta: float, h: float, x0, x1, f0, f1):
-    """Cubic Hermite interpolant at ``t_j + theta h`` from the end states and derivatives."""
-    t2, t3 = theta * theta, theta * theta * theta
-    return (2 * t3 - 3 * t2 + 1) * x0 + (t3 - 2 * t2 + theta) * h * f0 + (3 * t2 - 2 * t3) * x1 + (t3 - t2) * h * f1
+def delay_stepper(system: System, x: np.ndarray, p, h_max: float, dt: float | None = None, t0: float = 0.0):
+    """A :class:`DelayStepper` for ``system`` with ``h = tau / m <= h_max`` (aligned to ``dt`` when given).
+
+    Returns ``(stepper, steps per output step or None)``."""
+    tau = shared_delay(system, p)
+    m, stride = delay_grid(tau, dt if dt is not None else tau, h_max)
+    rhs = system.rhs
+    return DelayStepper(lambda x, xd, t: rhs(x, xd, t, p), x, t0, tau / m, m), stride
 
 
 def integrate_delay(
@@ -114,63 +121,36 @@ def integrate_delay(
     dt = check_positive(dt, "dt")
     x = check_initial_conditions(system, x0)
     B, d = x.shape
-    p = _batch_params(system, params, B)
-    tau = _shared_delay(system, p)
+    p = batch_params(system, params, B)
+    tau = shared_delay(system, p)
     h_max = check_positive(max_step if max_step is not None else system.dt, "max_step")
-    m, stride = delay_grid(tau, dt, h_max)
-    h = tau / m
-    nbytes = (B * n_points + 2 * (m + 1) * B) * d * 8
-    if nbytes > MAX_BYTES:
-        raise ValidationError(
-            f"this request needs {nbytes / 2**30:.1f} GiB ({B} trajectories x {n_points} points and a history "
-            f"of {m + 1} steps, dim {d}); the limit is {MAX_BYTES / 2**30:.0f} GiB: ask for fewer points or "
-            "trajectories, or a larger max_step"
-        )
-
+    m, _ = delay_grid(tau, dt, h_max)
+    check_size(
+        (B * n_points + 2 * (m + 1) * B) * d * 8,
+        f"({B} trajectories x {n_points} points and a history of {m + 1} steps, dim {d})",
+        "ask for fewer points or trajectories, or a larger max_step",
+    )
     out = np.empty((B, n_points, d))
     out[:, 0] = x
     if n_points == 1:
         return out
-    # output i sits at grid coordinate s_i = i dt / h (exact integers when aligned)
-    s_out = np.arange(n_points, dtype=np.float64) * (stride if stride is not None else dt / h)
-    n_steps = int(math.ceil(s_out[-1] - 1e-9))
-
-    f = system.rhs
-    size = m + 1  # ring of the states and derivatives at grid steps n - m .. n
-    X = np.repeat(x[None], size, axis=0)
-    F = np.zeros_like(X)
-    start = x.copy()
-
-    def delayed(k: int) -> np.ndarray:  # state at grid step k (history before t0)
-        return start if k <= 0 else X[k % size]
-
     with np.errstate(over="ignore", invalid="ignore"):
-        fx = f(x, start, t0, p)
-        X[0], F[0] = x, fx
+        run, stride = delay_stepper(system, x, p, h_max, dt, t0)
+        h = run.h
+        # output i sits at grid coordinate s_i = i dt / h (exact integers when aligned)
+        s_out = np.arange(n_points, dtype=np.float64) * (stride if stride is not None else dt / h)
+        n_steps = int(math.ceil(s_out[-1] - 1e-9))
         i = 1
         for n in range(n_steps):
-            t = t0 + n * h
-            j = n - m  # the delayed step interval is [t_j, t_{j+1}]
-            xd0, xd1 = delayed(j), delayed(j + 1)
-            if j + 1 <= 0:
-                xdm = start
-            else:
-                xdm = 0.5 * (xd0 + xd1) + (h / 8.0) * (F[j % size] - F[(j + 1) % size])
-            k2 = f(x + 0.5 * h * fx, xdm, t + 0.5 * h, p)
-            k3 = f(x + 0.5 * h * k2, xdm, t + 0.5 * h, p)
-            k4 = f(x + h * k3, xd1, t + h, p)
-            x_new = x + (h / 6.0) * (fx + 2.0 * k2 + 2.0 * k3 + k4)
-            if not np.abs(x_new).max() <= BLOWUP:  # one reduction per step; NaN fails the test too
-                bad = ~np.isfinite(x_new).all(axis=1) | (np.abs(x_new).max(axis=1) > BLOWUP)
-                k = int(np.argmax(bad))
-                raise _diverged(system, k, t + h, x_new[k], f"delay integrator step {n + 1}, h={h:.6g}")
-            f_new = f(x_new, xd1, t + h, p)
-            X[(n + 1) % size], F[(n + 1) % size] = x_new, f_new
+            x_prev, f_prev = run.x, run.fx
+            x_new = run.step()
+            k = first_bad(x_new, BLOWUP)
+            if k >= 0:
+                raise diverged(system, k, run.t, x_new[k], f"delay integrator step {n + 1}, h={h:.6g}")
             while i < n_points and s_out[i] <= n + 1 + 1e-9:
                 theta = s_out[i] - n
-                out[:, i] = x_new if theta >= 1.0 - 1e-9 else _hermite(theta, h, x, x_new, fx, f_new)
+                out[:, i] = x_new if theta >= 1.0 - 1e-9 else run.interpolate(theta, x_prev, f_prev)
                 i += 1
-            x, fx = x_new, f_new
     return out
 
 

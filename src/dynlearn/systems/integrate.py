@@ -25,42 +25,18 @@ from typing import Any, Literal
 import numpy as np
 
 from dynlearn._validation import check_positive
-from dynlearn.errors import DivergenceError, ValidationError
+from dynlearn.errors import ValidationError
 from dynlearn.systems import _adaptive, _compiled
+from dynlearn.systems._checks import BLOWUP, MAX_BYTES, batch_params, check_initial_conditions, check_size, diverged
+from dynlearn.systems._stepper import first_bad, rk_step
+from dynlearn.systems._tableau import FIXED, TABLEAUS
 from dynlearn.systems.base import Params, System
 
-#: states beyond this magnitude count as a blow-up
-BLOWUP = 1e12
-#: refuse requests whose output would exceed this many bytes
-MAX_BYTES = 4 * 2**30
-#: ``backend="auto"`` compiles (numba) when the numpy path is estimated to take longer than this (s)
-COMPILE_ABOVE_SECONDS = 1.0
+#: ``backend="auto"`` compiles when that is estimated to finish sooner than the numpy path
+#: (compile or cache-load time included; see :func:`dynlearn.systems._compiled.expected_seconds`)
+METHODS = tuple(TABLEAUS)
 
-METHODS = ("rk4", "dopri5")
-
-
-def check_initial_conditions(system: System, x0) -> np.ndarray:
-    """``x0`` as a float ``(batch, dim)`` array; ValidationError for a wrong shape or a non-finite entry."""
-    x = np.array(x0, dtype=np.float64, ndmin=2)
-    if x.ndim != 2 or x.shape[1] != system.dim:
-        raise ValidationError(
-            f"{system.name} has dimension {system.dim}; initial conditions must have shape "
-            f"({system.dim},) or (batch, {system.dim}), got {np.shape(x0)}"
-        )
-    if not np.isfinite(x).all():
-        j = int(np.argmax(~np.isfinite(x).all(axis=1)))
-        raise ValidationError(f"{system.name}: initial condition {j} is not finite: {x[j].tolist()}")
-    return x
-
-
-def rk4_step(system: System, x: np.ndarray, t: float, h: float, p: Params) -> np.ndarray:
-    """One classical Runge–Kutta step of size ``h`` for the batch ``x`` ``(batch, dim)``."""
-    f = system.rhs
-    k1 = f(x, t, p)
-    k2 = f(x + 0.5 * h * k1, t + 0.5 * h, p)
-    k3 = f(x + 0.5 * h * k2, t + 0.5 * h, p)
-    k4 = f(x + h * k3, t + h, p)
-    return x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+__all__ = ["BLOWUP", "MAX_BYTES", "METHODS", "check_initial_conditions", "integrate", "rk_step"]
 
 
 def integrate(
@@ -72,7 +48,7 @@ def integrate(
     t0: float = 0.0,
     params: Mapping[str, Any] | None = None,
     max_step: float | None = None,
-    method: Literal["rk4", "dopri5"] = "rk4",
+    method: str = "rk4",
     rtol: float = 1e-6,
     atol: float = 1e-9,
     backend: Literal["auto", "numpy", "numba"] = "auto",
@@ -107,7 +83,7 @@ def integrate(
     """
     n_points = check_positive(n_points, "n_points", integer=True)
     dt = check_positive(dt, "dt")
-    if method not in METHODS:
+    if method not in TABLEAUS:
         raise ValidationError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if backend not in ("auto", "numpy", "numba"):
         raise ValidationError(f"backend must be 'auto', 'numpy' or 'numba'; got {backend!r}")
@@ -115,47 +91,19 @@ def integrate(
     atol = check_positive(atol, "atol")
     x = check_initial_conditions(system, x0)
     B = x.shape[0]
-    nbytes = B * n_points * system.dim * 8
-    if nbytes > MAX_BYTES:
-        raise ValidationError(
-            f"this request needs {nbytes / 2**30:.1f} GiB for the output ({B} trajectories x "
-            f"{n_points} points x {system.dim} dims); the limit is {MAX_BYTES / 2**30:.0f} GiB: "
-            "ask for fewer points or trajectories"
-        )
-    p = _batch_params(system, params, B)
+    check_size(
+        B * n_points * system.dim * 8, f"for the output ({B} trajectories x {n_points} points x {system.dim} dims)"
+    )
+    p = batch_params(system, params, B)
     if system.kind == "delay":
         from dynlearn.systems.delay import integrate_delay
 
         return integrate_delay(system, x, n_points=n_points, dt=dt, t0=t0, params=p, max_step=max_step)
     if system.kind == "map":
         return _iterate_map(system, x, n_points, t0, p)
-    if method == "dopri5":
-        return _integrate_adaptive(system, x, n_points, dt, t0, p, max_step, rtol, atol)
-    return _integrate_rk4(system, x, n_points, dt, t0, p, max_step, backend, threads)
-
-
-def _batch_params(system: System, params, batch: int) -> Params:
-    p = system.make_params(params)
-    for key, value in p.items():
-        if np.ndim(value) == 0:
-            p[key] = float(value)
-            continue
-        arr = np.asarray(value, dtype=np.float64)
-        if arr.shape != (batch,):
-            raise ValidationError(
-                f"{system.name}: parameter {key!r} must be a number or an array of shape ({batch},) "
-                f"(one value per trajectory), got shape {arr.shape}"
-            )
-        p[key] = arr
-    return p
-
-
-def _diverged(system: System, j: int, t: float, state, detail: str = "") -> DivergenceError:
-    extra = f" ({detail})" if detail else ""
-    return DivergenceError(
-        f"{system.name}: trajectory {j} diverged at t={t:.6g}{extra}; state {np.asarray(state).tolist()}. "
-        "Use a smaller step (max_step, or a tighter rtol), another initial condition, or check the parameters"
-    )
+    if method in FIXED:
+        return _integrate_fixed(system, x, n_points, dt, t0, p, max_step, FIXED[method], backend, threads)
+    return _integrate_adaptive(system, x, n_points, dt, t0, p, max_step, rtol, atol, backend, threads)
 
 
 def _iterate_map(system: System, x: np.ndarray, n_points: int, t0: float, p: Params) -> np.ndarray:
@@ -164,19 +112,22 @@ def _iterate_map(system: System, x: np.ndarray, n_points: int, t0: float, p: Par
     with np.errstate(over="ignore", invalid="ignore"):
         for i in range(1, n_points):
             x = system.rhs(x, t0 + i - 1, p)
-            _check(system, x, t0 + i)
+            j = first_bad(x, BLOWUP)
+            if j >= 0:
+                raise diverged(system, j, t0 + i, x[j])
             out[:, i] = x
     return out
 
 
-def _check(system: System, x: np.ndarray, t: float) -> None:
-    bad = ~np.isfinite(x).all(axis=1) | (np.abs(x).max(axis=1) > BLOWUP)
-    if bad.any():
-        j = int(np.argmax(bad))
-        raise _diverged(system, j, t, x[j])
+def _use_compiled(backend: str, system: System, kind: str, numpy_seconds: float, work: float, params) -> bool:
+    if backend == "numpy":
+        return False
+    if backend == "numba":
+        return True
+    return _compiled.expected_seconds(system, kind, work, params) < numpy_seconds
 
 
-def _integrate_rk4(system, x, n_points, dt, t0, p, max_step, backend, threads) -> np.ndarray:
+def _integrate_fixed(system, x, n_points, dt, t0, p, max_step, tab, backend, threads) -> np.ndarray:
     n_sub = max(1, math.ceil(dt / (max_step or system.dt) - 1e-9))
     h = dt / n_sub
     B = x.shape[0]
@@ -184,44 +135,59 @@ def _integrate_rk4(system, x, n_points, dt, t0, p, max_step, backend, threads) -
     out[:, 0] = x
     if n_points == 1:
         return out
-    numpy_seconds = (n_points - 1) * n_sub * (4e-5 + 1.5e-7 * B)  # rough cost model of the numpy path
-    if backend == "numba" or (backend == "auto" and numpy_seconds > COMPILE_ABOVE_SECONDS):
-        res = _compiled.rk4(system, x, out, t0=t0, h=h, n_sub=n_sub, params=p, blowup=BLOWUP, threads=threads)
+    steps = (n_points - 1) * n_sub
+    # rough cost model of the numpy path: per stage, a Python-level call plus work per trajectory
+    numpy_seconds = steps * tab.stages / 4 * (4e-5 + 1.5e-7 * B)
+    if _use_compiled(backend, system, tab.name, numpy_seconds, steps * B * tab.stages, p):
+        res = _compiled.fixed(system, tab, x, out, t0=t0, h=h, n_sub=n_sub, params=p, blowup=BLOWUP, threads=threads)
         if res is not None:
             j, i, t = res
             if j >= 0:
-                raise _diverged(
+                raise diverged(
                     system, j, t, out[j, i - 1], f"output step {i}; the state shown is the last one recorded"
                 )
             return out
+    f = system.rhs
     t = t0
     with np.errstate(over="ignore", invalid="ignore"):
         for i in range(1, n_points):
             for _ in range(n_sub):
-                x = rk4_step(system, x, t, h, p)
+                x = rk_step(lambda y, tt: f(y, tt, p), x, t, h, tab)
                 t += h
-            bad = ~np.isfinite(x).all(axis=1) | (np.abs(x).max(axis=1) > BLOWUP)
-            if bad.any():
-                j = int(np.argmax(bad))
-                raise _diverged(system, j, t, x[j], f"output step {i}")
+            j = first_bad(x, BLOWUP)
+            if j >= 0:
+                raise diverged(system, j, t, x[j], f"output step {i}")
             out[:, i] = x
     return out
 
 
-def _integrate_adaptive(system, x, n_points, dt, t0, p, max_step, rtol, atol) -> np.ndarray:
+def _integrate_adaptive(system, x, n_points, dt, t0, p, max_step, rtol, atol, backend, threads) -> np.ndarray:
     t_out = t0 + dt * np.arange(n_points)
+    h_max = np.inf if max_step is None else check_positive(max_step, "max_step")
+    B = x.shape[0]
+    steps = n_points  # not known in advance: about one step per output point is typical
+    numpy_seconds = steps * 7 / 4 * (4e-5 + 1.5e-7 * B) + steps * 2e-4  # stages plus step control
+    if _use_compiled(backend, system, "dopri5", numpy_seconds, steps * B * 7, p):
+        res = _compiled.adaptive(
+            system, x, t_out, params=p, rtol=rtol, atol=atol, max_step=h_max, blowup=BLOWUP, threads=threads
+        )
+        if res is not None:
+            out, fail = res
+            if fail is not None:
+                j, t, state, reason = fail
+                raise diverged(system, j, t, state, reason)
+            return out
     try:
         out, _ = _adaptive.integrate_adaptive(
             lambda y, t: system.rhs(y, t, p),
             x,
             t_out,
-            tableau=_adaptive.DOPRI5,
             rtol=rtol,
             atol=atol,
-            max_step=np.inf if max_step is None else check_positive(max_step, "max_step"),
+            max_step=h_max,
             blowup=BLOWUP,
             pass_time_array=system.nonautonomous,
         )
     except _adaptive.StepFailure as exc:
-        raise _diverged(system, exc.index, exc.t, exc.state, exc.reason) from None
+        raise diverged(system, exc.index, exc.t, exc.state, exc.reason) from None
     return out

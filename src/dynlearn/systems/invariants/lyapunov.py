@@ -22,8 +22,12 @@ import numpy as np
 
 from dynlearn._validation import check_positive
 from dynlearn.errors import DivergenceError, ValidationError
+from dynlearn.systems._checks import BLOWUP
+from dynlearn.systems._stepper import DelayStepper, first_bad, rk_step
+from dynlearn.systems._tableau import RK4
 from dynlearn.systems.base import Params, System
-from dynlearn.systems.integrate import BLOWUP, integrate
+from dynlearn.systems.delay import delay_stepper
+from dynlearn.systems.integrate import integrate
 
 #: the numpy path: compiling each right-hand side would cost more than it saves here
 _NUMPY = {"backend": "numpy"}
@@ -59,11 +63,10 @@ def _tangent(system: System, x: np.ndarray, Q: np.ndarray, t: float, p: Params) 
 
 
 def _check_finite(system: System, x: np.ndarray, t: float) -> None:
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(x).all(axis=tuple(range(1, x.ndim))) | (np.abs(x).reshape(len(x), -1).max(1) > BLOWUP)
-    if bad.any():
+    j = first_bad(x, BLOWUP)
+    if j >= 0:
         raise DivergenceError(
-            f"{system.name}: trajectory {int(np.argmax(bad))} diverged at t={t:.6g} while estimating Lyapunov "
+            f"{system.name}: trajectory {j} diverged at t={t:.6g} while estimating Lyapunov "
             "exponents; use a smaller dt or check the parameters and initial condition"
         )
 
@@ -118,12 +121,7 @@ def estimate_lyapunov(
             if is_map:
                 x, Q = _tangent(system, x, Q, t, p)
             else:
-                k1x, k1q = _tangent(system, x, Q, t, p)
-                k2x, k2q = _tangent(system, x + 0.5 * h * k1x, Q + 0.5 * h * k1q, t + 0.5 * h, p)
-                k3x, k3q = _tangent(system, x + 0.5 * h * k2x, Q + 0.5 * h * k2q, t + 0.5 * h, p)
-                k4x, k4q = _tangent(system, x + h * k3x, Q + h * k3q, t + h, p)
-                x = x + (h / 6.0) * (k1x + 2.0 * k2x + 2.0 * k3x + k4x)
-                Q = Q + (h / 6.0) * (k1q + 2.0 * k2q + 2.0 * k3q + k4q)
+                x, Q = rk_step(lambda y, tt: _tangent(system, y[0], y[1], tt, p), (x, Q), t, h, RK4)
             t += h
             Q, R = np.linalg.qr(Q)
             if i >= transient:
@@ -146,45 +144,16 @@ def lyapunov_spectrum(
     return estimate_lyapunov(system, n_steps=n_steps, dt=dt, transient=transient, x0=x0, **kwargs).spectrum
 
 
-class _DelayStepper:
-    """Fixed-step RK4 for ``dx/dt = f(x(t), x(t - τ), t)`` with ``τ = m h``
-    (method of steps). The history lives in a ring of ``m`` past states and
-    their derivatives; the delayed value at a half step is the cubic Hermite
-    interpolant ``(x_0 + x_1)/2 + h (f_0 - f_1)/8``. The history before
-    ``t0`` is the constant initial condition."""
-
-    def __init__(self, system: System, x0: np.ndarray, h_target: float, p: Params):
-        tau = float(p[system.delay_param])
-        self.m = max(2, math.ceil(tau / h_target - 1e-9))
-        self.h, self.system, self.p, self.n, self.t = tau / self.m, system, p, 0, 0.0
-        self.x = np.array(x0, dtype=np.float64)
-        self.X = np.repeat(self.x[:, None, :], self.m, axis=1)
-        self.F = np.zeros_like(self.X)
-
-    def step(self) -> None:
-        f, h, p, t = self.system.rhs, self.h, self.p, self.t
-        i0, i1 = self.n % self.m, (self.n + 1) % self.m
-        x0d, x1d = self.X[:, i0], self.X[:, i1]
-        xmid = 0.5 * (x0d + x1d) + (h / 8.0) * (self.F[:, i0] - self.F[:, i1])
-        x = self.x
-        k1 = f(x, x0d, t, p)
-        k2 = f(x + 0.5 * h * k1, xmid, t + 0.5 * h, p)
-        k3 = f(x + 0.5 * h * k2, xmid, t + 0.5 * h, p)
-        k4 = f(x + h * k3, x1d, t + h, p)
-        self.X[:, i0], self.F[:, i0] = x, k1
-        self.x = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        self.n, self.t = self.n + 1, t + h
-
-    def run(self, n_points: int, every: int) -> np.ndarray:
-        """States ``(batch, n_points, dim)`` sampled every ``every`` steps."""
-        out = np.empty((len(self.x), n_points, self.x.shape[1]))
-        with np.errstate(over="ignore", invalid="ignore"):
-            for i in range(n_points):
-                out[:, i] = self.x
-                for _ in range(every if i < n_points - 1 else 0):
-                    self.step()
-                _check_finite(self.system, self.x, self.t)
-        return out
+def delay_record(system: System, run: DelayStepper, n_points: int, every: int) -> np.ndarray:
+    """States ``(batch, n_points, dim)`` of a delay stepper sampled every ``every`` steps (advancing it)."""
+    out = np.empty((len(run.x), n_points, run.x.shape[1]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(n_points):
+            out[:, i] = run.x
+            for _ in range(every if i < n_points - 1 else 0):
+                run.step()
+            _check_finite(system, run.x, run.t)
+    return out
 
 
 def max_lyapunov_delay(
@@ -212,15 +181,24 @@ def max_lyapunov_delay(
     p = system.make_params(params)
     x = _start_states(system, check_positive(n_trajectories, "n_trajectories", integer=True), seed, x0)
     B = len(x)
-    run = _DelayStepper(system, x, check_positive(dt if dt is not None else system.dt, "dt"), p)
-    run.run(2, max(1, transient))
+    run, _ = delay_stepper(system, x, p, check_positive(dt if dt is not None else system.dt, "dt"))
+    delay_record(system, run, 2, max(1, transient))
     rng = np.random.default_rng(seed + 1)
     delta0 = 1e-8 * max(1.0, float(np.abs(run.x).max()))
-    u = rng.standard_normal((B, run.m + 1, x.shape[1]))
-    u *= delta0 / np.sqrt((u**2).sum(axis=(1, 2)))[:, None, None]
-    both = _DelayStepper(system, np.concatenate([run.x, run.x + u[:, 0]]), run.h, p)
-    both.X, both.F = np.concatenate([run.X, run.X + u[:, 1:]]), np.concatenate([run.F, run.F])
-    both.n, both.t = run.n, run.t
+    # the state is the segment of the m + 1 stored grid states (the ring, current state included)
+    u = rng.standard_normal((run.size, B, x.shape[1]))
+    u *= delta0 / np.sqrt((u**2).sum(axis=(0, 2)))[None, :, None]
+    both, _ = delay_stepper(system, np.concatenate([run.x, run.x]), p, run.h)
+    if both.m != run.m:  # pragma: no cover - the same tau and step give the same grid
+        raise AssertionError("twin delay grid differs")
+    both.n, both.t0 = run.n, run.t0
+    both.start = np.concatenate([run.start, run.start])
+    both.X = np.concatenate([run.X, run.X + u], axis=1)
+    both.F = np.concatenate([run.F, run.F], axis=1)
+    slot = both.n % both.size
+    both.x = both.X[slot].copy()
+    both.fx = both.f(both.x, both._delayed(both.n - both.m, 0.0), both.t)
+    both.F[slot] = both.fx
     logs = np.zeros(B)
     n_blocks = max(1, n_steps // renorm_every)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -228,13 +206,14 @@ def max_lyapunov_delay(
             for _ in range(renorm_every):
                 both.step()
             _check_finite(system, both.x, both.t)
-            dx, dX, dF = both.x[B:] - both.x[:B], both.X[B:] - both.X[:B], both.F[B:] - both.F[:B]
-            dist = np.sqrt((dx**2).sum(1) + (dX**2).sum(axis=(1, 2)))
+            dX, dF = both.X[:, B:] - both.X[:, :B], both.F[:, B:] - both.F[:, :B]
+            dist = np.sqrt((dX**2).sum(axis=(0, 2)))
             logs += np.log(dist / delta0)
-            scale = (delta0 / dist)[:, None]
-            both.x[B:] = both.x[:B] + scale * dx
-            both.X[B:] = both.X[:B] + scale[:, None] * dX
-            both.F[B:] = both.F[:B] + scale[:, None] * dF
+            scale = (delta0 / dist)[None, :, None]
+            both.X[:, B:] = both.X[:, :B] + scale * dX
+            both.F[:, B:] = both.F[:, :B] + scale * dF
+            slot = both.n % both.size
+            both.x, both.fx = both.X[slot].copy(), both.F[slot].copy()
     per = logs / (n_blocks * renorm_every * run.h)
     err = per.std(ddof=1) / math.sqrt(B) if B > 1 else np.nan
     return LyapunovEstimate(np.array([per.mean()]), np.array([err]), run.h, n_blocks * renorm_every, transient, B)

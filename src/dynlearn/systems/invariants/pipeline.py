@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from dynlearn.systems.base import Params, System
+from dynlearn.systems.delay import delay_stepper
 from dynlearn.systems.integrate import integrate
 from dynlearn.systems.invariants.dimensions import correlation_dimension, kaplan_yorke_dimension
 from dynlearn.systems.invariants.lyapunov import (
     _NUMPY,
-    _DelayStepper,
     _start_states,
+    delay_record,
     estimate_lyapunov,
     max_lyapunov_delay,
 )
@@ -112,10 +113,10 @@ def compute_invariants(system: System, settings: InvariantSettings | None = None
             system, x0=rec[:, -1], n_steps=cfg.map_iterations, transient=200, params=p, seed=cfg.seed
         )
     elif system.kind == "delay":
-        run = _DelayStepper(system, x, float(system.dt), p)
-        run.run(2, int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / run.h))))
+        run, _ = delay_stepper(system, x, p, float(system.dt))
+        delay_record(system, run, 2, int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / run.h))))
         every = max(1, round(cfg.min_periods * system.period * 1.5 / (cfg.n_samples * run.h)))
-        rec = run.run(cfg.n_samples, every)
+        rec = delay_record(system, run, cfg.n_samples, every)
         s = run.h * every
         period = dominant_period(rec, s, MIN_CYCLES)
         h = min(run.h, 1.0 / (cfg.steps_per_fastest_period * significant_frequency(rec, s, cfg.power_fraction)))
