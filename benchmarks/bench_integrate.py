@@ -23,7 +23,14 @@ dysts caveats handled here: its Lorenz entry has beta = 2.667 (we pass
 stored ``dt`` (we set the attribute) and, with ``resample=False``, samples
 ``linspace(0, (n - 1) dt, n)``: exactly our grid.
 
-    .venv/bin/python benchmarks/bench_integrate.py --out runs/bench_integrate.json
+Fresh processes (``--fresh``): the README's quick start
+``simulate("Lorenz", n_points=4000, points_per_period=30, seed=0)`` and one
+call of each compiled kernel are timed in new Python processes, first with an
+empty kernel cache (compilation included), then again with the cache the first
+process left (numba loads the machine code), and the quick start once more
+with the compiled path disabled (numpy).
+
+    .venv/bin/python benchmarks/bench_integrate.py --fresh --out runs/bench_integrate.json
     .venv/bin/python benchmarks/bench_integrate.py --n-traj 100 --n-points 2000   # quick
 """
 
@@ -35,7 +42,9 @@ import importlib.metadata
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -44,7 +53,6 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from dynlearn import systems
-from dynlearn.systems import _compiled
 from dynlearn.systems.integrate import integrate
 
 TOLS = [10.0**-k for k in range(3, 13)]
@@ -102,6 +110,59 @@ def matched_tolerance(target: float, tols: list[float], errs: list[float]) -> tu
     return tols[int(np.argmin(np.abs(le - np.log10(target))))], "nearest"
 
 
+_FRESH = """
+import time
+t = time.perf_counter()
+import numpy as np
+from dynlearn import systems
+if {numpy}:
+    _compiled.available = lambda: False
+t_import = time.perf_counter() - t
+t = time.perf_counter()
+{call}
+print(t_import, time.perf_counter() - t)
+"""
+
+_CALLS = {
+    "quick start simulate (backend auto)": 'systems.simulate("Lorenz", n_points=4000, points_per_period=30, seed=0)',
+    "rk4 kernel, 1 call (backend numba)": (
+        'systems.integrate(systems.get("Lorenz"), np.ones((2, 3)), n_points=3, dt=0.01, backend="numba")'
+    ),
+    "dopri5 kernel, 1 call (backend numba)": (
+        'systems.integrate(systems.get("Lorenz"), np.ones((2, 3)), n_points=3, dt=0.01, method="dopri5", backend="numba")'
+    ),
+}
+
+
+def fresh_processes() -> dict:
+    """Wall times (import, call) of first calls in new processes: empty cache, then the cache left behind."""
+    out = {}
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as cache:
+        env["DYNLEARN_CACHE_DIR"] = cache
+        for label, call in _CALLS.items():
+            for state in ("cold cache", "warm cache"):
+                res = subprocess.run(
+                    [sys.executable, "-c", _FRESH.format(call=call, numpy=False)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
+                t_import, t_call = map(float, res.stdout.split()[-2:])
+                out[f"{label}, {state}"] = {"import_s": t_import, "call_s": t_call}
+                print(f"fresh process: {label}, {state}: import {t_import:.2f} s, call {t_call:.2f} s", flush=True)
+        res = subprocess.run(
+            [sys.executable, "-c", _FRESH.format(call=_CALLS["quick start simulate (backend auto)"], numpy=True)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        t_import, t_call = map(float, res.stdout.split()[-2:])
+        out["quick start simulate, numpy only"] = {"import_s": t_import, "call_s": t_call}
+        print(f"fresh process: quick start, numpy only: import {t_import:.2f} s, call {t_call:.2f} s", flush=True)
+    return out
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n-traj", type=int, default=1000)
@@ -112,6 +173,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--rtol", type=float, default=1e-6, help="dopri5 tolerance (rtol = atol)")
     ap.add_argument("--threads", type=int, default=None, help="threads of the compiled path (default: all cores)")
     ap.add_argument("--repeats", type=int, default=3, help="timing repeats of ours (best is reported)")
+    ap.add_argument("--numpy-dopri5", action="store_true", help="also time the numpy dopri5 path (slow)")
+    ap.add_argument("--fresh", action="store_true", help="also time first calls in fresh processes (cold/warm cache)")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args(argv)
 
@@ -126,19 +189,20 @@ def main(argv=None) -> dict:
     ref = reference(L, x0[:n_ref], t_h)
     sigma = float(systems.simulate(L, n_points=20_000, dt=dt, seed=1)[0].states.std())
 
+    tol = dict(rtol=args.rtol, atol=args.rtol)
     configs = [
-        ("rk4, 1 step per output", dict(method="rk4", max_step=dt)),
-        ("rk4, system dt", dict(method="rk4")),
-        (f"dopri5, tol {args.rtol:g}", dict(method="dopri5", rtol=args.rtol, atol=args.rtol)),
+        ("rk4, 1 step per output, compiled", dict(method="rk4", max_step=dt, backend="numba")),
+        ("rk4, system dt, compiled", dict(method="rk4", backend="numba")),
+        (f"dopri5, tol {args.rtol:g}, compiled", dict(method="dopri5", backend="numba", **tol)),
     ]
+    if args.numpy_dopri5:
+        configs.append((f"dopri5, tol {args.rtol:g}, numpy", dict(method="dopri5", backend="numpy", **tol)))
     model = dysts_model(dt)
     dysts_errs = [error(dysts_run(model, x0[:n_ref], n_h, tol), ref, sigma) for tol in TOLS]
     rows = []
     for label, kw in configs:
         t = time.perf_counter()
-        integrate(L, x0[:2], n_points=3, dt=dt, threads=args.threads, backend="auto", **kw)
-        if kw["method"] == "rk4":  # compile outside the timing; reported separately
-            integrate(L, x0[:2], n_points=3, dt=dt, threads=args.threads, backend="numba", **kw)
+        integrate(L, x0[:2], n_points=3, dt=dt, threads=args.threads, **kw)  # compile (or load) outside the timing
         warmup = time.perf_counter() - t
         err = error(integrate(L, x0[:n_ref], n_points=n_h, dt=dt, **kw), ref, sigma)
         times = []
@@ -174,6 +238,7 @@ def main(argv=None) -> dict:
             f"err {d_err:.2e} {r['dysts_traj_per_s']:6.2f} traj/s | speedup {r['speedup']:8.0f}x",
             flush=True,
         )
+    fresh = fresh_processes() if args.fresh else None
 
     import scipy
 
@@ -188,7 +253,7 @@ def main(argv=None) -> dict:
             "python": platform.python_version(),
             "numpy": np.__version__,
             "scipy": scipy.__version__,
-            "numba": _compiled.numba.__version__ if _compiled.available() else None,
+            "numba": importlib.metadata.version("numba"),
             "dysts": importlib.metadata.version("dysts"),
         },
         "setup": {
@@ -205,6 +270,7 @@ def main(argv=None) -> dict:
         },
         "dysts_error_curve": dict(zip([f"{t:.0e}" for t in TOLS], dysts_errs)),
         "results": rows,
+        "fresh_processes": fresh,
     }
     print("dysts DOP853 error vs tol:", ", ".join(f"{t:.0e}: {e:.1e}" for t, e in zip(TOLS, dysts_errs)))
     if args.out:

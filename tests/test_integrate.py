@@ -3,8 +3,12 @@ dense output, batched parameters, forcing, maps, divergence, compiled path."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import types
+from fractions import Fraction as F
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +16,7 @@ from scipy.integrate import solve_ivp
 
 from dynlearn import systems
 from dynlearn.errors import DivergenceError, ValidationError
-from dynlearn.systems import _adaptive, _compiled
+from dynlearn.systems import _adaptive, _compiled, _stepper, _tableau
 from dynlearn.systems.base import System
 from dynlearn.systems.integrate import integrate
 
@@ -244,3 +248,135 @@ def test_loop_rewrite_applies_only_to_the_column_convention():
     out = np.empty_like(x)
     ns["_rhs_rows"](x, 0.0, p, out, 0, 4)
     np.testing.assert_array_equal(out, _osc(x, 0.0, p))
+
+
+# --------------------------------------------------------------------------- the tableau engine
+
+
+@pytest.mark.parametrize("name", sorted(_tableau.FIXED))
+def test_each_fixed_tableau_reaches_its_order(name):
+    tab = _tableau.FIXED[name]
+    hs = (0.1, 0.05, 0.025) if tab.order > 1 else (0.02, 0.01, 0.005)
+    errs = []
+    for h in hs:
+        y = integrate(OSC, OSC.x0, n_points=2, dt=2.0, max_step=h, method=name, backend="numpy")[0, -1]
+        errs.append(np.abs(y - _osc_exact(2.0)).max())
+    slopes = np.log2(np.array(errs[:-1]) / errs[1:])
+    np.testing.assert_allclose(slopes, tab.order, atol=0.2)
+
+
+@pytest.mark.parametrize("name", sorted(_tableau.TABLEAUS))
+def test_tableaus_satisfy_the_order_conditions_they_claim(name):
+    # sum b = 1, sum b c = 1/2, sum b c^2 = 1/3, sum b A c = 1/6 (orders 1-3); order 4 and 5 add more
+    tab = _tableau.TABLEAUS[name]
+    b, c, A = tab.b_f, tab.c_f, tab.a_f
+    conditions = [
+        b.sum() - 1,
+        b @ c - 1 / 2,
+        b @ c**2 - 1 / 3,
+        b @ A @ c - 1 / 6,
+        b @ c**3 - 1 / 4,
+        b @ (c * (A @ c)) - 1 / 8,
+    ]
+    conditions += [b @ A @ c**2 - 1 / 12, b @ A @ A @ c - 1 / 24]
+    n_conditions = {1: 1, 2: 2, 3: 4, 4: 8, 5: 8}[tab.order]
+    np.testing.assert_allclose(conditions[:n_conditions], 0.0, atol=1e-14)
+    if tab.order < 4:  # and the next order's conditions fail: the order is not higher than claimed
+        nxt = {1: 2, 2: 4, 3: 8}[tab.order]
+        assert np.abs(conditions[n_conditions:nxt]).max() > 1e-3
+
+
+def test_delay_stepper_accepts_any_tableau_with_nodes_in_the_unit_interval():
+    # x' = -x(t - 1) with constant history 1: x = 1 - t on [0, 1]; a stepper of order p is exact there for p >= 1
+    f = lambda x, xd, t: -xd
+    for tab in (_tableau.EULER, _tableau.RK3, _tableau.RK4, _tableau.RK38):
+        run = _stepper.DelayStepper(f, np.ones((1, 1)), 0.0, 0.1, 10, tab)
+        for _ in range(10):
+            run.step()
+        assert run.x[0, 0] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="nodes in"):
+        bad = _tableau.Tableau("bad", c=(F(0), F(2)), a=((), (F(2),)), b=(F(3, 4), F(1, 4)), order=2)
+        _stepper.DelayStepper(f, np.ones((1, 1)), 0.0, 0.1, 10, bad)
+
+
+def test_systems_modules_import_no_cycle():
+    # every systems module imports on its own in a fresh interpreter, integrate without delay first
+    code = (
+        "import sys; import dynlearn.systems.delay as d; import dynlearn.systems.integrate as i;"
+        "import dynlearn.systems._stepper, dynlearn.systems._tableau, dynlearn.systems._checks;"
+        "print('numba' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # numba is imported only when something is compiled
+    src = Path(systems.__file__).parent
+    assert "dynlearn.systems.integrate" not in (src / "delay.py").read_text()
+
+
+@needs_numba
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(_tableau.FIXED))
+def test_compiled_fixed_step_gives_the_numpy_numbers_for_every_tableau(name):
+    L = systems.get("Lorenz")
+    x0 = np.array(L.x0) + np.random.default_rng(0).normal(0, 1, (20, 3))
+    a = integrate(L, x0, n_points=100, dt=0.01, method=name, backend="numpy")
+    b = integrate(L, x0, n_points=100, dt=0.01, method=name, backend="numba", threads=2)
+    np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+def test_compiled_dopri5_agrees_with_numpy_per_trajectory():
+    L = systems.get("Lorenz")
+    x0 = np.array(L.x0) + np.random.default_rng(2).normal(0, 1, (24, 3))
+    rho = np.linspace(26, 32, 24)
+    kw = dict(n_points=200, dt=0.01, method="dopri5", rtol=1e-8, atol=1e-8, params={"rho": rho})
+    a = integrate(L, x0, backend="numpy", **kw)
+    b = integrate(L, x0, backend="numba", threads=2, **kw)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    # a trajectory's numbers do not depend on its batch
+    c = integrate(L, x0[5], backend="numba", **{**kw, "params": {"rho": rho[5]}})
+    np.testing.assert_array_equal(b[5], c[0])
+
+
+@needs_numba
+@pytest.mark.slow
+def test_compiled_dopri5_forcing_and_blow_up():
+    s = _system("Forced2", _forced, {"a": 2.0}, (0.0, 0.0), nonautonomous=True)
+    x0 = np.array([[0.0, 0.0], [1.0, 3.0]])
+    kw = dict(n_points=151, dt=0.02, t0=0.5, method="dopri5", rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        integrate(s, x0, backend="numba", **kw), integrate(s, x0, backend="numpy", **kw), atol=1e-9
+    )
+    sq = _system("Square2", _square, {"c": 1.0}, (1.0,))
+    with pytest.raises(DivergenceError, match=r"Square2: trajectory 1 diverged at t=(0\.9\d*|1|1\.0\d*) "):
+        integrate(sq, [[0.1], [1.0]], n_points=30, dt=0.1, method="dopri5", backend="numba")
+
+
+@needs_numba
+@pytest.mark.slow
+def test_systems_calling_a_helper_compile():
+    # LiuChen's right-hand side returns a shared helper's result: the helper is rewritten into the loop
+    S = systems.get("LiuChen")
+    assert _compiled.loop_form(S.rhs) is not None
+    a = integrate(S, S.x0, n_points=200, dt=S.dt, backend="numpy")
+    b = integrate(S, S.x0, n_points=200, dt=S.dt, backend="numba")
+    np.testing.assert_array_equal(a, b)
+
+
+@needs_numba
+@pytest.mark.slow
+def test_kernels_are_cached_on_disk_across_processes(tmp_path):
+    code = (
+        "import numpy as np; from dynlearn import systems; from dynlearn.systems import _compiled\n"
+        "L = systems.get('Lorenz')\n"
+        "y = systems.integrate(L, np.ones((2, 3)), n_points=50, dt=0.01, backend='numba')\n"
+        "(m,) = [v for v in _compiled._LOADED.values() if v is not None]\n"
+        "print(sum(m.fixed_kernel.stats.cache_hits.values()), repr(y.sum()))\n"
+    )
+    env = {**os.environ, "DYNLEARN_CACHE_DIR": str(tmp_path)}
+    first, second = (
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+        for _ in range(2)
+    )
+    assert first[0] == "0" and int(second[0]) >= 1  # compiled once, then loaded from the cache
+    assert first[1] == second[1]
+    assert list((tmp_path / "kernels").glob("k_*.py"))
