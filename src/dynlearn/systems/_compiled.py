@@ -58,12 +58,12 @@ from dynlearn.systems._tableau import DOPRI5, Tableau
 
 #: trajectories per compiled chunk of the fixed-step kernel (work arrays stay in the L1/L2 cache)
 CHUNK = 512
-#: measured compile times (s) on the 2-core reference machine, used by ``backend="auto"`` before the first compile
-COMPILE_SECONDS = {"fixed": 6.0, "adaptive": 12.0}
-#: time (s) to load a kernel from numba's on-disk cache in a fresh process
-LOAD_SECONDS = 0.8
+#: compile times (CPU s, Lorenz-63, numba 0.68), used by ``backend="auto"`` when no cached kernel exists
+COMPILE_SECONDS = {"fixed": 6.0, "adaptive": 9.0}
+#: time (s) to import numba and load a kernel from numba's on-disk cache in a fresh process
+LOAD_SECONDS = 0.6
 #: compiled cost per trajectory and stage evaluation (s), a 3-dimensional flow on one core
-STAGE_SECONDS = 3e-9
+STAGE_SECONDS = 7e-9
 
 _LOADED: dict = {}  # generation key -> loaded kernels module, or None when it does not compile
 _LOCK = threading.Lock()
@@ -498,7 +498,7 @@ def _generate(system, kind: str, tab: Tableau, names: tuple[str, ...], arrays: t
     if not rhs_src.startswith("@_jit"):
         rhs_src = "@_jit\n" + rhs_src
     source = header + rhs_src + "\n\n\n" + body
-    key = "\n".join([source, *map(str, prints), sys.version, _nb().__version__, np.__version__])
+    key = "\n".join([source, *map(str, prints), sys.version, _numba_version(), np.__version__])
     return source, injected, cacheable, hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -563,17 +563,25 @@ def _param_values(params, names, arrays, lo, hi):
     return ps, pa
 
 
-def _kernels(system, kind: str, tab: Tableau, params, x0):
-    """The loaded kernels module for this system, method and set of per-trajectory parameters, or None."""
+def _numba_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("numba")
+
+
+_GENERATED: dict = {}  # memory key -> (source, injected, cacheable, digest), or None when nothing can be generated
+
+
+def _key(system, kind: str, tab: Tableau, params):
     names = tuple(params)
-    arrays = tuple(k for k in names if np.ndim(params[k]))
-    mem_key = (system.rhs, kind, tab.name, names, arrays)
-    if mem_key in _LOADED:
-        return _LOADED[mem_key]
-    with _LOCK:
-        if mem_key in _LOADED:
-            return _LOADED[mem_key]
-        module = None
+    return (system.rhs, kind, tab.name, names, tuple(k for k in names if np.ndim(params[k])))
+
+
+def _generated(system, kind: str, tab: Tableau, params, x0):
+    """The generated kernels source for this system, method and per-trajectory parameters (memoised)."""
+    mem_key = _key(system, kind, tab, params)
+    if mem_key not in _GENERATED:
+        _, _, _, names, arrays = mem_key
         try:
             n = min(16, len(x0))
             x_test = np.array(x0[:n], dtype=np.float64)
@@ -581,14 +589,33 @@ def _kernels(system, kind: str, tab: Tableau, params, x0):
             from collections import namedtuple
 
             namedtuple("_Check", names)  # names a namedtuple refuses (keywords, leading underscores)
-            source, injected, cacheable, digest = _generate(system, kind, tab, names, arrays, x_test, p_test)
-            module = _import(source, injected, digest, cacheable)
-            module.names, module.arrays = names, arrays
-            _warm(module, kind, x_test[:1], params, names, arrays)
-        except Exception as exc:  # noqa: BLE001 - anything that does not compile means "use numpy"
-            if not _is_compile_failure(exc):
-                raise
-            module = None
+            _GENERATED[mem_key] = _generate(system, kind, tab, names, arrays, x_test, p_test)
+        except (_Unsupported, OSError, SyntaxError, TypeError, ValueError):
+            _GENERATED[mem_key] = None
+    return _GENERATED[mem_key]
+
+
+def _kernels(system, kind: str, tab: Tableau, params, x0):
+    """The loaded kernels module for this system, method and set of per-trajectory parameters, or None."""
+    mem_key = _key(system, kind, tab, params)
+    if mem_key in _LOADED:
+        return _LOADED[mem_key]
+    with _LOCK:
+        if mem_key in _LOADED:
+            return _LOADED[mem_key]
+        module = None
+        gen = _generated(system, kind, tab, params, x0)
+        if gen is not None:
+            source, injected, cacheable, digest = gen
+            names, arrays = mem_key[3], mem_key[4]
+            try:
+                module = _import(source, injected, digest, cacheable)
+                module.names, module.arrays = names, arrays
+                _warm(module, kind, np.array(x0[:1], dtype=np.float64), params, names, arrays)
+            except Exception as exc:  # noqa: BLE001 - anything that does not compile means "use numpy"
+                if not _is_compile_failure(exc):
+                    raise
+                module = None
         _LOADED[mem_key] = module
         return module
 
@@ -620,38 +647,30 @@ def _warm(module, kind, x1, params, names, arrays) -> None:
         )
 
 
-def expected_seconds(system, kind: str, work: float, params) -> float:
-    """Estimated wall time of the compiled path: compile or cache load, then ``work`` stage evaluations
-    of one trajectory (``backend="auto"`` compares it with the numpy estimate)."""
+def expected_seconds(system, tab: Tableau, work: float, params, x0, numpy_seconds: float) -> float:
+    """Estimated wall time of the compiled path: compile, or load from the disk cache, then ``work``
+    stage evaluations of one trajectory. ``backend="auto"`` compiles when this beats ``numpy_seconds``."""
     if not available():
         return math.inf
-    kind = "fixed" if kind != "dopri5" else "adaptive"
-    names = tuple(params)
-    arrays = tuple(k for k in names if np.ndim(params[k]))
-    loaded = [v for k, v in _LOADED.items() if k[0] is system.rhs and k[1] == kind and k[4] == arrays]
-    if loaded:
-        setup = 0.0 if loaded[0] is not None else math.inf
-    else:
-        setup = LOAD_SECONDS if _on_disk(system, kind) else COMPILE_SECONDS[kind]
-    return setup + work * STAGE_SECONDS * max(1, system.dim / 3) / max(1, min(os.cpu_count() or 1, 8))
+    kind = "adaptive" if tab.adaptive else "fixed"
+    mem_key = _key(system, kind, tab, params)
+    run = work * STAGE_SECONDS * max(1.0, system.dim / 3) / max(1, min(os.cpu_count() or 1, 8))
+    if mem_key in _LOADED:
+        return run if _LOADED[mem_key] is not None else math.inf
+    if numpy_seconds < LOAD_SECONDS:  # cannot win: do not even generate the source
+        return math.inf
+    gen = _generated(system, kind, tab, params, x0)
+    if gen is None:
+        return math.inf
+    return run + (LOAD_SECONDS if _on_disk(gen[3], kind) else COMPILE_SECONDS[kind])
 
 
-def _on_disk(system, kind: str) -> bool:
-    """Whether any kernel of this system and kind was cached on disk (a cheap test on file names)."""
-    d = cache_dir()
-    if d is None:
+def _on_disk(digest: str, kind: str) -> bool:
+    """Whether numba's cache holds the kernel of this generated module."""
+    path = _path_for(digest)
+    if path is None or not path.exists():
         return False
-    marker = d / f"{system.name}.{kind}.seen"
-    return marker.exists()
-
-
-def _mark(system, kind: str) -> None:
-    d = cache_dir()
-    if d is not None:
-        try:
-            (d / f"{system.name}.{kind}.seen").touch()
-        except OSError:  # pragma: no cover
-            pass
+    return any((path.parent / "__pycache__").glob(f"k_{digest}.{kind}_kernel-*.nbi"))
 
 
 def _pool_map(fn, items, threads):
@@ -674,7 +693,6 @@ def fixed(system, tab: Tableau, x0, out, *, t0, h, n_sub, params, blowup, thread
     module = _kernels(system, "fixed", tab, params, x0)
     if module is None:
         return None
-    _mark(system, "fixed")
     B = x0.shape[0]
     n_threads = max(1, min(threads or os.cpu_count() or 1, 8))
     chunk = max(16, min(CHUNK, math.ceil(B / n_threads)))
@@ -703,7 +721,6 @@ def adaptive(system, x0, t_out, *, params, rtol, atol, max_step, blowup, threads
     module = _kernels(system, "adaptive", tab, params, x0)
     if module is None:
         return None
-    _mark(system, "adaptive")
     B, D = x0.shape
     out = np.empty((B, len(t_out), D))
     n_threads = max(1, min(threads or os.cpu_count() or 1, 8))

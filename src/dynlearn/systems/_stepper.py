@@ -52,8 +52,9 @@ def rk_step(f: Callable, y, t, h: float, tab: Tableau = RK4, k1=None):
     ``k1``: ``f(y, t)`` when the caller already has it. Returns ``y_1``."""
     K: list = [None] * tab.stages
     K[0] = f(y, t) if k1 is None else k1
+    c = tab.c_f
     for i in range(1, tab.stages):
-        K[i] = f(_combine(y, h, tab.stage(i), K), t + tab.c_f[i] * h)
+        K[i] = f(_combine(y, h, tab.stage(i), K), t + c[i] * h)
     return _combine(y, h, tab.update(), K)
 
 

@@ -98,6 +98,8 @@ class Tableau:
         e = None if self.b_hat is None else np.array([float(F(b) - F(bh)) for b, bh in zip(self.b, self.b_hat)])
         object.__setattr__(self, "e_f", e)
         object.__setattr__(self, "dense_f", None if self.dense is None else np.array([float(v) for v in self.dense]))
+        object.__setattr__(self, "_stages", tuple(combination(row) for row in self.a))
+        object.__setattr__(self, "_update", combination(self.b))
 
     @property
     def stages(self) -> int:
@@ -109,11 +111,11 @@ class Tableau:
 
     def stage(self, i: int) -> Combination:
         """How stage ``i``'s input ``y + h sum_j a_ij k_j`` is formed."""
-        return combination(self.a[i])
+        return self._stages[i]
 
     def update(self) -> Combination:
         """How ``y_1 = y + h sum_i b_i k_i`` is formed."""
-        return combination(self.b)
+        return self._update
 
     def error(self) -> Combination:
         """How the error estimate ``h sum_i (b_i - b̂_i) k_i`` is formed (embedded pairs)."""
