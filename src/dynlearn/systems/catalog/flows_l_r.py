@@ -248,6 +248,7 @@ _MACARTHUR_C = np.array(
 )
 #: resource supply concentrations s[j]
 _MACARTHUR_S = np.array([6.0, 10.0, 14.0, 4.0, 9.0])
+_MACARTHUR_CT = np.ascontiguousarray(_MACARTHUR_C.T)
 
 
 @flow(
@@ -275,12 +276,17 @@ _MACARTHUR_S = np.array([6.0, 10.0, 14.0, 4.0, 9.0])
     ),
 )
 def MacArthur(x, t, p):
+    # written with operations numba compiles (no axis reductions, no reshape of a float)
     N, R = x[:, :5], x[:, 5:]
+    ones = np.ones((x.shape[0], 1))
     # growth of species i on resource j; Liebig's law: the scarcest resource limits
-    mu = np.min(R[:, :, None] / (_MACARTHUR_K[None, :, :] + R[:, :, None]), axis=1) * np.reshape(p.r, (-1, 1))
+    mu = R[:, 0:1] / (_MACARTHUR_K[0] + R[:, 0:1])
+    for j in range(1, 5):
+        mu = np.minimum(mu, R[:, j : j + 1] / (_MACARTHUR_K[j] + R[:, j : j + 1]))
+    mu = mu * (ones * np.reshape(p.r * ones[:, 0], (-1, 1)))
     out = np.empty_like(x)
-    out[:, :5] = N * (mu - np.reshape(p.m, (-1, 1)))
-    out[:, 5:] = np.reshape(p.d, (-1, 1)) * (_MACARTHUR_S - R) - (mu * N) @ _MACARTHUR_C.T
+    out[:, :5] = N * (mu - np.reshape(p.m * ones[:, 0], (-1, 1)))
+    out[:, 5:] = np.reshape(p.d * ones[:, 0], (-1, 1)) * (_MACARTHUR_S - R) - np.dot(mu * N, _MACARTHUR_CT)
     return out
 
 
