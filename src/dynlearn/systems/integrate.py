@@ -1,13 +1,15 @@
-"""Batched integration for the catalog: fixed-step RK4 and adaptive Dormand–Prince.
+"""Batched integration for the catalog: fixed-step Runge–Kutta and adaptive Dormand–Prince.
 
 All trajectories of a batch advance together, one vectorised call of the
 right-hand side per stage, so 1,000 initial conditions cost little more than
-one. Two methods:
+one. Every method is a Butcher tableau (:mod:`dynlearn.systems._tableau`)
+run by the one numpy stepper (:mod:`dynlearn.systems._stepper`) or by a
+kernel generated from the same tableau and compiled with numba
+(:mod:`dynlearn.systems._compiled`, cached on disk):
 
-* ``method="rk4"`` — classical fourth-order Runge–Kutta with
+* fixed step (``"euler"``, ``"midpoint"``, ``"rk3"``, ``"rk4"``, ``"rk38"``) —
   ``ceil(dt / max_step)`` equal substeps per output step (``max_step``
-  defaulting to the system's integration step). With numba installed and a
-  large enough request it runs compiled (:mod:`dynlearn.systems._compiled`).
+  defaulting to the system's integration step);
 * ``method="dopri5"`` — Dormand & Prince (1980) 5(4) pair with error control
   *per trajectory* (``rtol``, ``atol``) and Shampine's dense output to sample
   the output grid exactly (:mod:`dynlearn.systems._adaptive`).
@@ -64,16 +66,16 @@ def integrate(
     ``x0``). ``params`` overrides the system's parameters; each value is a
     float or a ``(batch,)`` array (one parameter set per trajectory).
 
-    ``method="rk4"`` takes ``ceil(dt / max_step)`` equal substeps per output
+    A fixed-step method (default ``"rk4"``; see ``METHODS``) takes ``ceil(dt / max_step)`` equal substeps per output
     step, ``max_step`` defaulting to the system's integration step.
     ``method="dopri5"`` chooses its own steps per trajectory so that the
     local error stays below ``atol + rtol |x|`` (``max_step`` caps them) and
     evaluates the output times by dense output; non-autonomous right-hand
     sides then receive ``t`` as a ``(batch,)`` array, each trajectory's own
-    time. ``backend``: ``"numpy"``, ``"numba"`` (compiled RK4; falls back to
-    numpy when numba is missing or the right-hand side does not compile) or
-    ``"auto"`` (compiled only when the request is large enough to repay the
-    compilation, so small calls give the numpy path's numbers). ``threads``
+    time. ``backend``: ``"numpy"``, ``"numba"`` (compiled; falls back to
+    numpy when the right-hand side does not compile) or ``"auto"`` (compiled
+    only when the compile time, or the load time of a kernel cached on disk,
+    plus the compiled run is expected to beat the numpy path). ``threads``
     bounds the compiled path's thread pool (default: all cores).
 
     For maps ``dt`` is ignored and each output point is one iteration; delay
