@@ -115,6 +115,7 @@ import time
 t = time.perf_counter()
 import numpy as np
 from dynlearn import systems
+from dynlearn.systems import _compiled
 if {numpy}:
     _compiled.available = lambda: False
 t_import = time.perf_counter() - t
@@ -134,32 +135,33 @@ _CALLS = {
 }
 
 
+def _fresh(call: str, env: dict, numpy: bool = False) -> dict:
+    res = subprocess.run(
+        [sys.executable, "-c", _FRESH.format(call=call, numpy=numpy)], env=env, capture_output=True, text=True
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"fresh process failed: {res.stderr[-2000:]}")
+    t_import, t_call = map(float, res.stdout.split()[-2:])
+    return {"import_s": t_import, "call_s": t_call}
+
+
 def fresh_processes() -> dict:
-    """Wall times (import, call) of first calls in new processes: empty cache, then the cache left behind."""
+    """Wall times (import, call) of first calls in new processes: with an empty kernel cache, then with
+    the cache a previous process left; the quick start also with the compiled path disabled."""
     out = {}
     env = dict(os.environ)
+    quick = _CALLS["quick start simulate (backend auto)"]
     with tempfile.TemporaryDirectory() as cache:
         env["DYNLEARN_CACHE_DIR"] = cache
-        for label, call in _CALLS.items():
-            for state in ("cold cache", "warm cache"):
-                res = subprocess.run(
-                    [sys.executable, "-c", _FRESH.format(call=call, numpy=False)],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                )
-                t_import, t_call = map(float, res.stdout.split()[-2:])
-                out[f"{label}, {state}"] = {"import_s": t_import, "call_s": t_call}
-                print(f"fresh process: {label}, {state}: import {t_import:.2f} s, call {t_call:.2f} s", flush=True)
-        res = subprocess.run(
-            [sys.executable, "-c", _FRESH.format(call=_CALLS["quick start simulate (backend auto)"], numpy=True)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        t_import, t_call = map(float, res.stdout.split()[-2:])
-        out["quick start simulate, numpy only"] = {"import_s": t_import, "call_s": t_call}
-        print(f"fresh process: quick start, numpy only: import {t_import:.2f} s, call {t_call:.2f} s", flush=True)
+        steps = [("quick start simulate (backend auto), empty cache", quick, False)]
+        steps.append(("quick start simulate, numpy only", quick, True))
+        for label, call in list(_CALLS.items())[1:]:
+            steps += [(f"{label}, empty cache", call, False), (f"{label}, warm cache", call, False)]
+        # the rk4 kernel call above left the quick start's kernel on disk
+        steps.append(("quick start simulate (backend auto), warm cache", quick, False))
+        for label, call, numpy in steps:
+            out[label] = r = _fresh(call, env, numpy)
+            print(f"fresh process: {label}: import {r['import_s']:.2f} s, call {r['call_s']:.2f} s", flush=True)
     return out
 
 
@@ -175,8 +177,16 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeats", type=int, default=3, help="timing repeats of ours (best is reported)")
     ap.add_argument("--numpy-dopri5", action="store_true", help="also time the numpy dopri5 path (slow)")
     ap.add_argument("--fresh", action="store_true", help="also time first calls in fresh processes (cold/warm cache)")
+    ap.add_argument("--only-fresh", action="store_true", help="time only the fresh processes")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args(argv)
+    if args.only_fresh:
+        result = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "fresh_processes": fresh_processes()}
+        result["load_average_at_end"] = os.getloadavg()
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2))
+        return result
 
     L = systems.get("Lorenz")
     n = args.n_points
