@@ -629,7 +629,15 @@ def _is_compile_failure(exc: BaseException) -> bool:
 
 def _warm(module, kind, x1, params, names, arrays) -> None:
     """Compile (or load from the disk cache) on this thread, integrating nothing."""
+    import warnings
+
     ps, pa = _param_values(params, names, arrays, 0, 1)
+    with warnings.catch_warnings():  # numba's advice on array layouts in right-hand sides compiled as written
+        warnings.simplefilter("ignore", _nb().core.errors.NumbaPerformanceWarning)
+        _call_once(module, kind, x1, ps, pa)
+
+
+def _call_once(module, kind, x1, ps, pa) -> None:
     if kind == "fixed":
         module.fixed_kernel(x1, 0.0, 1e-3, 1, 1, ps, pa, np.empty((1, 1, x1.shape[1])), 1e12)
     else:
