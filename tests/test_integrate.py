@@ -174,7 +174,7 @@ def test_delay_systems_are_routed_to_the_delay_integrator(monkeypatch):
         calls.update(n_points=n_points, dt=dt, shape=x0.shape)
         return np.zeros((len(x0), n_points, system.dim))
 
-    monkeypatch.setitem(sys.modules, "dynlearn.systems.delay", types.SimpleNamespace(integrate_delay=fake))
+    monkeypatch.setattr(sys.modules["dynlearn.systems.integrate"], "integrate_delay", fake)
     s = _system("Delayed", lambda x, xd, t, p: -xd, {"tau": 1.0}, (1.0,), kind="delay", delay_param="tau")
     out = integrate(s, [1.0], n_points=7, dt=0.1)
     assert out.shape == (1, 7, 1) and calls == {"n_points": 7, "dt": 0.1, "shape": (1, 1)}

@@ -33,6 +33,7 @@ from dynlearn.systems._checks import BLOWUP, MAX_BYTES, batch_params, check_init
 from dynlearn.systems._stepper import first_bad, rk_step
 from dynlearn.systems._tableau import DOPRI5, FIXED, TABLEAUS
 from dynlearn.systems.base import Params, System
+from dynlearn.systems.delay import integrate_delay
 
 #: ``backend="auto"`` compiles when that is estimated to finish sooner than the numpy path
 #: (compile or cache-load time included; see :func:`dynlearn.systems._compiled.expected_seconds`).
@@ -102,8 +103,6 @@ def integrate(
     )
     p = batch_params(system, params, B)
     if system.kind == "delay":
-        from dynlearn.systems.delay import integrate_delay
-
         return integrate_delay(system, x, n_points=n_points, dt=dt, t0=t0, params=p, max_step=max_step)
     if system.kind == "map":
         return _iterate_map(system, x, n_points, t0, p)
