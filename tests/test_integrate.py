@@ -16,7 +16,7 @@ from scipy.integrate import solve_ivp
 
 from dynlearn import systems
 from dynlearn.errors import DivergenceError, ValidationError
-from dynlearn.systems import _adaptive, _compiled, _stepper, _tableau
+from dynlearn.systems import _adaptive, _codegen, _compiled, _stepper, _tableau
 from dynlearn.systems.base import System
 from dynlearn.systems.integrate import integrate
 
@@ -238,11 +238,11 @@ def test_compiled_path_falls_back_and_reports_divergence():
 
 
 def test_loop_rewrite_applies_only_to_the_column_convention():
-    assert _compiled.loop_form(systems.get("Lorenz").rhs) is not None
-    assert _compiled.loop_form(systems.get("Lorenz96").rhs) is None
-    assert _compiled.loop_form(systems.get("LiuChen").rhs) is not None  # through the helper it returns
+    assert _codegen.loop_form(systems.get("Lorenz").rhs) is not None
+    assert _codegen.loop_form(systems.get("Lorenz96").rhs) is None
+    assert _codegen.loop_form(systems.get("LiuChen").rhs) is not None  # through the helper it returns
     ns = {"np": np}
-    exec(_compiled.loop_form(_osc, ("w",)), ns)
+    exec(_codegen.loop_form(_osc, ("w",)), ns)
     x = np.random.default_rng(1).normal(size=(4, 2))
     p = types.SimpleNamespace(w=np.arange(4.0))
     out = np.empty_like(x)
@@ -356,7 +356,7 @@ def test_compiled_dopri5_forcing_and_blow_up():
 def test_systems_calling_a_helper_compile():
     # LiuChen's right-hand side returns a shared helper's result: the helper is rewritten into the loop
     S = systems.get("LiuChen")
-    assert _compiled.loop_form(S.rhs) is not None
+    assert _codegen.loop_form(S.rhs) is not None
     a = integrate(S, S.x0, n_points=200, dt=S.dt, backend="numpy")
     b = integrate(S, S.x0, n_points=200, dt=S.dt, backend="numba")
     np.testing.assert_array_equal(a, b)
