@@ -408,7 +408,7 @@ def test_read_csv_without_time(tmp_path):
         ("time,x\n0,1\n1\n", FileFormatError, "line 3"),
         ("time,x,y\n0,1,2\n1,abc,3\n", FileFormatError, "line 3, column 'x'.*not a number: 'abc'"),
         ("time,x,y\n0,1,2\n1,2,\n", FileFormatError, "line 3, column 'y'.*empty"),
-        ("time,x\n0,1\n1,nan\n", ValidationError, "line 3, column 'x'.*non-finite"),
+        ("time,x\n0,1\n1,nan\n", FileFormatError, "line 3, column 'x'.*missing \\('nan'\\); pass fill="),
         ("time,x\n0,1\n1,inf\n", ValidationError, "line 3, column 'x'"),
         ("time\n0\n1\n", FileFormatError, "only a time column"),
         ("time,x,x\n0,1,2\n", FileFormatError, "duplicate"),

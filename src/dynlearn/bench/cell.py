@@ -17,6 +17,7 @@ from dynlearn import metrics, models
 from dynlearn.bench.datasets import BenchData, load_or_make
 from dynlearn.bench.store import CellResult
 from dynlearn.bench.suite import MethodSpec, Protocol
+from dynlearn.bench.userdata import DataSpec, run_data_cell
 from dynlearn.errors import DynlearnError
 from dynlearn.io_utils import atomic_savez
 
@@ -51,7 +52,7 @@ def score(names, data: BenchData, windows_true, windows_pred, long_true, long_pr
 
 
 def run_cell(
-    system: str,
+    system: str | DataSpec,
     method: MethodSpec,
     seed: int,
     protocol: Protocol,
@@ -65,9 +66,13 @@ def run_cell(
     ``model_module`` is imported first if the model is not registered in this
     process yet: a fresh worker process knows only the built-in models, and
     this is how it finds a user's model registered in their own module.
+    A :class:`DataSpec` in place of a system name is a user's data file,
+    scored by rolling origin (:func:`dynlearn.bench.userdata.run_data_cell`).
     """
     if model_module and method.model not in models.MODELS:
         importlib.import_module(model_module)
+    if isinstance(system, DataSpec):
+        return run_data_cell(system, method, seed, metric_names, forecast_dir)
     data = load_or_make(Path(cache_dir), system, seed, protocol)
     config = {"seed": seed, **method.config}
     fit_s = pred_s = None

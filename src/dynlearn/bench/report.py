@@ -146,6 +146,20 @@ def _table(rows: list[Row], metric_names: list[str]) -> str:
     return f"<table><tr><th>rank</th><th>method</th>{head}<th>failed cells</th></tr>" + "".join(body) + "</table>"
 
 
+_DATA_NOTE = """ On data files, every metric is the mean over the rolling forecast origins, in the data's own
+units (protocol at the end of the page); the forecast plot shows the last origin."""
+
+
+def _data_rows(suite: Suite) -> str:
+    """The data files of the suite and their rolling-origin protocol (see dynlearn.bench.userdata)."""
+    rows = []
+    for d in suite.data:
+        opts = {k: v for k, v in vars(d).items() if v not in (None, "") and k not in ("name", "sha256")}
+        text = ", ".join(f"{k}={v}" for k, v in opts.items())
+        rows.append(f"<tr><td>data {html.escape(d.name)}</td><td>{html.escape(text)}</td></tr>")
+    return "".join(rows)
+
+
 def write_report(
     suite: Suite, cells: list[CellResult], forecast_dir: Path, out_dir: Path, store_path: Path | None = None
 ) -> Path:
@@ -159,9 +173,9 @@ def write_report(
     plot_metric_bars(rows, names, out_dir / "metrics.png", {m: _color(order, m) for m in order})
     seed = suite.seeds[0]
     sections = []
-    for system in suite.systems:
+    for system in suite.series:
         sys_rows = leaderboard(cells, names, order, system=system)
-        lyap = systems.get(system).lyapunov_time
+        lyap = None if suite.dataset(system) else systems.get(system).lyapunov_time
         imgs = []
         # each method's saved forecast, read once for both figures
         runs = {m: f for m in order if (f := _load_forecast(forecast_dir, system, m, seed)) is not None}
@@ -178,6 +192,7 @@ def write_report(
     )
     metric_help = "".join(f"<li><b>{m}</b>: {html.escape(metrics.get(m).description)}</li>" for m in names)
     proto = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in vars(suite.protocol).items())
+    proto += _data_rows(suite)
     expected = len(suite.cells())
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>dynlearn: {html.escape(suite.name)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
@@ -187,13 +202,13 @@ th{{background:#f3f3f3}}td:nth-child(2){{text-align:left}}img{{max-width:100%;di
 <h1>Benchmark report: suite <code>{html.escape(suite.name)}</code></h1>
 <p>{html.escape(suite.description)}</p>
 <p class="note">Run <code>{html.escape(suite.key)}</code>: {len(cells)} of {expected} cells
-({len(suite.systems)} systems x {len(suite.methods)} methods x {len(suite.seeds)} seeds); dynlearn {__version__};
+({len(suite.series)} systems/data files x {len(suite.methods)} methods x {len(suite.seeds)} seeds); dynlearn {__version__};
 written {_dt.datetime.now().isoformat(timespec="seconds")}{f"; store {html.escape(str(store_path))}" if store_path else ""}.</p>
 <h2>Leaderboard</h2>
 <p class="note">Median over all (system, seed) cells; hover a value for its inter-quartile range and count.
 Methods ranked by the first metric. Short-term metrics are means over {suite.protocol.n_windows} test windows of
 {suite.protocol.horizon} steps; long-term metrics compare one {suite.protocol.long_horizon}-step free run
-with the true test trajectory.</p>
+with the true test trajectory.{_DATA_NOTE if suite.data else ""}</p>
 {_table(rows, names)}
 <ul class="note">{metric_help}</ul>
 <img src="metrics.png" alt="metric bars per method">

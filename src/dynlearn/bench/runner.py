@@ -90,7 +90,10 @@ def run_suite(
         todo = [c for c in suite.cells() if c not in done]
         pending_data = sorted({(s, seed) for s, _, seed in todo})
         by_system: dict[str, list[int]] = {}
+        datasets = {d.name: d for d in suite.data}  # user data files are read by the cells themselves
         for s, seed in pending_data:
+            if s in datasets:
+                continue
             by_system.setdefault(s, []).append(seed)
         for i, (system, seeds) in enumerate(by_system.items()):
             notify("data", i, len(by_system), None)
@@ -100,7 +103,16 @@ def run_suite(
         methods = {m.name: m for m in suite.methods}
         modules = {m.name: MODELS.get(m.model).__module__ for m in suite.methods}
         args = [
-            (s, methods[m], seed, suite.protocol, suite.metrics, str(p["cache"]), str(p["forecasts"]), modules[m])
+            (
+                datasets.get(s, s),
+                methods[m],
+                seed,
+                suite.protocol,
+                suite.metrics,
+                str(p["cache"]),
+                str(p["forecasts"]),
+                modules[m],
+            )
             for s, m, seed in todo
         ]
         failed = 0

@@ -1,7 +1,9 @@
 """Suites: systems x protocol x methods x seeds, declared in TOML or JSON files.
 
 Built-in suites live in ``dynlearn/bench/suites/*.toml``; any path to a
-``.toml`` or ``.json`` file with the same fields works too.
+``.toml`` or ``.json`` file with the same fields works too. A suite may also
+name data files (``data = [...]``, see :mod:`dynlearn.bench.userdata`), so
+methods are ranked on a user's own series.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from dynlearn.bench.userdata import DataSpec, data_spec
 from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
 from dynlearn.models.config import build_config
 
@@ -69,6 +72,7 @@ class Suite:
     metrics: tuple[str, ...]
     protocol: Protocol = Protocol()
     description: str = ""
+    data: tuple[DataSpec, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -81,13 +85,24 @@ class Suite:
 
         spec = self.to_dict()
         spec.pop("description")
+        if not spec["data"]:
+            spec.pop("data")  # suites without data files keep the keys (and stored results) they had
         spec["system_fingerprints"] = [systems.fingerprint(s) for s in self.systems]
         digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
         return f"{self.name}-{digest}"
 
+    @property
+    def series(self) -> tuple[str, ...]:
+        """What methods are scored on: the catalog systems, then the data files by name."""
+        return (*self.systems, *(d.name for d in self.data))
+
     def cells(self) -> list[tuple[str, str, int]]:
         """(system, method, seed) triples in a fixed order."""
-        return [(s, m.name, seed) for s in self.systems for seed in self.seeds for m in self.methods]
+        return [(s, m.name, seed) for s in self.series for seed in self.seeds for m in self.methods]
+
+    def dataset(self, name: str) -> DataSpec | None:
+        """The data file named ``name``, or None for a catalog system."""
+        return next((d for d in self.data if d.name == name), None)
 
     def method(self, name: str) -> MethodSpec:
         for m in self.methods:
@@ -116,15 +131,18 @@ def load_suite(name_or_path: str | Path) -> Suite:
         data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
     except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"suite file {path} is not valid {path.suffix[1:].upper()}: {exc}") from None
-    return suite_from_dict(data, source=str(path))
+    return suite_from_dict(data, source=str(path), base=path.parent)
 
 
-def suite_from_dict(data: dict[str, Any], *, source: str = "suite", check_models: bool = True) -> Suite:
+def suite_from_dict(
+    data: dict[str, Any], *, source: str = "suite", check_models: bool = True, base: Path | None = None
+) -> Suite:
     """Build and fully validate a suite: names resolve, configs type-check, and
     each method's context requirement fits the protocol.
 
     ``check_models=False`` rebuilds a stored suite for display (leaderboards,
-    reports) without needing its models registered in this process.
+    reports) without needing its models registered in this process (or its
+    data files present). Relative data paths are taken from ``base``.
     """
     from dynlearn import metrics, models, systems
 
@@ -132,11 +150,19 @@ def suite_from_dict(data: dict[str, Any], *, source: str = "suite", check_models
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ValidationError(f"{source}: unknown suite field(s) {unknown}; allowed: {sorted(allowed)}")
-    for f in ("name", "systems", "methods", "seeds", "metrics"):
+    for f in ("name", "methods", "seeds", "metrics"):
         if f not in data:
             raise ValidationError(f"{source}: missing required field {f!r}")
+    if "systems" not in data and "data" not in data:
+        raise ValidationError(f"{source}: name catalog systems (systems = [...]) or data files (data = [...])")
     protocol = build_config(Protocol, data.get("protocol", {}))
-    sys_names = tuple(systems.SYSTEMS.canonical(s) for s in data["systems"])
+    sys_names = tuple(systems.SYSTEMS.canonical(s) for s in data.get("systems", ()))
+    datasets = tuple(
+        data_spec(d, i, source=source, base=base, check=check_models) for i, d in enumerate(data.get("data", ()))
+    )
+    taken = [*sys_names, *(d.name for d in datasets)]
+    if len(set(taken)) != len(taken):
+        raise ValidationError(f"{source}: system and data names must be unique (set name = ... on data); got {taken}")
     methods = []
     for i, m in enumerate(data["methods"]):
         if not isinstance(m, dict) or "model" not in m:
@@ -155,7 +181,7 @@ def suite_from_dict(data: dict[str, Any], *, source: str = "suite", check_models
         typed = build_config(cls.Config, cfg)
         cfg = {k: getattr(typed, k) for k in cfg}
         need = cls(typed).min_context
-        if need > protocol.context:
+        if sys_names and need > protocol.context:
             raise ValidationError(
                 f"{source}: method {name!r} needs a context of {need} steps but protocol.context is "
                 f"{protocol.context}; raise protocol.context or shrink the model's lags"
@@ -167,8 +193,8 @@ def suite_from_dict(data: dict[str, Any], *, source: str = "suite", check_models
     for metric in data["metrics"]:
         metrics.get(metric)
     seeds = tuple(int(s) for s in data["seeds"])
-    if not (sys_names and methods and seeds and data["metrics"]):
-        raise ValidationError(f"{source}: systems, methods, seeds and metrics must each be non-empty")
+    if not ((sys_names or datasets) and methods and seeds and data["metrics"]):
+        raise ValidationError(f"{source}: systems (or data), methods, seeds and metrics must each be non-empty")
     return Suite(
         name=str(data["name"]),
         systems=sys_names,
@@ -177,4 +203,5 @@ def suite_from_dict(data: dict[str, Any], *, source: str = "suite", check_models
         metrics=tuple(data["metrics"]),
         protocol=protocol,
         description=str(data.get("description", "")),
+        data=datasets,
     )

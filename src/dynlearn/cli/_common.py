@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
 from rich.console import Console
 
 from dynlearn.errors import ValidationError
@@ -34,13 +35,53 @@ def parse_sets(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-def load_data(path: Path, *, dt: float | None = None):
-    """A Trajectory (or set) from ``.csv`` or ``.npz``."""
+# reading options shared by fit, forecast and evaluate (see dynlearn.data.read_csv)
+TIME_COLUMN = typer.Option(
+    None,
+    "--time-column",
+    help="CSV column holding the times: numbers or ISO dates (default: 'time' or 't' if present).",
+)
+COLUMNS = typer.Option(None, "--columns", help="Comma-separated CSV columns to use as variables (default: all others).")
+FILL = typer.Option(
+    None, "--fill", help="Missing cells and skipped time steps: interpolate | ffill | drop (default: refuse them)."
+)
+RESAMPLE = typer.Option(
+    None,
+    "--resample",
+    help="Interpolate onto a regular grid of this step: a number for numeric times, or D, 7D, W, M, Q, Y, h for dates.",
+)
+
+
+def read_options(
+    time_column: str | None = None, columns: str | None = None, fill: str | None = None, resample: str | None = None
+) -> dict:
+    """CLI reading options as keywords of :func:`dynlearn.data.read_csv` (unset ones left out)."""
+    out: dict = {}
+    if time_column is not None:
+        out["time_column"] = time_column
+    if columns is not None:
+        names = [c.strip() for c in columns.split(",") if c.strip()]
+        if not names:
+            raise ValidationError("--columns expects comma-separated column names, e.g. --columns sales,price")
+        out["columns"] = names
+    if fill is not None:
+        out["fill"] = fill
+    if resample is not None:
+        out["resample"] = resample
+    return out
+
+
+def load_data(path: Path, *, dt: float | None = None, **options):
+    """A Trajectory (or set) from ``.csv`` (read with ``options``) or ``.npz``."""
     from dynlearn.data import load_npz, read_csv
 
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path, dt=dt)
+        return read_csv(path, dt=dt, **options)
     if suffix == ".npz":
+        if options:
+            raise ValidationError(
+                f"{path} is an npz file; --time-column, --columns, --fill and --resample apply to CSV files only"
+            )
         return load_npz(path)
     raise ValidationError(f"cannot read {path}: use a .csv (header row, one column per variable) or a dynlearn .npz")

@@ -79,7 +79,7 @@ def run(
         done = len(store.done_cells(spec.key))
     total = len(spec.cells())
     err_console.print(
-        f"suite [bold]{spec.name}[/]: {len(spec.systems)} systems x {len(spec.methods)} methods x "
+        f"suite [bold]{spec.name}[/]: {len(spec.series)} systems/data files x {len(spec.methods)} methods x "
         f"{len(spec.seeds)} seeds = {total} cells" + (f" ({done} already done, resuming)" if done else "")
     )
     with Progress(
@@ -142,14 +142,14 @@ def leaderboard_cmd(
         rows = leaderboard(cells, list(spec.metrics), [m.name for m in spec.methods])
         out_rows = [{"suite": spec.name, "run": run, **r.to_json()} for r in rows]
         if by_system:
-            for system in spec.systems:
+            for system in spec.series:
                 for r in leaderboard(cells, list(spec.metrics), [m.name for m in spec.methods], system=system):
                     out_rows.append({"suite": spec.name, "run": run, "system": system, **r.to_json()})
         typer.echo(json.dumps(out_rows, indent=2))
         return
     _print_leaderboard(spec, cells)
     if by_system:
-        for system in spec.systems:
+        for system in spec.series:
             _print_leaderboard(spec, cells, system)
 
 

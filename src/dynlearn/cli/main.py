@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from dynlearn.cli import bench_cmd, models_cmd, repro_cmd, systems_cmd
+from dynlearn.cli import bench_cmd, data_cmd, models_cmd, repro_cmd, systems_cmd
 from dynlearn.cli._common import State, err_console
 
 app = typer.Typer(
@@ -23,6 +23,8 @@ app.add_typer(systems_cmd.app, name="systems")
 app.add_typer(repro_cmd.app, name="repro")
 app.command("fit")(models_cmd.fit)
 app.command("forecast")(models_cmd.forecast)
+app.command("evaluate")(data_cmd.evaluate)
+app.command("plot")(data_cmd.plot)
 
 
 @app.callback()

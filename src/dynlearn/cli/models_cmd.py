@@ -7,11 +7,20 @@ import json
 import typing
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from dynlearn.cli._common import console, err_console, load_data, parse_sets
+from dynlearn.cli._common import (
+    COLUMNS,
+    FILL,
+    RESAMPLE,
+    TIME_COLUMN,
+    console,
+    err_console,
+    load_data,
+    parse_sets,
+    read_options,
+)
 
 app = typer.Typer(help="The model registry.", no_args_is_help=True)
 
@@ -60,15 +69,26 @@ def fit(
     set_: list[str] = typer.Option(None, "--set", help="Config override KEY=VALUE (repeatable)."),
     dt: float = typer.Option(None, "--dt", help="Sampling step when the CSV has no time column (default 1)."),
     out: Path = typer.Option(None, "--out", "-o", help="Model directory to write (default: model-NAME)."),
+    time_column: str = TIME_COLUMN,
+    columns: str = COLUMNS,
+    fill: str = FILL,
+    resample: str = RESAMPLE,
 ) -> None:
     """Fit a model on a data file and save it to a directory."""
     from dynlearn import models
+    from dynlearn.cli import data_cmd
 
-    traj = load_data(data, dt=dt)
-    m = models.create(model, **parse_sets(set_))
+    sets = parse_sets(set_)
+    m = models.create(model, **sets)
+    traj = load_data(data, dt=dt, **read_options(time_column, columns, fill, resample))
+    note = data_cmd.defaults_note(m.name, traj, data, sets)
+    if note:
+        err_console.print(note, highlight=False, soft_wrap=True)
+    data_cmd.check_uniform(m, traj, data)
     m.fit(traj)
     out = out or Path(f"model-{m.name}")
     m.save(out)
+    data_cmd.record_data(out, traj)
     err_console.print(f"fitted {m!r} on {data} ({getattr(traj, 'dim', None) or traj[0].dim} dims)")
     describe = getattr(m, "equations", None)
     if callable(describe):
@@ -82,28 +102,36 @@ def forecast(
     horizon: int = typer.Option(..., "--horizon", "-n", help="Number of future steps to forecast (>= 0)."),
     dt: float = typer.Option(None, "--dt", help="Sampling step when the CSV has no time column."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the forecast as CSV here (default: print it)."),
+    time_column: str = TIME_COLUMN,
+    columns: str = COLUMNS,
+    fill: str = FILL,
+    resample: str = RESAMPLE,
 ) -> None:
-    """Forecast HORIZON steps after the context with a saved model (closed loop)."""
+    """Forecast HORIZON steps after the context with a saved model (closed loop).
+
+    The context must have the model's columns and its time step; the forecast's
+    times continue the context in the model's own forecast step.
+    """
     from dynlearn import models
+    from dynlearn.cli import data_cmd
     from dynlearn.data import Trajectory, write_csv
 
     m = models.load(model_dir)
-    ctx = load_data(context, dt=dt)
+    ctx = load_data(context, dt=dt, **read_options(time_column, columns, fill, resample))
     if not isinstance(ctx, Trajectory):
         ctx = ctx[0]
+    data_cmd.check_context(model_dir, m, ctx, context, dt_given=dt is not None)
     pred = m.predict(ctx.states, horizon)
-    step = ctx.dt or m.dt_ or 1.0  # continue the context's own time grid
-    times = ctx.times[-1] + step * np.arange(1, horizon + 1)
-    variables = ctx.meta.get("variables")
     if horizon == 0:
         err_console.print("horizon 0: nothing to forecast")
         return
-    result = Trajectory(times, pred, meta={"model": m.name, "variables": variables} if variables else {"model": m.name})
+    result = data_cmd.forecast_trajectory(m, ctx, pred)
+    variables = result.meta.get("variables")
     if out:
         write_csv(result, out, variables=variables)
         err_console.print(f"wrote {horizon} forecast steps to {out}")
     else:
         names = variables or [f"x{i}" for i in range(pred.shape[1])]
         typer.echo(",".join(["time", *names]))
-        for t, row in zip(times, pred):
-            typer.echo(",".join(f"{v:.10g}" for v in (t, *row)))
+        for t, row in zip(data_cmd.time_labels(result), pred):
+            typer.echo(",".join([t, *(f"{v:.10g}" for v in row)]))

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from dynlearn._validation import check_positive
+from dynlearn.data._csv import read_csv
+from dynlearn.data.timeaxis import Calendar
 from dynlearn.data.trajectory import Trajectory, TrajectorySet
-from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
+from dynlearn.errors import FileFormatError, ValidationError
 from dynlearn.io_utils import atomic_savez, atomic_write_text
 
 __all__ = ["FORMAT_SET", "FORMAT_TRAJECTORY", "FORMAT_VERSION", "load_npz", "read_csv", "save_npz", "write_csv"]
@@ -165,124 +166,10 @@ def _build(arrays: dict[str, np.ndarray], item: dict[str, Any], suffix: str, pat
 
 
 # csv ----------------------------------------------------------------------
-def read_csv(
-    path: str | os.PathLike,
-    *,
-    time_column: str | None = "time",
-    dt: float | None = None,
-    columns: Sequence[str] | None = None,
-) -> Trajectory:
-    """Read a CSV with a header row and one column per state variable.
-
-    The time column (``time_column``, default ``"time"``; ``"t"`` is also
-    accepted by default) is optional: without one the times are
-    ``i * dt`` (``dt`` defaults to 1.0) and ``meta["times_generated"] = True``.
-    ``time_column=None`` treats every column as a state. ``columns`` selects
-    state columns by name (in that order); other columns are ignored and may
-    be non-numeric. State names go to ``meta["variables"]``.
-
-    Errors name the line and column: FileFormatError for an empty file, ragged
-    rows, non-numeric or empty cells; ValidationError for NaN/inf cells or bad
-    arguments; Trajectory ValidationErrors (e.g. non-increasing times) propagate.
-    """
-    path = Path(path)
-    _require_file(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FileFormatError(f"{path} is not UTF-8 text ({exc})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    try:
-        for row in reader:
-            if not row or all(not c.strip() for c in row):
-                continue  # blank line
-            if header is None:
-                header = [c.strip() for c in row]
-                continue
-            if len(row) != len(header):
-                raise FileFormatError(
-                    f"{path}, line {reader.line_num}: expected {len(header)} fields as in the header, got {len(row)}"
-                )
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise FileFormatError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
-    if header is None:
-        raise FileFormatError(f"{path} is empty; expected a header row naming the columns, then one row per time step")
-    if any(not h for h in header):
-        raise FileFormatError(f"{path}: the header has an empty column name (column {header.index('') + 1})")
-    dup = sorted({h for h in header if header.count(h) > 1})
-    if dup:
-        raise FileFormatError(f"{path}: duplicate column name(s) in the header: {', '.join(dup)}")
-    if not rows:
-        raise FileFormatError(f"{path} has a header but no data rows")
-
-    tcol: str | None = None
-    if time_column is not None:
-        if time_column in header:
-            tcol = time_column
-        elif time_column == "time" and "t" in header:
-            tcol = "t"
-        elif time_column != "time":
-            raise UnknownNameError("time column", time_column, header)
-    if tcol is not None and dt is not None:
-        raise ValidationError(
-            f"{path} has a time column {tcol!r}; pass dt only for files without one (or time_column=None)"
-        )
-    if columns is not None:
-        names = [str(c) for c in columns]
-        if not names:
-            raise ValidationError("columns must name at least one state column")
-        for c in names:
-            if c not in header:
-                raise UnknownNameError("column", c, header)
-            if c == tcol:
-                raise ValidationError(f"column {c!r} is the time column and cannot also be a state")
-    else:
-        names = [h for h in header if h != tcol]
-    if not names:
-        raise FileFormatError(f"{path} has only a time column; expected at least one state column")
-
-    def column(name: str) -> np.ndarray:
-        j = header.index(name)
-        cells = [r[j].strip() for r in rows]
-        try:
-            values = np.array(cells, dtype=np.float64)
-        except ValueError:
-            values = None
-        if values is None:
-            for line, cell in zip(lines, cells):
-                try:
-                    float(cell)
-                except ValueError:
-                    what = "is empty" if not cell else f"is not a number: {cell!r}"
-                    raise FileFormatError(f"{path}, line {line}, column {name!r}: cell {what}") from None
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValidationError(
-                f"{path}, line {lines[i]}, column {name!r}: non-finite value {cells[i]!r} "
-                f"({int(bad.sum())} such cell(s) in this column); remove or interpolate them"
-            )
-        return values
-
-    states = np.stack([column(n) for n in names], axis=1)
-    meta: dict[str, Any] = {"variables": names, "source": path.name}
-    if tcol is not None:
-        times = column(tcol)
-    else:
-        step = 1.0 if dt is None else check_positive(dt, "dt")
-        times = step * np.arange(len(rows), dtype=np.float64)
-        meta.update(dt=step, times_generated=True)
-    return Trajectory(times, states, meta=meta)
-
-
 def write_csv(traj: Trajectory, path: str | os.PathLike, *, variables: Sequence[str] | None = None) -> Path:
     """Write ``time`` plus one column per state (atomically) with ``%.17g``, so
-    :func:`read_csv` gives back the same times and states bit for bit.
+    :func:`read_csv` gives back the same times and states bit for bit. A
+    trajectory read from dates (``meta["calendar"]``) is written with dates.
 
     Column names: ``variables``, else ``meta["variables"]`` if it fits, else
     ``x0, x1, ...``. Inputs, rewards and other metadata are not stored (use
@@ -301,9 +188,12 @@ def write_csv(traj: Trajectory, path: str | os.PathLike, *, variables: Sequence[
         raise ValidationError(f"variables must be distinct, non-empty names without surrounding spaces; got {names}")
     if "time" in names:
         raise ValidationError("'time' is reserved for the time column; rename that variable")
-    table = np.column_stack([traj.times, traj.states])
-
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow(["time", *names])
-    np.savetxt(buf, table, fmt="%.17g", delimiter=",")
+    calendar = Calendar.from_meta(traj.meta.get("calendar"))
+    if calendar is None:
+        np.savetxt(buf, np.column_stack([traj.times, traj.states]), fmt="%.17g", delimiter=",")
+    else:  # dates again, in the precision the data were read with
+        for date, row in zip(calendar.format(traj.times), traj.states):
+            buf.write(",".join([date, *(f"{v:.17g}" for v in row)]) + "\n")
     return atomic_write_text(path, buf.getvalue())

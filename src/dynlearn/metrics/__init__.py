@@ -5,13 +5,28 @@ Short-term: :func:`mse`, :func:`mae`, :func:`rmse`, :func:`nrmse`,
 and the valid prediction time (:func:`valid_steps`,
 :func:`valid_prediction_time`).  Long-term: :func:`state_space_divergence`
 (D_stsp), :func:`power_spectrum_distance` (D_H) and :func:`prediction_error`
-(PE(n)).  Every metric a benchmark reports is in the registry :data:`METRICS`
+(PE(n)).  Forecasting metrics for real series (darts' set: MASE, MSSE,
+RMSSE, MAPE, wMAPE, OPE, MARRE, RMSLE, R², CV, mean error) are in
+:mod:`dynlearn.metrics.forecasting`.  Every metric a benchmark reports is in the registry :data:`METRICS`
 and can be called uniformly with :func:`evaluate`.  See ``docs/metrics.md``.
 """
 
 from __future__ import annotations
 
 from ._registry import METRICS, MetricInfo, evaluate, get, names, register
+from .forecasting import (
+    coefficient_of_variation,
+    mape,
+    marre,
+    mase,
+    mean_error,
+    msse,
+    ope,
+    r2,
+    rmsle,
+    rmsse,
+    wmape,
+)
 from .long_term import power_spectrum_distance, prediction_error, state_space_divergence
 from .short_term import (
     DEFAULT_THRESHOLDS,
@@ -27,6 +42,17 @@ from .short_term import (
 )
 
 __all__ = [
+    "coefficient_of_variation",
+    "marre",
+    "mape",
+    "mase",
+    "mean_error",
+    "msse",
+    "ope",
+    "r2",
+    "rmsle",
+    "rmsse",
+    "wmape",
     "DEFAULT_THRESHOLDS",
     "METRICS",
     "MetricInfo",

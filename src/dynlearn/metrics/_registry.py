@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 from dynlearn.errors import ValidationError
 from dynlearn.registry import Registry
 
+from . import forecasting as _fc
 from .long_term import power_spectrum_distance, state_space_divergence
 from .short_term import mae, mse, nrmse, rmse, smape, valid_prediction_time
 
@@ -56,7 +57,8 @@ def register(
     """Register ``fn`` as metric ``name``; usable as a decorator when ``fn`` is omitted.
 
     ``fn(y_true, y_pred, **kw)`` may take any of the keywords ``dt``,
-    ``lyapunov_time`` and ``scale``; :func:`evaluate` passes only those it accepts.
+    ``lyapunov_time``, ``scale``, ``insample`` (the training states) and
+    ``season``; :func:`evaluate` passes only those it accepts.
     """
 
     def _add(f: Callable[..., float]) -> Callable[..., float]:
@@ -85,10 +87,13 @@ def evaluate(
     dt: float = 1.0,
     lyapunov_time: float | None = None,
     scale: ArrayLike | None = None,
+    insample: ArrayLike | None = None,
+    season: int = 1,
 ) -> float:
-    """Compute metric ``name``, passing only the keywords (dt, lyapunov_time, scale) it takes."""
+    """Compute metric ``name``, passing only the keywords (dt, lyapunov_time, scale,
+    insample, season) it takes."""
     info = get(name)
-    offered = {"dt": dt, "lyapunov_time": lyapunov_time, "scale": scale}
+    offered = {"dt": dt, "lyapunov_time": lyapunov_time, "scale": scale, "insample": insample, "season": season}
     params = inspect.signature(info.fn).parameters.values()
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         accepted = {p.name for p in params}
@@ -179,3 +184,21 @@ register(
     reference=_HESS,
     description="Hellinger distance between smoothed power spectra, mean over dimensions",
 )
+
+# darts-style forecasting metrics (dynlearn.metrics.forecasting)
+_HK = "Hyndman & Koehler 2006, Int. J. Forecasting 22:679-688"
+_M5 = "Makridakis, Spiliotis & Assimakopoulos 2022, Int. J. Forecasting 38:1346-1364 (M5)"
+for _name, _fn, _better, _desc, _ref in [
+    ("mase", _fc.mase, False, "MAE / in-sample MAE of the seasonal naive forecast (season m); < 1 beats it", _HK),
+    ("msse", _fc.msse, False, "MSE / in-sample MSE of the seasonal naive forecast", _M5),
+    ("rmsse", _fc.rmsse, False, "sqrt(MSSE) per dimension, averaged", _M5),
+    ("mape", _fc.mape, False, "mean absolute percentage error, 100 mean |y - yhat| / |y| (NaN if y has zeros)", _HK),
+    ("wmape", _fc.wmape, False, "weighted MAPE (WAPE), 100 sum |y - yhat| / sum |y|", "-"),
+    ("ope", _fc.ope, False, "overall percentage error, 100 |sum (y - yhat)| / |sum y|", "-"),
+    ("marre", _fc.marre, False, "mean absolute ranged relative error, 100 mean |y - yhat| / (max y - min y)", "-"),
+    ("rmsle", _fc.rmsle, False, "root mean squared log error, for data >= 0", "-"),
+    ("r2", _fc.r2, True, "coefficient of determination 1 - SS_res / SS_tot (NaN for constant y)", "-"),
+    ("cv", _fc.coefficient_of_variation, False, "coefficient of variation of the error, 100 RMSE / mean y", "-"),
+    ("merr", _fc.mean_error, False, "mean error (bias) mean (y - yhat); ranks by value, 0 is best only in |.|", "-"),
+]:
+    register(_name, _fn, kind="short", higher_is_better=_better, description=_desc, reference=_ref)

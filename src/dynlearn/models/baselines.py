@@ -1,6 +1,10 @@
-"""Three honest baselines every learned model should beat.
+"""Honest baselines every learned model should beat.
 
-* ``persistence`` — the last observed state, forever.
+* ``persistence`` — the last observed state, forever; also registered as
+  ``naive``, the name forecasters know it by.
+* ``seasonal_naive`` — the last observed season repeated,
+  x̂_{T+h} = x_{T+h-m(⌊(h-1)/m⌋+1)} (Hyndman & Athanasopoulos, *Forecasting:
+  Principles and Practice*, 3rd ed., §5.2).
 * ``mean`` — the training mean, forever (the climatology forecast).
 * ``linear_ar`` — ridge linear autoregression on ``lags`` past states,
   iterated in closed loop.
@@ -33,6 +37,46 @@ class Persistence(Model):
 
     def _predict(self, context, horizon):
         return np.repeat(context[:, -1:, :], horizon, axis=1)
+
+
+@register("naive")
+class Naive(Persistence):
+    """x̂_{t+h} = x_t for every h (the naive forecast; same as ``persistence``)."""
+
+
+@dataclasses.dataclass
+class SeasonalNaiveConfig(ModelConfig):
+    """``season``: the period m in steps (12 for monthly data with a yearly cycle)."""
+
+    season: int = 1
+
+    def validate(self):
+        if self.season < 1:
+            raise ValidationError(f"seasonal_naive needs season >= 1, got {self.season}")
+
+
+@register("seasonal_naive")
+class SeasonalNaive(Model):
+    """x̂_{T+h} = x_{T+h-m(⌊(h-1)/m⌋+1)}: the last m observed states, repeated.
+
+    Needs a context of at least ``season`` steps; ``season = 1`` is the naive forecast.
+    """
+
+    Config = SeasonalNaiveConfig
+    capabilities = Capabilities(needs_uniform_sampling=False)
+
+    def _fit(self, trajectories):
+        pass
+
+    @property
+    def min_context(self) -> int:
+        return self.config.season
+
+    def _predict(self, context, horizon):
+        m = self.config.season
+        last = context[:, -m:, :]
+        reps = -(-horizon // m)
+        return np.tile(last, (1, reps, 1))[:, :horizon]
 
 
 @register("mean")
