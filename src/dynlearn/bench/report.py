@@ -43,7 +43,13 @@ def _load_forecast(forecast_dir: Path, system: str, method: str, seed: int) -> d
 
 
 def plot_forecasts(
-    system: str, methods: list[str], seed: int, runs: dict[str, dict], lyap_time: float | None, path: Path
+    system: str,
+    methods: list[str],
+    seed: int,
+    runs: dict[str, dict],
+    lyap_time: float | None,
+    path: Path,
+    window: str = "first test window",
 ) -> bool:
     """Context, truth and every method's forecast of the first test window, one panel per dimension."""
     plt = _plt()
@@ -69,7 +75,7 @@ def plot_forecasts(
         ax.set_ylabel(f"x{d}")
     axes[-1, 0].set_xlabel(f"{unit} since forecast start")
     axes[0, 0].legend(loc="upper left", ncol=min(6, len(runs) + 2), fontsize=8, frameon=False)
-    fig.suptitle(f"{system}: first test window, seed {seed}")
+    fig.suptitle(f"{system}: {window}, seed {seed}")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -179,7 +185,8 @@ def write_report(
         imgs = []
         # each method's saved forecast, read once for both figures
         runs = {m: f for m in order if (f := _load_forecast(forecast_dir, system, m, seed)) is not None}
-        if plot_forecasts(system, order, seed, runs, lyap, out_dir / f"forecast_{system}.png"):
+        window = "last forecast origin" if suite.dataset(system) else "first test window"
+        if plot_forecasts(system, order, seed, runs, lyap, out_dir / f"forecast_{system}.png", window):
             imgs.append(f"<img src='forecast_{system}.png' alt='forecasts on {system}'>")
         if plot_attractors(system, order, seed, runs, out_dir / f"attractor_{system}.png"):
             imgs.append(f"<img src='attractor_{system}.png' alt='free-running orbits on {system}'>")

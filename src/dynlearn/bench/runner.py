@@ -98,7 +98,8 @@ def run_suite(
         for i, (system, seeds) in enumerate(by_system.items()):
             notify("data", i, len(by_system), None)
             prepare(p["cache"], system, seeds, suite.protocol)
-        notify("data", len(by_system), len(by_system), None)
+        if by_system:  # a suite of data files only has nothing to simulate
+            notify("data", len(by_system), len(by_system), None)
 
         methods = {m.name: m for m in suite.methods}
         modules = {m.name: MODELS.get(m.model).__module__ for m in suite.methods}

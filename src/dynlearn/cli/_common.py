@@ -71,6 +71,15 @@ def read_options(
     return out
 
 
+def option_flags(options: dict) -> str:
+    """Reading options back as the CLI flags that set them (for commands suggested to the user)."""
+    flag = {"time_column": "--time-column", "fill": "--fill", "resample": "--resample"}
+    out = [f" {flag[k]} {v}" for k, v in options.items() if k in flag]
+    if "columns" in options:
+        out.append(f" --columns {','.join(options['columns'])}")
+    return "".join(out)
+
+
 def load_data(path: Path, *, dt: float | None = None, **options):
     """A Trajectory (or set) from ``.csv`` (read with ``options``) or ``.npz``."""
     from dynlearn.data import load_npz, read_csv

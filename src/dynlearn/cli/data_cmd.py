@@ -124,7 +124,7 @@ def time_labels(traj) -> list[str]:
     return cal.format(traj.times) if cal else [f"{t:.10g}" for t in traj.times]
 
 
-def defaults_note(model: str, traj, path: Path, sets: dict) -> str | None:
+def defaults_note(model: str, traj, path: Path, sets: dict, flags: str = "") -> str | None:
     """One line when a model's defaults (set up for chaotic flows) meet seasonal or 1-D data."""
     from dynlearn.data.diagnose import seasonal_period
 
@@ -140,7 +140,7 @@ def defaults_note(model: str, traj, path: Path, sets: dict) -> str | None:
     return (
         f"note: {model}'s defaults are set up for chaotic flows (several coupled variables, ~30 samples per "
         f"oscillation); these data look {what}. Compare it with the baselines first: "
-        f"dynlearn evaluate {path} --models {model} --horizon H{season}"
+        f"dynlearn evaluate {path}{flags} --models {model} --horizon H{season}"
     )
 
 

@@ -18,6 +18,7 @@ from dynlearn.cli._common import (
     console,
     err_console,
     load_data,
+    option_flags,
     parse_sets,
     read_options,
 )
@@ -80,8 +81,9 @@ def fit(
 
     sets = parse_sets(set_)
     m = models.create(model, **sets)
-    traj = load_data(data, dt=dt, **read_options(time_column, columns, fill, resample))
-    note = data_cmd.defaults_note(m.name, traj, data, sets)
+    options = read_options(time_column, columns, fill, resample)
+    traj = load_data(data, dt=dt, **options)
+    note = data_cmd.defaults_note(m.name, traj, data, sets, option_flags(options))
     if note:
         err_console.print(note, highlight=False, soft_wrap=True)
     data_cmd.check_uniform(m, traj, data)
