@@ -212,7 +212,8 @@ def test_fit_writes_a_model_directory(capsys, tmp_path, monkeypatch, files):
         capsys, "fit", files / "x.csv", "--model", "linear_ar", "--set", "lags=3", "--set", "alpha=1e-4", "-o", "m"
     )
     assert "saved to m" in out and "LinearAR(" in err
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["model.json", "state.npz"]
+    # data.json: the columns, step and calendar the model was fitted on (forecast checks its context)
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["data.json", "model.json", "state.npz"]
     header = json.loads((tmp_path / "m" / "model.json").read_text())
     assert header["model"] == "linear_ar"
     assert header["config"] == {"seed": 0, "lags": 3, "alpha": 1e-4}
@@ -235,10 +236,10 @@ def test_forecast_to_csv(capsys, work):
     ctx = read_csv(work / "x.csv")
     assert header == ["time", "x0", "x1", "x2"]
     assert table.shape == (20, 4)
-    # time continues after the context's last time at the context's step
+    # time continues after the context's last time at the model's step (the same step, checked)
     dt = ctx.times[1] - ctx.times[0]
     assert table[0, 0] > ctx.times[-1]
-    np.testing.assert_allclose(table[:, 0], ctx.times[-1] + dt * np.arange(1, 21), rtol=1e-12)
+    np.testing.assert_allclose(table[:, 0], ctx.times[-1] + dt * np.arange(1, 21), rtol=1e-9)
     # the same numbers the library gives (CSV is written with 17 significant digits)
     expected = models.load(work / "m").predict(ctx.states, 20)
     np.testing.assert_array_equal(table[:, 1:], expected)
@@ -290,7 +291,7 @@ ERROR_CASES = {
     "missing data file": (["fit", "nope.csv", "--model", "mean"], "no such file: nope.csv"),
     "unsupported data file": (["fit", "x.txt", "--model", "mean"], "cannot read x.txt"),
     "ragged csv": (["fit", "ragged.csv", "--model", "mean"], "ragged.csv, line 3: expected 3 fields"),
-    "nan csv": (["fit", "nan.csv", "--model", "mean"], "line 3, column 'a': non-finite value 'nan'"),
+    "nan csv": (["fit", "nan.csv", "--model", "mean"], "line 3, column 'a': cell is missing ('nan'); pass fill="),
     "non-increasing time": (["fit", "time.csv", "--model", "mean"], "times must be strictly increasing"),
     "training data too short": (["fit", "short.csv", "--model", "linear_ar"], "at least 5 steps"),
     "not a model directory": (
@@ -303,7 +304,10 @@ ERROR_CASES = {
     ),
     "corrupt model header": (["forecast", "badjson", "--context", "x.csv", "--horizon", "5"], "model.json is corrupt"),
     "negative horizon": (["forecast", "m", "--context", "x.csv", "--horizon", "-3"], "horizon must be >= 0, got -3"),
-    "context of wrong dimension": (["forecast", "m", "--context", "two.csv", "--horizon", "5"], "dimension 2"),
+    "context of wrong dimension": (
+        ["forecast", "m", "--context", "two.csv", "--horizon", "5"],
+        "two.csv has 2 column(s) (a, b) but the model was fitted on 3 (x0, x1, x2)",
+    ),
     "context too short": (["forecast", "m", "--context", "short.csv", "--horizon", "5"], "context of at least 3 steps"),
     "leaderboard of empty dir": (["bench", "leaderboard", "--out", "empty"], "run `dynlearn bench run"),
     "report of empty dir": (["bench", "report", "--out", "empty"], "no results in empty"),
@@ -316,7 +320,7 @@ def bad_files(work):
     _write(work / "ragged.csv", "time,a,b\n0,1,2\n1,3\n2,4,5\n")
     _write(work / "nan.csv", "time,a,b\n0,1,2\n1,nan,3\n")
     _write(work / "time.csv", "time,a,b\n0,1,2\n1,2,3\n1,3,4\n")
-    _write(work / "short.csv", "time,a,b,c\n0,1,2,3\n1,2,3,4\n")
+    _write(work / "short.csv", "x0,x1,x2\n1,2,3\n2,3,4\n")  # no time column: taken to be on the model's grid
     _write(work / "two.csv", "time,a,b\n0,1,2\n1,2,3\n2,3,4\n3,4,5\n")
     (work / "empty").mkdir()
     (work / "badjson").mkdir()

@@ -36,6 +36,12 @@ def _suite_of_store(out: Path, suite: str | None):
     return store, run, suite_from_dict(store.run_spec(run), check_models=False)
 
 
+def _what(spec) -> str:
+    parts = [f"{len(spec.systems)} systems"] if spec.systems else []
+    parts += [f"{len(spec.data)} data file{'s' if len(spec.data) > 1 else ''}"] if spec.data else []
+    return " + ".join(parts)
+
+
 def _print_leaderboard(suite, cells, system: str | None = None) -> None:
     from dynlearn.bench.leaderboard import fmt, leaderboard, methods_ranked
 
@@ -79,7 +85,7 @@ def run(
         done = len(store.done_cells(spec.key))
     total = len(spec.cells())
     err_console.print(
-        f"suite [bold]{spec.name}[/]: {len(spec.series)} systems/data files x {len(spec.methods)} methods x "
+        f"suite [bold]{spec.name}[/]: {_what(spec)} x {len(spec.methods)} methods x "
         f"{len(spec.seeds)} seeds = {total} cells" + (f" ({done} already done, resuming)" if done else "")
     )
     with Progress(
