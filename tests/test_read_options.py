@@ -113,7 +113,7 @@ def test_resample_dates(tmp_path):
     [
         ("time,x\n0,1\n1,2\n0.5,3\n", r"d.csv, line 4, column 'time': time 0.5 does not come after 1 \(line 3\)"),
         ("time,x\n0,1\n0,2\n", r"line 3, column 'time'"),
-        ("date,x\n2020-01-01,1\n2020-03-01,2\n2020-02-01,3\n", r"d.csv, line 4, column 'date'.*does not come after"),
+        ("date,x\n2020-01-01,1\n2020-03-01,2\n2020-02-01,3\n", r"d.csv, line 4, column 'date': time 2020-02-01 does not come after 2020-03-01 \(line 3\)"),
         ("date,x\n2020-01-01,1\n2020-13-01,2\n", r"line 3, column 'date': '2020-13-01' is not a valid date"),
         ("date,x\n2020-01-01,1\n,2\n", r"line 3, column 'date': the time is missing"),
     ],

@@ -174,7 +174,7 @@ def _time_axis(table: _Table, tcol: str) -> tuple[np.ndarray, Calendar | None]:
         if cell.lower() in MISSING:
             raise FileFormatError(f"{table.where(i, tcol)}: the time is missing; every row needs its time")
     if looks_like_dates(cells):
-        return parse_dates(cells, lambda i: table.where(i, tcol))
+        return parse_dates(cells, lambda i: table.where(i, tcol), table.lines)
     times = _number_column(table, tcol, allow_missing=False)
     bad = np.flatnonzero(np.diff(times) <= 0)
     if bad.size:

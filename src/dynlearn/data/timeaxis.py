@@ -173,15 +173,17 @@ def _mode(values: np.ndarray) -> int:
     return int(vals[np.argmax(counts)])
 
 
-def parse_dates(cells: list[str], where) -> tuple[np.ndarray, Calendar]:
-    """Dates to step numbers on their inferred calendar; non-increasing dates name their line."""
+def parse_dates(cells: list[str], where, lines: list[int] | None = None) -> tuple[np.ndarray, Calendar]:
+    """Dates to step numbers on their inferred calendar; non-increasing dates name both lines
+    (``where(i)`` names the file and line of cell ``i``, ``lines[i]`` is its line number)."""
     dates = to_datetimes(cells, where)
     steps = np.diff(dates.astype(np.int64))
     if np.any(steps <= 0):
         i = int(np.argmax(steps <= 0))
+        before = f"line {lines[i]}" if lines else "the row before"
         raise ValidationError(
-            f"{where(i + 1)}: time {cells[i + 1]!r} does not come after {cells[i]!r} (previous line); "
-            "sort the rows by time and remove duplicates"
+            f"{where(i + 1)}: time {cells[i + 1]} does not come after {cells[i]} ({before}); "
+            "times must be strictly increasing: sort the rows by time and remove duplicates"
         )
     cal = infer_calendar(dates, cells[0])
     return cal.positions(dates), cal
