@@ -151,21 +151,23 @@ def _number_column(table: _Table, name: str, allow_missing: bool) -> np.ndarray:
         if np.isfinite(values).all():
             return values
     except ValueError:
-        values = np.empty(len(cells))
-    for i, cell in enumerate(cells):
-        if cell.lower() in MISSING:
-            if not allow_missing:
-                what = "is empty" if not cell else f"is missing ({cell!r})"
-                raise FileFormatError(f"{table.where(i, name)}: cell {what}; {_FILL_HINT}")
-            values[i] = np.nan
-            continue
-        try:
-            values[i] = float(cell)
-        except ValueError:
-            raise FileFormatError(f"{table.where(i, name)}: cell is not a number: {cell!r}") from None
-        if not np.isfinite(values[i]):
-            raise ValidationError(f"{table.where(i, name)}: non-finite value {cell!r}; remove or replace it")
-    return values
+        pass
+    return np.array([_cell(table, i, name, cell, allow_missing) for i, cell in enumerate(cells)])
+
+
+def _cell(table: _Table, i: int, name: str, cell: str, allow_missing: bool) -> float:
+    if cell.lower() in MISSING:
+        if not allow_missing:
+            what = "is empty" if not cell else f"is missing ({cell!r})"
+            raise FileFormatError(f"{table.where(i, name)}: cell {what}; {_FILL_HINT}")
+        return np.nan
+    try:
+        value = float(cell)
+    except ValueError:
+        raise FileFormatError(f"{table.where(i, name)}: cell is not a number: {cell!r}") from None
+    if not np.isfinite(value):
+        raise ValidationError(f"{table.where(i, name)}: non-finite value {cell!r}; remove or replace it")
+    return value
 
 
 def _time_axis(table: _Table, tcol: str) -> tuple[np.ndarray, Calendar | None]:
