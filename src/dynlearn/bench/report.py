@@ -72,7 +72,8 @@ def plot_forecasts(
         pad = 0.3 * (hi - lo + 1e-12)
         ax.set_ylim(lo - pad, hi + pad)
         ax.axvline(0, color="0.8", lw=0.8)
-        ax.set_ylabel(f"x{d}")
+        names = first.get("variables")  # a data file's column names; catalog systems have none
+        ax.set_ylabel(str(names[d]) if names is not None and len(names) == dim else f"x{d}")
     axes[-1, 0].set_xlabel(f"{unit} since forecast start")
     axes[0, 0].legend(loc="upper left", ncol=min(6, len(runs) + 2), fontsize=8, frameon=False)
     fig.suptitle(f"{system}: {window}, seed {seed}")

@@ -231,11 +231,14 @@ def run_data_cell(spec: DataSpec, method, seed: int, metric_names, forecast_dir:
             per_fold = [metrics.evaluate(name, x[o : o + horizon], pred, insample=x[:o], **kw) for o, pred in folds]
             values[name] = float(np.mean(per_fold))
     if forecast_dir is not None:
-        _save_forecast(Path(forecast_dir), spec, method.name, seed, x, folds[-1], horizon, traj.dt or 1.0)
+        names = traj.meta.get("variables") or [f"x{d}" for d in range(x.shape[1])]
+        _save_forecast(Path(forecast_dir), spec, method.name, seed, x, folds[-1], horizon, traj.dt or 1.0, names)
     return CellResult(spec.name, method.name, seed, status, reason, values, fit_total, pred_total)
 
 
-def _save_forecast(forecast_dir: Path, spec: DataSpec, method: str, seed: int, x, fold, horizon: int, dt: float):
+def _save_forecast(
+    forecast_dir: Path, spec: DataSpec, method: str, seed: int, x, fold, horizon: int, dt: float, names: list[str]
+):
     from dynlearn.io_utils import atomic_savez
 
     o, pred = fold
@@ -248,4 +251,5 @@ def _save_forecast(forecast_dir: Path, spec: DataSpec, method: str, seed: int, x
         long_truth=np.empty((0, x.shape[1])),
         long_forecast=np.empty((0, x.shape[1])),
         dt=np.float64(dt),
+        variables=np.array(names, dtype=str),
     )

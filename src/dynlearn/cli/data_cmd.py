@@ -296,7 +296,8 @@ def plot(
         ax.plot(_axis(pred), pred.states[:, d], color="#d62728", ls="--", lw=1.4, marker=".", label="forecast")
         ax.set_ylabel(names[d])
     axes[0, 0].legend(loc="upper left", fontsize=8, frameon=False, ncol=3)
-    axes[-1, 0].set_xlabel(pred.meta.get("time_column") or "time")
+    labels = [tr.meta.get("time_column") for tr in (*others.values(), pred)]
+    axes[-1, 0].set_xlabel(next((lab for lab in labels if lab), "time"))
     fig.suptitle(f"{forecast.name}" + (f" vs {truth.name}" if truth else ""))
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
