@@ -128,6 +128,10 @@ def test_fit_refuses_irregular_times_for_a_grid_model(capsys, here):
     line = fails(capsys, "fit", "irr.csv", "--model", "linear_ar", "--set", "lags=2")
     assert "irr.csv, line 5: the time is off the regular grid" in line and "--resample" in line
     ok(capsys, "fit", "irr.csv", "--model", "linear_ar", "--set", "lags=2", "--resample", "1", "-o", "m")
+    monthly(here / "gaps.csv")
+    line = fails(capsys, "fit", "gaps.csv", "--fill", "drop", "--model", "linear_ar")
+    assert "gaps.csv: --fill drop left 2 gap(s) in the times, and linear_ar needs evenly spaced data" in line
+    ok(capsys, "fit", "gaps.csv", "--fill", "drop", "--model", "naive", "-o", "m2")  # takes uneven times
 
 
 def test_defaults_note_for_seasonal_or_one_dimensional_data():

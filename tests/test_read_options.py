@@ -75,8 +75,8 @@ def test_fill_methods(tmp_path):
     ffill = read_csv(p, fill="ffill")
     np.testing.assert_allclose(ffill.states[:, 0], [10, 10, 12, 12, 14, 15])
     drop = read_csv(p, fill="drop")
-    np.testing.assert_array_equal(drop.times, [0, 2, 4])  # the gap stays: times are honest
-    assert drop.meta["gaps"] == 1
+    np.testing.assert_array_equal(drop.times, [0, 2, 4])  # the gaps stay: times are honest
+    assert drop.meta["gaps"] == 2  # the missing April and the dropped February
 
 
 def test_leading_missing_cell_takes_first_value(tmp_path):
@@ -113,7 +113,10 @@ def test_resample_dates(tmp_path):
     [
         ("time,x\n0,1\n1,2\n0.5,3\n", r"d.csv, line 4, column 'time': time 0.5 does not come after 1 \(line 3\)"),
         ("time,x\n0,1\n0,2\n", r"line 3, column 'time'"),
-        ("date,x\n2020-01-01,1\n2020-03-01,2\n2020-02-01,3\n", r"d.csv, line 4, column 'date': time 2020-02-01 does not come after 2020-03-01 \(line 3\)"),
+        (
+            "date,x\n2020-01-01,1\n2020-03-01,2\n2020-02-01,3\n",
+            r"d.csv, line 4, column 'date': time 2020-02-01 does not come after 2020-03-01 \(line 3\)",
+        ),
         ("date,x\n2020-01-01,1\n2020-13-01,2\n", r"line 3, column 'date': '2020-13-01' is not a valid date"),
         ("date,x\n2020-01-01,1\n,2\n", r"line 3, column 'date': the time is missing"),
     ],

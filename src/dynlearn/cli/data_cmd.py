@@ -45,8 +45,15 @@ def record_data(model_dir: Path, traj) -> None:
 def check_uniform(model, traj, path: Path) -> None:
     """A model that needs a regular grid gets one, or an error naming the first off-grid line."""
     tr = _first(traj)
+    if not model.capabilities.needs_uniform_sampling:
+        return
+    if tr.meta.get("gaps") and tr.dt is None:
+        raise ValidationError(
+            f"{path}: --fill drop left {tr.meta['gaps']} gap(s) in the times, and {model.name} needs evenly "
+            "spaced data; use --fill interpolate or ffill, or add --resample STEP"
+        )
     line = tr.meta.get("irregular_line")
-    if line and model.capabilities.needs_uniform_sampling:
+    if line:
         raise ValidationError(
             f"{path}, line {line}: the time is off the regular grid the other rows follow (irregular sampling), "
             f"and {model.name} needs evenly spaced data; pass --resample STEP to interpolate onto a grid"

@@ -251,6 +251,8 @@ def _fill(s: _Series, table: _Table, names: list[str], fill: str | None) -> _Ser
     if fill == "drop":
         keep = ~missing.any(axis=1)
         dates = None if s.dates is None else s.dates[keep]
+        if s.meta.get("dt"):  # holes in the grid: missing rows and dropped ones
+            s.meta["gaps"] = int(np.sum(np.diff(s.times[keep]) > 1.5 * s.meta["dt"]))
         return _Series(s.times[keep], s.states[keep], [], s.calendar, dates, s.meta)
     states = s.states.copy()
     for d in range(states.shape[1]):
