@@ -94,3 +94,33 @@ def test_data_suite_errors(tmp_path):
     bad = suite_file(tmp_path, fill=None)
     with pytest.raises(FileFormatError, match=r"sales.csv, line 31, column 'y': cell is empty"):
         load_suite(bad)
+
+
+def test_catalog_systems_and_data_files_in_one_suite(tmp_path):
+    seasonal_csv(tmp_path / "sales.csv", gap=False)
+    spec = suite_from_dict(
+        {
+            "name": "mixed",
+            "systems": ["Lorenz"],
+            "data": [{"path": "sales.csv", "time_column": "month", "test_points": 12, "season": 12}],
+            "methods": [{"model": "naive"}, {"model": "linear_ar", "config": {"lags": 2}}],
+            "seeds": [0],
+            "metrics": ["mase", "smape"],
+            "protocol": {
+                "train_points": 300,
+                "test_points": 300,
+                "context": 8,
+                "horizon": 20,
+                "n_windows": 2,
+                "long_horizon": 0,
+            },
+        },
+        base=tmp_path,
+    )
+    assert spec.series == ("Lorenz", "sales")
+    summary = run_suite(spec, tmp_path / "runs", jobs=1)
+    assert summary.computed == 4 and summary.failed == 0
+    with ResultStore(paths(tmp_path / "runs", spec)["store"]) as store:
+        cells = {(c.system, c.method): c for c in store.cells(spec.key)}
+    assert set(cells) == {(s, m) for s in ("Lorenz", "sales") for m in ("naive", "linear_ar")}
+    assert all(np.isfinite(c.metrics["mase"]) for c in cells.values())

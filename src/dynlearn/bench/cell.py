@@ -38,7 +38,8 @@ def _first_nonfinite(forecast: np.ndarray) -> tuple[int, int] | None:
 
 def score(names, data: BenchData, windows_true, windows_pred, long_true, long_pred) -> dict[str, float]:
     out = {}
-    kw = {"dt": data.dt, "lyapunov_time": data.lyapunov_time, "scale": data.scale}
+    # insample: the training states, for scaled errors such as MASE (season 1 on catalog systems)
+    kw = {"dt": data.dt, "lyapunov_time": data.lyapunov_time, "scale": data.scale, "insample": data.train.states}
     for name in names:
         info = metrics.get(name)
         if info.kind == "long":
