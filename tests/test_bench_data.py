@@ -87,6 +87,10 @@ def test_data_suite_errors(tmp_path):
         load_suite(p)
     with pytest.raises(ValidationError, match="give test_fraction or test_points"):
         load_suite(suite_file(tmp_path, test_fraction=0.2))
+    with pytest.raises(ValidationError, match="horizon must be a whole number >= 1, got 'abc'"):
+        load_suite(suite_file(tmp_path, horizon="abc"))
+    with pytest.raises(ValidationError, match="test_fraction must be a number between 0 and 1"):
+        load_suite(suite_file(tmp_path, test_points=None, test_fraction=1.5))
     with pytest.raises(ValidationError, match="unknown field"):
         load_suite(suite_file(tmp_path, horizn=3))
     with pytest.raises(ValidationError, match="season 80 needs more than 80 training points"):

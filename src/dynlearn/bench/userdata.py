@@ -105,18 +105,19 @@ def data_spec(entry: Any, i: int, *, source: str, base: Path | None, check: bool
     return spec
 
 
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
 def _check_counts(spec: DataSpec, where: str) -> None:
     if spec.test_fraction is not None and spec.test_points is not None:
         raise ValidationError(f"{where}: give test_fraction or test_points, not both")
-    if spec.test_fraction is not None and not 0 < spec.test_fraction < 1:
-        raise ValidationError(f"{where}: test_fraction must be between 0 and 1, got {spec.test_fraction}")
-    for f in ("test_points", "horizon"):
+    frac = spec.test_fraction
+    if frac is not None and not (isinstance(frac, (int, float)) and 0 < frac < 1):
+        raise ValidationError(f"{where}: test_fraction must be a number between 0 and 1, got {frac!r}")
+    for f in ("test_points", "horizon", "backtest", "season"):
         v = getattr(spec, f)
-        if v is not None and (isinstance(v, bool) or int(v) != v or v < 1):
-            raise ValidationError(f"{where}: {f} must be a whole number >= 1, got {v!r}")
-    for f in ("backtest", "season"):
-        v = getattr(spec, f)
-        if isinstance(v, bool) or int(v) != v or v < 1:
+        if not (v is None and f in ("test_points", "horizon")) and not _whole(v):
             raise ValidationError(f"{where}: {f} must be a whole number >= 1, got {v!r}")
 
 
