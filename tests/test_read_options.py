@@ -143,3 +143,10 @@ def test_seasonal_period():
     x = 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, len(t))
     assert seasonal_period(x) == 12
     assert seasonal_period(rng.normal(size=200)) is None
+
+
+def test_a_year_column_is_the_time_axis(tmp_path):
+    tr = read_csv(write(tmp_path, "year,index\n2001,1.5\n2002,2.5\n2003,3.0\n"))
+    assert tr.meta["variables"] == ["index"] and tr.meta["time_column"] == "year"
+    np.testing.assert_array_equal(tr.times, [2001, 2002, 2003])
+    assert tr.dt == 1.0 and "calendar" not in tr.meta

@@ -39,7 +39,7 @@ def parse_sets(pairs: list[str] | None) -> dict[str, str]:
 TIME_COLUMN = typer.Option(
     None,
     "--time-column",
-    help="CSV column holding the times: numbers or ISO dates (default: time, t, date, ds, datetime or timestamp).",
+    help="CSV column holding the times: numbers or ISO dates (default: time, t, date, ds, datetime, timestamp or year).",
 )
 COLUMNS = typer.Option(None, "--columns", help="Comma-separated CSV columns to use as variables (default: all others).")
 FILL = typer.Option(

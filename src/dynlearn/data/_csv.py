@@ -26,7 +26,7 @@ from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
 FILLS = ("interpolate", "ffill", "drop")
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})
 # names a default time column goes by ("ds": Prophet, statsforecast)
-_TIME_NAMES = ("time", "t", "date", "ds", "datetime", "timestamp")
+_TIME_NAMES = ("time", "t", "date", "ds", "datetime", "timestamp", "year")
 _FILL_HINT = "pass fill='interpolate', 'ffill' or 'drop' (CLI: --fill)"
 
 
@@ -313,7 +313,7 @@ def read_csv(
     """Read a CSV with a header row and one column per state variable.
 
     Time column ``time_column`` (default ``"time"``; then ``t``, ``date``,
-    ``ds``, ``datetime`` and ``timestamp`` are also looked for):
+    ``ds``, ``datetime``, ``timestamp`` and ``year`` are also looked for):
     numbers, or ISO dates (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, with an
     optional ``THH:MM:SS``). Dates are put on an axis of whole steps of the
     inferred frequency (monthly data: ``0, 1, 2, ...``) and the calendar goes to
