@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from dynlearn.systems.catalog._declare import flow
-from dynlearn.systems.catalog.flows_l_r import _DEQUANLI_EQ, DYSTS_HAS_NO_PARAMS, _dequanli_rhs, _sakarya_rhs
+from dynlearn.systems.catalog.lorenz import _DEQUANLI_EQ, DYSTS_HAS_NO_PARAMS, _dequanli_rhs, _sakarya_rhs
 
 
 def _turchin_phase(params, t):
