@@ -41,7 +41,18 @@ for _s in load_all():
 
 
 def register(system: System, *, overwrite: bool = False) -> System:
-    """Add a user-defined :class:`System` to the catalog."""
+    """Add a user-defined :class:`System` to the catalog and return it.
+
+    ``system`` is what ``@flow``, ``@map_`` or ``@delay`` (from
+    :mod:`dynlearn.systems.catalog`) return when they decorate a right-hand side,
+    or a :class:`System` built directly. Its name must be new unless ``overwrite``.
+    """
+    if not isinstance(system, System):
+        raise ValidationError(
+            f"systems.register takes a System, got {type(system).__name__} {getattr(system, '__name__', '')!r}; "
+            "declare the right-hand side with @flow, @map_ or @delay from dynlearn.systems.catalog, "
+            "which turns it into a System"
+        )
     return SYSTEMS.register(system.name, system, overwrite=overwrite)
 
 

@@ -42,7 +42,9 @@ class System:
     differences (right-hand sides with ``abs``, ``sign``, branches).
     ``dt`` (integration step), ``period`` (dominant period) and the entries of
     ``invariants`` are computed by :mod:`dynlearn.systems.invariants` and
-    shipped in ``systems/data/invariants.json``.
+    shipped in ``systems/data/invariants.json``. ``family`` groups the catalog
+    (``"lorenz"``, ``"sprott"``, ``"maps"``, ...: the catalog module that declares
+    the system); it is empty for a user's system unless given.
     """
 
     name: str
@@ -61,6 +63,7 @@ class System:
     invariants: Mapping[str, Any] = field(default_factory=dict)
     invariants_source: str = ""
     equations: str = ""
+    family: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

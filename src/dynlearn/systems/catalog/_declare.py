@@ -32,6 +32,12 @@ batched parameters, complex-step Jacobians and compiled kernels):
 Maps (``@map_``) return the next state; delay equations (``@delay``) take
 ``rhs(x, x_delayed, t, p)`` where ``x_delayed`` is the state ``p.<delay>``
 time units ago.
+
+The decorators return the :class:`System` (the name ``Rossler`` above is the
+System, not the function), so a declaration outside the catalog is registered
+with ``systems.register(Rossler)``. Any other :class:`System` field can be
+given as a keyword (``family="lorenz"``, ``max_lyapunov=0.9``); the remaining
+keywords go to ``extra`` (e.g. the dysts oracle's ``dysts_params``).
 """
 
 from __future__ import annotations
@@ -42,26 +48,26 @@ from typing import Any
 
 from dynlearn.systems.base import System
 
-#: every System declared so far, in declaration order
-CATALOG: list[System] = []
-
-
 _FIELDS = {f.name for f in dataclasses.fields(System)}
 
+#: dysts declares some published systems without parameters, while every catalog entry has at
+#: least one: ours expose a published constant as ``a``, which the dysts oracle must not pass
+#: (agreement is checked at the default value). Use as ``dysts_params=DYSTS_HAS_NO_PARAMS``.
+DYSTS_HAS_NO_PARAMS = {"a": None}
 
-def _declare(kind: str, **fields) -> Callable:
+
+def _declare(kind: str, **fields) -> Callable[[Callable], System]:
     extra = dict(fields.pop("extra", {}))
     for key in list(extra):
-        if key in _FIELDS:  # e.g. max_lyapunov or invariants_source given as keywords
+        if key in _FIELDS:  # e.g. max_lyapunov, family or invariants_source given as keywords
             fields[key] = extra.pop(key)
     fields["extra"] = extra
+    name = fields.pop("name", None)
 
-    def deco(fn: Callable) -> Callable:
-        name = fields.pop("name", None) or fn.__name__
-        if any(s.name == name for s in CATALOG):
-            raise ValueError(f"system {name!r} is declared twice")
-        CATALOG.append(System(name=name, rhs=fn, kind=kind, **fields))
-        return fn
+    def deco(fn: Callable) -> System:
+        if not callable(fn):
+            raise TypeError(f"@{kind} decorates a right-hand side function; got {type(fn).__name__}")
+        return System(name=name or fn.__name__, rhs=fn, kind=kind, **fields)
 
     return deco
 
@@ -79,7 +85,7 @@ def flow(
     nonautonomous: bool = False,
     name: str | None = None,
     **extra: Any,
-) -> Callable:
+) -> Callable[[Callable], System]:
     """Declare an ODE ``dx/dt = rhs(x, t, p)``. ``dt`` and ``period`` are first
     guesses; ``dynlearn systems compute-invariants`` replaces them."""
     return _declare(
@@ -109,7 +115,7 @@ def map_(
     period: float = 1.0,
     name: str | None = None,
     **extra: Any,
-) -> Callable:
+) -> Callable[[Callable], System]:
     """Declare a map ``x_{n+1} = rhs(x_n, n, p)`` (one output point per iteration)."""
     return _declare(
         "map",
@@ -138,7 +144,7 @@ def delay(
     period: float = 1.0,
     name: str | None = None,
     **extra: Any,
-) -> Callable:
+) -> Callable[[Callable], System]:
     """Declare a delay equation ``dx/dt = rhs(x(t), x(t - p.<delay_param>), t, p)``;
     the history before t0 is the constant initial condition."""
     if delay_param not in params:

@@ -25,6 +25,8 @@ import numpy as np
 
 from dynlearn.systems.catalog._declare import delay
 
+FAMILY = "delays"
+
 # Voss's electronic circuit: the cubic fitted to the measured transfer function
 _VOSS_CUBIC = (-10.44, -13.95, -3.63, 0.85)
 
@@ -108,3 +110,21 @@ def ScrollDelay(x, xd, t, p):
     out = np.empty_like(x)
     out[:, 0] = -p.alpha * xd[:, 0] + p.beta * np.tanh(10.0 * xd[:, 0])
     return out
+
+
+@delay(
+    params={"alpha": 1.0, "beta": 1.0, "c": 2.24, "tau": 4.9},
+    x0=(-0.37155972,),
+    description="Delayed-feedback electronic oscillator with a cubic (piecewise-approximated) nonlinearity.",
+    reference=(
+        "Tamasevicius, A., Mykolaitis, G. & Bumeliene, S. (2006). Delayed feedback chaotic "
+        "oscillator with improved spectral characteristics. Electron. Lett. 42(13)."
+    ),
+    delay_param="tau",
+    equations="dx/dt = -alpha x(t - tau) + beta f(x(t - tau)), f(u) = 3 u / c - (u / c)^3",
+    dt=0.05,
+    period=53.0,
+)
+def PiecewiseCircuit(x, xd, t, p):
+    u = xd / p.c
+    return -p.alpha * xd + p.beta * (3.0 * u - u**3)

@@ -1,10 +1,9 @@
-"""Chaotic and hyperchaotic flows of the literature, H to L (HyperBao ... Laser).
+"""Hyperchaotic flows: two or more positive Lyapunov exponents.
 
-Equations, published parameter values, initial conditions and citations
-follow the dysts collection (Gilpin, W. (2021), NeurIPS Datasets and
-Benchmarks), written in the catalog's batched conventions. The four-dimensional
-"Hyper" systems add a feedback variable ``w`` to a three-dimensional chaotic
-flow so that two Lyapunov exponents become positive.
+The four-dimensional "Hyper" systems add a feedback variable ``w`` to a
+three-dimensional chaotic flow (Lorenz, Lu, Chen, Rossler, ...) so that two
+Lyapunov exponents become positive; Qi's system couples four variables through
+cubic cross products.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import numpy as np
 
 from dynlearn.systems.catalog._declare import flow
 
-_MEIER = "Meier, J. (2003). Presentation of attractors with Cinema 4D (catalogue of hyperchaotic attractors)."
+FAMILY = "hyperchaotic"
 
 
 @flow(
@@ -55,6 +54,9 @@ def HyperCai(x, t, p):
     out[:, 2] = -p.d * Z + Y**2
     out[:, 3] = -p.e * X
     return out
+
+
+_MEIER = "Meier, J. (2003). Presentation of attractors with Cinema 4D (catalogue of hyperchaotic attractors)."
 
 
 @flow(
@@ -262,165 +264,22 @@ def HyperYangChen(x, t, p):
 
 
 @flow(
-    params={
-        "a1": 0.5,
-        "a2": 0.5,
-        "a3": 0.5,
-        "a4": 0.5,
-        "a5": 0.5,
-        "g1": 0.5,
-        "g2": 0.5,
-        "g3": 0.5,
-        "g4": 0.5,
-        "g5": 0.5,
-        "tau": 3.0,
-    },
-    x0=(0.09950042, 0.00998334),
-    description=(
-        "Tracer inside a circular squirmer (Blake's envelope model) whose two sets of surface modes are "
-        "switched on alternately: chaotic Stokes-flow stirring in the unit disc."
-    ),
+    params={"a": 45.0, "b": 10.0, "c": 1.0, "d": 10.0},
+    x0=(0.2562042648386667, 0.1956116640569919, 7.259823760387948, 1.3162558970131963),
+    description="Qi's four-dimensional hyperchaotic system with cubic cross-product terms and a broad spectrum.",
     reference=(
-        "Blake, J. R. (1971). Self propulsion due to oscillations on the surface of a cylinder at low Reynolds "
-        "number. Bull. Austral. Math. Soc. 5, 255-264."
+        "Qi, G., van Wyk, M. A., van Wyk, B. J. & Chen, G. (2008). On a new hyperchaotic system. "
+        "Phys. Lett. A 372, 124-136."
     ),
-    equations=(
-        "w(t) = 1/2 + 1/2 tanh(20 tau sin(2 pi t / tau)); A_n = w a_n, G_n = (1 - w) g_n, n = 1..5; "
-        "dr/dt = sum_n n r^(n-1) (r^2 - 1)(G_n cos(n th) + A_n sin(n th)); "
-        "r dth/dt = sum_n r^n (2 r + n (r^2 - 1)/r)(A_n cos(n th) - G_n sin(n th)); written in Cartesian x, y"
-    ),
-    nonautonomous=True,
-    dt=0.005,
-    period=28.8,
-    dysts_skip=(
-        "dysts integrates polar (r, theta) plus the phase variable t and takes vector parameters a, g; ours is "
-        "the same velocity field in Cartesian (x, y) with explicit t and scalars a1..a5, g1..g5"
-    ),
-)
-def InteriorSquirmer(x, t, p):
-    X, Y = x[:, 0], x[:, 1]
-    r2 = X**2 + Y**2
-    w = 0.5 + 0.5 * np.tanh(20.0 * p.tau * np.sin(2.0 * np.pi * t / p.tau))
-    C = 1.0 + 0.0 * X  # r^n cos(n theta) and r^n sin(n theta), advanced by multiplying with x + i y
-    S = 0.0 * X
-    vr_r = 0.0 * X  # r * radial velocity
-    vt_r = 0.0 * X  # r * azimuthal velocity
-    n = 0.0
-    for an, gn in ((p.a1, p.g1), (p.a2, p.g2), (p.a3, p.g3), (p.a4, p.g4), (p.a5, p.g5)):
-        C, S = X * C - Y * S, X * S + Y * C
-        n += 1.0
-        A = an * w
-        G = gn * (1.0 - w)
-        vr_r = vr_r + n * (r2 - 1.0) * (G * C + A * S)
-        vt_r = vt_r + (2.0 * r2 + n * (r2 - 1.0)) * (A * C - G * S)
-    out = np.empty_like(x)
-    out[:, 0] = (vr_r * X - vt_r * Y) / r2
-    out[:, 1] = (vr_r * Y + vt_r * X) / r2
-    return out
-
-
-@flow(
-    params={"delta": 1.0, "kappa": 2.5, "mu": 0.29786, "sigma": 0.013},
-    x0=(0.5141505602006595, 0.9984288208727641, 1.0061777118724),
-    description="Petrov-Scott-Showalter isothermal autocatalator: mixed-mode oscillations and chaos.",
-    reference=(
-        "Petrov, V., Scott, S. K. & Showalter, K. (1992). Mixed-mode oscillations in chemical systems. "
-        "J. Chem. Phys. 97, 6191-6198."
-    ),
-    equations=(
-        "dalpha/dt = mu (kappa + gamma) - alpha beta^2 - alpha; dbeta/dt = (alpha beta^2 + alpha - beta) / sigma; "
-        "dgamma/dt = (beta - gamma) / delta"
-    ),
+    equations="dx/dt = a (y - x) + y z w; dy/dt = b (x + y) - x z w; dz/dt = -c z + x y w; dw/dt = -d w + x y z",
     dt=0.001,
-    period=0.73,
+    period=0.41,
 )
-def IsothermalChemical(x, t, p):
-    A, B, G = x[:, 0], x[:, 1], x[:, 2]
+def Qi(x, t, p):
+    X, Y, Z, W = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
     out = np.empty_like(x)
-    out[:, 0] = p.mu * (p.kappa + G) - A * B**2 - A
-    out[:, 1] = (A * B**2 + A - B) / p.sigma
-    out[:, 2] = (B - G) / p.delta
-    return out
-
-
-@flow(
-    params={"a12": 1.0, "a13": 2.5, "a21": 1.5, "a31": 0.2, "d3": 0.5, "k3": 1.0, "r2": 0.6, "r3": 4.5},
-    x0=(0.051730215, 0.87071642, 0.015926427),
-    description="Itik-Banks cancer model: tumour cells, healthy host cells and effector immune cells.",
-    reference=(
-        "Itik, M. & Banks, S. P. (2010). Chaos in a three-dimensional cancer model. Int. J. Bifurc. Chaos 20(1), 71-79."
-    ),
-    equations=(
-        "dx/dt = x (1 - x) - a12 x y - a13 x z; dy/dt = r2 y (1 - y) - a21 x y; "
-        "dz/dt = r3 x z / (x + k3) - a31 x z - d3 z"
-    ),
-    dt=0.05,
-    period=49.7,
-)
-def ItikBanksTumor(x, t, p):
-    X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
-    out = np.empty_like(x)
-    out[:, 0] = X * (1.0 - X) - p.a12 * X * Y - p.a13 * X * Z
-    out[:, 1] = p.r2 * Y * (1.0 - Y) - p.a21 * X * Y
-    out[:, 2] = p.r3 * X * Z / (X + p.k3) - p.a31 * X * Z - p.d3 * Z
-    return out
-
-
-@flow(
-    params={"eps": 1e-09, "y0": 0.026},
-    x0=(-1.300882, 0.065382947, 0.91801911),
-    description="Sprott's jerk circuit whose only nonlinearity is a diode's exponential current.",
-    reference="Sprott, J. C. (2011). A new chaotic jerk circuit. IEEE Trans. Circuits Syst. II 58(4), 240-243.",
-    equations="dx/dt = y; dy/dt = z; dz/dt = -z - x - eps (exp(y / y0) - 1)",
-    dt=0.005,
-    period=19.5,
-)
-def JerkCircuit(x, t, p):
-    X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
-    out = np.empty_like(x)
-    out[:, 0] = Y
-    out[:, 1] = Z
-    out[:, 2] = -Z - X - p.eps * (np.exp(Y / p.y0) - 1.0)
-    return out
-
-
-@flow(
-    params={"beta": -0.4, "gamma": 0.49, "kappa": 0.2, "mu": 2.1},
-    x0=(-1.160501, 5.8636902, -1.2031947),
-    description="Kawczynski-Strizhak three-variable model of the Belousov-Zhabotinsky reaction: mixed-mode chaos.",
-    reference=(
-        "Strizhak, P. E. & Kawczynski, A. L. (1995). Regularities in complex transient oscillations in the "
-        "Belousov-Zhabotinsky reaction in a batch reactor. J. Phys. Chem. 99, 10830-10833."
-    ),
-    equations="dx/dt = gamma (y - x^3 + 3 mu x); dy/dt = -2 mu x - y - z + beta; dz/dt = kappa (x - z)",
-    dt=0.01,
-    period=11.0,
-)
-def KawczynskiStrizhak(x, t, p):
-    X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
-    out = np.empty_like(x)
-    out[:, 0] = p.gamma * Y - p.gamma * X**3 + 3.0 * p.mu * p.gamma * X
-    out[:, 1] = -2.0 * p.mu * X - Y - Z + p.beta
-    out[:, 2] = p.kappa * X - p.kappa * Z
-    return out
-
-
-@flow(
-    params={"a": 10.0, "b": 1.0, "c": 5.0, "d": -1.0, "h": -5.0, "k": -6.0},
-    x0=(-2.540801356216252, -1.940570579119389, -2.9680975444071955),
-    description="Abooee et al. laser-like three-dimensional chaotic system realised as an analogue circuit.",
-    reference=(
-        "Abooee, A., Yaghini-Bonabi, H. A. & Jahed-Motlagh, M. R. (2013). Analysis and circuitry realization of "
-        "a novel three-dimensional chaotic system. Commun. Nonlinear Sci. Numer. Simul. 18, 1235-1245."
-    ),
-    equations="dx/dt = a (y - x) + b y z^2; dy/dt = c x + d x z^2; dz/dt = h z + k x^2",
-    dt=0.002,
-    period=0.947,
-)
-def Laser(x, t, p):
-    X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
-    out = np.empty_like(x)
-    out[:, 0] = p.a * Y - p.a * X + p.b * Y * Z**2
-    out[:, 1] = p.c * X + p.d * X * Z**2
-    out[:, 2] = p.h * Z + p.k * X**2
+    out[:, 0] = p.a * (Y - X) + Y * Z * W
+    out[:, 1] = p.b * (X + Y) - X * Z * W
+    out[:, 2] = -p.c * Z + X * Y * W
+    out[:, 3] = -p.d * W + X * Y * Z
     return out

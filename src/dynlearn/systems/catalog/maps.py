@@ -23,6 +23,8 @@ import numpy as np
 
 from dynlearn.systems.catalog._declare import map_
 
+FAMILY = "maps"
+
 TWO_PI = 2.0 * np.pi
 #: dysts's stretch factor for the baker map: 2 would collapse every orbit to 0 in binary floating point
 BAKER_STRETCH = 2.0 - 1e-10
