@@ -47,7 +47,15 @@ def MackeyGlass(x, xd, t, p):
     return out
 
 
-@delay(
+#: delayed sinusoidal feedback, shared by Ikeda's optical cavity and Sprott's minimal delay equation
+def _sine_feedback(x, xd, t, p):
+    out = np.empty_like(x)
+    out[:, 0] = p.mu * np.sin(xd[:, 0] - p.x0) - p.c * x[:, 0]
+    return out
+
+
+IkedaDelay = delay(
+    name="IkedaDelay",
     params={"c": 1.0, "mu": -20.0, "tau": 2.0, "x0": 0.0},
     x0=(0.5,),
     description="Ikeda's delayed-feedback model of an optical ring cavity with a large feedback gain.",
@@ -56,14 +64,10 @@ def MackeyGlass(x, xd, t, p):
     equations="dx/dt = mu sin(x(t - tau) - x0) - c x",
     dt=0.02,
     period=20.0,
-)
-def IkedaDelay(x, xd, t, p):
-    out = np.empty_like(x)
-    out[:, 0] = p.mu * np.sin(xd[:, 0] - p.x0) - p.c * x[:, 0]
-    return out
+)(_sine_feedback)
 
-
-@delay(
+SprottDelay = delay(
+    name="SprottDelay",
     params={"c": 0.0, "mu": 1.0, "tau": 5.1, "x0": 0.0},
     x0=(9.0,),
     description="Sprott's minimal chaotic delay equation dx/dt = sin(x(t - tau)); x wanders slowly between "
@@ -72,11 +76,7 @@ def IkedaDelay(x, xd, t, p):
     equations="dx/dt = mu sin(x(t - tau) - x0) - c x   (c = 0, mu = 1: dx/dt = sin x(t - tau))",
     dt=0.1,
     period=20.5,
-)
-def SprottDelay(x, xd, t, p):
-    out = np.empty_like(x)
-    out[:, 0] = p.mu * np.sin(xd[:, 0] - p.x0) - p.c * x[:, 0]
-    return out
+)(_sine_feedback)
 
 
 @delay(
@@ -126,5 +126,7 @@ def ScrollDelay(x, xd, t, p):
     period=53.0,
 )
 def PiecewiseCircuit(x, xd, t, p):
-    u = xd / p.c
-    return -p.alpha * xd + p.beta * (3.0 * u - u**3)
+    u = xd[:, 0] / p.c
+    out = np.empty_like(x)
+    out[:, 0] = -p.alpha * xd[:, 0] + p.beta * (3.0 * u - u**3)
+    return out

@@ -123,7 +123,8 @@ def Hadley(x, t, p):
     dysts_params={"F": "f"},
 )
 def Lorenz96(x, t, p):
-    return (np.roll(x, -1, axis=1) - np.roll(x, 2, axis=1)) * np.roll(x, 1, axis=1) - x + p.F
+    # F as a column, so that one forcing per trajectory ((batch,) array) broadcasts over the sites
+    return (np.roll(x, -1, axis=1) - np.roll(x, 2, axis=1)) * np.roll(x, 1, axis=1) - x + np.reshape(p.F, (-1, 1))
 
 
 @flow(

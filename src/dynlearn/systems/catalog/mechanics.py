@@ -1,10 +1,10 @@
 """Mechanics and Hamiltonian systems.
 
 Conservative or nearly conservative mechanical systems: pendulums, Hamiltonian
-potentials (Henon-Heiles, quadrupole bosons, the Arnold web), the Nose-Hoover
-thermostat and rigid bodies with feedback (Chen-Lee, Newton-Leipnik). Angles
-are not reduced modulo 2 pi, so coordinates may wander while the dynamics stay
-on the attractor.
+potentials (Henon-Heiles, quadrupole bosons, the Arnold web) and rigid bodies
+with feedback (Chen-Lee, Newton-Leipnik). Angles are not reduced modulo 2 pi,
+so coordinates may wander while the dynamics stay on the attractor. The
+Nose-Hoover thermostat is Sprott's case A and lives with it in ``sprott``.
 """
 
 from __future__ import annotations
@@ -124,27 +124,6 @@ def ArnoldWeb(x, t, p):
     out[:, 1] = -p.mu * np.sin(x2) / denom**2
     out[:, 2] = p1
     out[:, 3] = p2
-    return out
-
-
-@flow(
-    params={"a": 1.5},
-    x0=(-1.9758582, 0.24647527, 0.79024299),
-    description="Nose-Hoover thermostatted oscillator: conservative (volume-preserving on average) chaos.",
-    reference=(
-        "Nose, S. (1984). A unified formulation of the constant temperature molecular dynamics "
-        "methods. J. Chem. Phys. 81, 511-519; Hoover, W. G. (1985). Canonical dynamics: equilibrium "
-        "phase-space distributions. Phys. Rev. A 31, 1695-1697."
-    ),
-    equations="dx/dt = y; dy/dt = -x + y z; dz/dt = a - y^2",
-    dt=0.01,
-    period=5.87,
-)
-def NoseHoover(x, t, p):
-    out = np.empty_like(x)
-    out[:, 0] = x[:, 1]
-    out[:, 1] = -x[:, 0] + x[:, 1] * x[:, 2]
-    out[:, 2] = p.a - x[:, 1] ** 2
     return out
 
 

@@ -83,7 +83,7 @@ _THOMAS_REF = (
 )
 
 
-def _thomas_rhs(x, p):
+def _thomas(x, t, p):
     out = np.empty_like(x)
     out[:, 0] = -p.a * x[:, 0] + p.b * np.sin(x[:, 1])
     out[:, 1] = -p.a * x[:, 1] + p.b * np.sin(x[:, 2])
@@ -91,7 +91,8 @@ def _thomas_rhs(x, p):
     return out
 
 
-@flow(
+Thomas = flow(
+    name="Thomas",
     params={"a": 1.85, "b": 10.0},
     x0=(2.199442, 2.3634225, 3.220197),
     description="Thomas' cyclically symmetric attractor: a damped particle in a 3-D lattice of sinusoidal forces.",
@@ -99,12 +100,11 @@ def _thomas_rhs(x, p):
     equations=_THOMAS_EQ,
     dt=0.005,
     period=4.97,
-)
-def Thomas(x, t, p):
-    return _thomas_rhs(x, p)
+)(_thomas)
 
 
-@flow(
+ThomasLabyrinth = flow(
+    name="ThomasLabyrinth",
     params={"a": 0.5, "b": 10.0},
     x0=(-4.9599545, 1.0302034, -4.6883893),
     description="Thomas' system at weak damping: labyrinth chaos, a bounded random-walk-like wandering.",
@@ -112,9 +112,7 @@ def Thomas(x, t, p):
     equations=_THOMAS_EQ,
     dt=0.005,
     period=6.05,
-)
-def ThomasLabyrinth(x, t, p):
-    return _thomas_rhs(x, p)
+)(_thomas)
 
 
 @flow(

@@ -3,7 +3,8 @@
 Sprott's nineteen cases A-S (Sprott 1994), his later minimal flows, and jerk
 equations (a third derivative as a function of lower ones) written as
 first-order systems (Arneodo-Coullet-Tresser, Genesio-Tesi, Linz-Sprott,
-Malasoma). Sprott's parameter-free cases expose one published constant as
+Malasoma). Case A is the Nose-Hoover thermostatted oscillator, declared here
+with it from one right-hand side. Sprott's parameter-free cases expose one published constant as
 the parameter ``a`` (every catalog entry has a parameter), which is why the
 dysts oracle does not pass it (``DYSTS_HAS_NO_PARAMS``). LinzSprottJerk and MalasomaJerk are not in dysts.
 """
@@ -19,7 +20,17 @@ FAMILY = "sprott"
 SPROTT_1994 = "Sprott, J. C. (1994). Some simple chaotic flows. Phys. Rev. E 50, R647-R650."
 
 
-@flow(
+#: the Nose-Hoover thermostatted oscillator, which is also Sprott's case A (at a = 1)
+def _nose_hoover(x, t, p):
+    out = np.empty_like(x)
+    out[:, 0] = x[:, 1]
+    out[:, 1] = -x[:, 0] + x[:, 1] * x[:, 2]
+    out[:, 2] = p.a - x[:, 1] ** 2
+    return out
+
+
+SprottA = flow(
+    name="SprottA",
     params={"a": 1.0},
     x0=(1.54131864, 1.43079727, -1.52555412),
     description="Sprott case A (the Nose-Hoover oscillator at a = 1): conservative chaos.",
@@ -28,13 +39,22 @@ SPROTT_1994 = "Sprott, J. C. (1994). Some simple chaotic flows. Phys. Rev. E 50,
     dt=0.02,
     period=6.37,
     dysts_params=DYSTS_HAS_NO_PARAMS,
-)
-def SprottA(x, t, p):
-    out = np.empty_like(x)
-    out[:, 0] = x[:, 1]
-    out[:, 1] = -x[:, 0] + x[:, 1] * x[:, 2]
-    out[:, 2] = p.a - x[:, 1] ** 2
-    return out
+)(_nose_hoover)
+
+NoseHoover = flow(
+    name="NoseHoover",
+    params={"a": 1.5},
+    x0=(-1.9758582, 0.24647527, 0.79024299),
+    description="Nose-Hoover thermostatted oscillator: conservative (volume-preserving on average) chaos.",
+    reference=(
+        "Nose, S. (1984). A unified formulation of the constant temperature molecular dynamics "
+        "methods. J. Chem. Phys. 81, 511-519; Hoover, W. G. (1985). Canonical dynamics: equilibrium "
+        "phase-space distributions. Phys. Rev. A 31, 1695-1697."
+    ),
+    equations="dx/dt = y; dy/dt = -x + y z; dz/dt = a - y^2",
+    dt=0.01,
+    period=5.87,
+)(_nose_hoover)
 
 
 @flow(
