@@ -1,4 +1,10 @@
-"""Every system in the catalog passes the same checks (generated from the registry)."""
+"""Every system in the catalog passes ``dynlearn.testing.check_system`` (generated from the registry).
+
+Default tier: one test per system runs every check on one batched simulation
+of three seeds (2 transient + 2 recorded periods, at most 4,000 RK4 steps) plus
+a short determinism repeat. Slow tier (``-m slow``): the long boundedness run,
+20 transient + 20 recorded periods for every seed, with no step limit.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +12,69 @@ import numpy as np
 import pytest
 
 from dynlearn import systems
+from dynlearn.errors import DivergenceError
+from dynlearn.testing import check_system
 
 NAMES = systems.names()
 
+#: catalog systems whose largest Lyapunov exponent on record (systems/data/invariants.json) is not
+#: positive by more than one standard error, or that are declared as non-chaotic references; every
+#: other system must have a positive max_lyapunov (None is never accepted)
+NOT_CHAOTIC = {
+    "BelousovZhabotinsky": "lambda_max on record 0.0 (standard error 0.0)",
+    "Bogdanov": "declared quasi-periodic at mu = 0 (lambda_max on record 6e-4 per iteration)",
+    "CaTwoPlusQuasiperiodic": "declared quasi-periodic (lambda_max on record -0.0024)",
+    "ForcedFitzHughNagumo": "lambda_max on record 0.0013 +- 0.0013",
+    "ForcedVanDerPol": "lambda_max on record -0.071: periodic at these parameters",
+    "GlycolyticOscillation": "lambda_max on record 0.0014 +- 0.0023",
+    "KawczynskiStrizhak": "lambda_max on record -0.0006 +- 0.0011",
+    "Torus": "declared quasi-periodic reference (all exponents zero)",
+}
+
+#: the default seeds (0, 1, 2) start 16 of 40 Tinkerbell trajectories outside the basin (see
+#: test_known_issue_tinkerbell_leaves_its_basin); its checks use seeds that stay on the attractor
+SEEDS = {"Tinkerbell": (1, 4, 5)}
+
 
 @pytest.mark.parametrize("name", NAMES)
-class TestSystemConformance:
-    def test_record_is_complete(self, name):
-        s = systems.get(name)
-        assert s.dim == len(s.x0) >= 1
-        assert s.reference and s.description and s.params
-        assert s.dt > 0 and s.period > 0
-        assert s.max_lyapunov is None or np.isfinite(s.max_lyapunov)  # chaos is checked by `repro dysts`
+def test_system_conforms(name):
+    check_system(name, chaotic=name not in NOT_CHAOTIC, seeds=SEEDS.get(name, (0, 1, 2)))
 
-    def test_rhs_is_vectorised(self, name):
-        s = systems.get(name)
-        x = np.asarray(s.x0) + np.random.default_rng(0).normal(0, 0.1, (5, s.dim))
-        batch = s(x)
-        assert batch.shape == (5, s.dim)
-        for i in range(5):
-            np.testing.assert_allclose(s(x[i]), batch[i], rtol=1e-12)
 
-    def test_jacobian_matches_finite_differences(self, name):
-        s = systems.get(name)
-        (traj,) = systems.simulate(s, n_points=50, seed=1)
-        x = traj.states[::10]
-        J = s.jac(x)
-        eps = 1e-6
-        for j in range(s.dim):
-            e = np.zeros(s.dim)
-            e[j] = eps * max(1.0, np.abs(x[:, j]).max())
-            fd = (s(x + e) - s(x - e)) / (2 * e[j])
-            np.testing.assert_allclose(J[:, :, j], fd, rtol=1e-5, atol=1e-5)
+def test_every_catalog_system_has_parameters():
+    """Catalog convention (the dysts oracle relies on it): every entry has at least one parameter."""
+    assert [n for n in NAMES if not systems.get(n).params] == []
 
-    def test_bounded_finite_and_deterministic(self, name):
+
+def test_the_non_chaotic_list_is_what_the_invariants_say():
+    """A system whose exponent on record is not positive by more than one standard error must be listed,
+    so that losing chaos (a changed equation or parameter) fails here instead of passing silently."""
+    assert set(NOT_CHAOTIC) <= set(NAMES)
+    for name in NAMES:
         s = systems.get(name)
-        a = systems.simulate(name, n_points=2000, seed=5)[0].states
-        b = systems.simulate(name, n_points=2000, seed=5)[0].states
-        c = systems.simulate(name, n_points=2000, seed=6)[0].states
-        np.testing.assert_array_equal(a, b)
-        assert not np.allclose(a, c)
-        assert np.all(np.isfinite(a))
-        scale = 100 * max(1.0, np.abs(s.x0).max())
-        assert np.abs(a).max() < scale
-        assert np.all(a.std(axis=0) > 0), "a trajectory on the attractor should not be constant"
+        lam = s.max_lyapunov
+        assert lam is not None and np.isfinite(lam), f"{name} has no max_lyapunov on record"
+        stderr = s.invariants.get("max_lyapunov_stderr") or 0.0
+        if lam <= stderr:
+            assert name in NOT_CHAOTIC, f"{name}: lambda_max {lam:.3g} +- {stderr:.2g} is not positive"
+
+
+@pytest.mark.xfail(raises=DivergenceError, strict=True, reason="known issue: Tinkerbell's x0 sits near its basin edge")
+def test_known_issue_tinkerbell_leaves_its_basin():
+    """``simulate("Tinkerbell", seed=0)`` diverges (1% seeded offsets of x0 leave the basin for 16 of the
+    seeds 0-39). Fixing it needs a new initial condition in the metadata; this test then passes and
+    strict xfail tells whoever fixes it to delete this test and the SEEDS entry."""
+    systems.simulate("Tinkerbell", n_points=500, seed=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_long_run_stays_bounded(name):
+    check_system(
+        name,
+        seeds=SEEDS.get(name, (0, 1, 2)),
+        n_periods=20,
+        transient_periods=20,
+        max_steps=None,
+        select=["check_simulation_bounded", "check_seeds_differ"],
+    )

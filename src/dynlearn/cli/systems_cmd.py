@@ -17,6 +17,7 @@ def _record(s) -> dict:
     return {
         "name": s.name,
         "kind": s.kind,
+        "family": s.family,
         "dimension": s.dim,
         "parameters": dict(s.params),
         "initial_condition": list(s.x0),
@@ -40,9 +41,10 @@ def _record(s) -> dict:
 def list_systems(
     dim: int = typer.Option(None, "--dim", help="Only systems of this dimension."),
     kind: str = typer.Option(None, "--kind", help="Only flows, maps or delay equations: flow | map | delay."),
+    family: str = typer.Option(None, "--family", help="Only one family, e.g. lorenz, sprott, circuits, maps."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable records."),
 ) -> None:
-    """The catalog, one line per system (filter with --dim and --kind)."""
+    """The catalog, one line per system (filter with --dim, --kind and --family)."""
     from dynlearn import systems
     from dynlearn.errors import ValidationError
 
@@ -50,21 +52,27 @@ def list_systems(
     if kind is not None and kind.lower() not in kinds:
         raise ValidationError(f"--kind must be flow, map or delay; got {kind!r}")
     want = kinds.get((kind or "").lower())
+    families = sorted({s.family for _, s in systems.SYSTEMS.items() if s.family})
+    if family is not None and family.lower() not in families:
+        raise ValidationError(f"--family must be one of {', '.join(families)}; got {family!r}")
     records = [
         _record(s)
         for _, s in systems.SYSTEMS.items()
-        if (dim is None or s.dim == dim) and (want is None or s.kind == want)
+        if (dim is None or s.dim == dim)
+        and (want is None or s.kind == want)
+        and (family is None or s.family == family.lower())
     ]
     if as_json:
         typer.echo(json.dumps(records, indent=2))
         return
     table = Table(title=f"{len(records)} systems")
-    for col in ("name", "kind", "dim", "λ_max", "period", "description"):
+    for col in ("name", "kind", "family", "dim", "λ_max", "period", "description"):
         table.add_column(col)
     for r in records:
         table.add_row(
             r["name"],
             r["kind"],
+            r["family"] or "-",
             str(r["dimension"]),
             "-" if r["max_lyapunov"] is None else f"{r['max_lyapunov']:.3g}",
             f"{r['period']:.3g}",
