@@ -1,7 +1,7 @@
 """Every system in the catalog passes ``dynlearn.testing.check_system`` (generated from the registry).
 
 Default tier: one test per system runs every check on one batched simulation
-of three seeds (2 transient + 2 recorded periods, at most 4,000 RK4 steps) plus
+of three seeds (2 transient + 2 recorded periods, at most 2,000 RK4 steps) plus
 a short determinism repeat. Slow tier (``-m slow``): the long boundedness run,
 20 transient + 20 recorded periods for every seed, with no step limit.
 """

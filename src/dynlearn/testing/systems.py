@@ -28,7 +28,7 @@ What is checked:
   seeds; repeating a short simulation gives bitwise the same numbers.
 
 All simulations of one check run share a single batched integration of at
-most ``max_steps`` (4,000) RK4 steps, so the default run is cheap (a fraction
+most ``max_steps`` (2,000) RK4 steps, so the default run is cheap (a fraction
 of a second for a typical flow). Longer runs are a matter of settings:
 ``check_system(s, n_periods=50, transient_periods=20, max_steps=None)`` is the
 thorough boundedness check of the project's slow test tier.
@@ -57,7 +57,7 @@ class SystemCheckContext:
     seeds: tuple[int, ...] = (0, 1, 2)
     n_periods: float = 2.0
     transient_periods: float = 2.0
-    max_steps: int | None = 4000
+    max_steps: int | None = 2000
     points_per_period: float = 100.0
 
     @property
@@ -290,7 +290,7 @@ def system_checks(
     seeds: Sequence[int] = (0, 1, 2),
     n_periods: float = 2.0,
     transient_periods: float = 2.0,
-    max_steps: int | None = 4000,
+    max_steps: int | None = 2000,
     select: Iterable[str] | None = None,
 ) -> list[BoundCheck]:
     """The checks that apply to ``system``, one by one (call each; for pytest parametrisation)."""
@@ -312,7 +312,7 @@ def check_system(
     seeds: Sequence[int] = (0, 1, 2),
     n_periods: float = 2.0,
     transient_periods: float = 2.0,
-    max_steps: int | None = 4000,
+    max_steps: int | None = 2000,
     select: Iterable[str] | None = None,
 ) -> list[str]:
     """Hold ``system`` (a :class:`~dynlearn.systems.base.System` or a catalog name) to the System protocol.
