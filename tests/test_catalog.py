@@ -83,6 +83,13 @@ def test_every_system_belongs_to_the_family_of_its_module():
     assert {p.stem for p in CATALOG_DIR.glob("[!_]*.py")} == FAMILIES
 
 
+def test_the_family_table_in_the_docs_counts_what_the_catalog_holds():
+    text = (ROOT / "docs" / "systems.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \|.*\| (\d+) \|$", text, flags=re.M))
+    counts = {f: sum(s.family == f for s in CATALOG) for f in FAMILIES}
+    assert {f: int(n) for f, n in rows.items()} == counts
+
+
 def test_no_catalog_module_imports_another():
     for path in CATALOG_DIR.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
