@@ -30,7 +30,7 @@ What is checked:
 All simulations of one check run share a single batched integration of at
 most ``max_steps`` (2,000) RK4 steps, so the default run is cheap (a fraction
 of a second for a typical flow). Longer runs are a matter of settings:
-``check_system(s, n_periods=50, transient_periods=20, max_steps=None)`` is the
+``check_system(s, n_periods=20, transient_periods=20, max_steps=None)`` is the
 thorough boundedness check of the project's slow test tier.
 """
 
