@@ -43,6 +43,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from dynlearn.systems.base import System
 from dynlearn.testing.checks import BoundCheck, CheckSuite, expect
 
 __all__ = ["SYSTEM_CHECKS", "SystemCheckContext", "check_system", "system_checks"]
@@ -52,7 +53,7 @@ __all__ = ["SYSTEM_CHECKS", "SystemCheckContext", "check_system", "system_checks
 class SystemCheckContext:
     """What the checks of one system share: the system, the settings and one batched simulation."""
 
-    system: object
+    system: System
     chaotic: bool = True
     seeds: tuple[int, ...] = (0, 1, 2)
     n_periods: float = 2.0
@@ -62,7 +63,7 @@ class SystemCheckContext:
 
     @property
     def label(self) -> str:
-        return f"system {getattr(self.system, 'name', self.system)!r}"
+        return f"system {self.system.name!r}"
 
     @property
     def _steps_per_period(self) -> int:
@@ -273,7 +274,7 @@ def check_deterministic(ctx: SystemCheckContext) -> None:
     expect(np.array_equal(a, b), "two simulations with the same seed differ; draw randomness only from the seed")
 
 
-def _context(system, **settings) -> SystemCheckContext:
+def _context(system: System | str, **settings) -> SystemCheckContext:
     from dynlearn import systems
 
     s = systems.get(system)  # a name, or a System (registered or not)
@@ -284,7 +285,7 @@ def _context(system, **settings) -> SystemCheckContext:
 
 
 def system_checks(
-    system,
+    system: System | str,
     *,
     chaotic: bool = True,
     seeds: Sequence[int] = (0, 1, 2),
@@ -306,7 +307,7 @@ def system_checks(
 
 
 def check_system(
-    system,
+    system: System | str,
     *,
     chaotic: bool = True,
     seeds: Sequence[int] = (0, 1, 2),
