@@ -1,4 +1,4 @@
-"""Typed model configs: dataclasses built from keyword arguments or strings.
+"""Typed configs: dataclasses built from keyword arguments or strings (models, suites, later packages).
 
 ``build_config(Config, {"lags": "5"})`` coerces ``"5"`` to the field's type so
 the CLI (``--set lags=5``) and suite files share one path; unknown names are

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from dynlearn.bench.userdata import DataSpec, data_spec
+from dynlearn.config import build_config
 from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
-from dynlearn.models.config import build_config
 
 SUITE_DIR = Path(__file__).parent / "suites"
 

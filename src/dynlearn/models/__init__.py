@@ -12,11 +12,11 @@ import os
 import pkgutil
 from typing import Any
 
+from dynlearn.config import ModelConfig, build_config
 from dynlearn.models.base import Capabilities, Model, read_model_dir
-from dynlearn.models.config import ModelConfig, build_config
 from dynlearn.models.registry import MODELS, register
 
-_INFRASTRUCTURE = {"base", "config", "registry"}
+_INFRASTRUCTURE = {"base", "config", "registry", "torch_model", "window_model"}
 # Every public module of this package defines and registers models: import them all,
 # so a new model file needs no edit here.
 for _mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):

@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dynlearn._validation import check_array, check_positive
+from dynlearn.config import ModelConfig, build_config, config_to_dict
 from dynlearn.data import Trajectory, as_trajectories
 from dynlearn.errors import FileFormatError, NotFittedError, ValidationError
 from dynlearn.io_utils import current_umask
-from dynlearn.models.config import ModelConfig, build_config, config_to_dict
 
 FORMAT = "dynlearn.model"
 FORMAT_VERSION = 1

@@ -16,9 +16,9 @@ import dataclasses
 
 import numpy as np
 
+from dynlearn.config import ModelConfig
 from dynlearn.errors import ValidationError
 from dynlearn.models.base import Capabilities, Model
-from dynlearn.models.config import ModelConfig
 from dynlearn.models.registry import register
 
 

@@ -13,7 +13,7 @@
 Every model works on standardised states ``z = (x - μ)/σ`` (training
 statistics, saved with the weights) and predicts increments on the last state
 of the window; training and forecasting are shared in
-:mod:`dynlearn.models._window_training`. All need uniformly sampled data.
+:mod:`dynlearn.models.window_model`. All need uniformly sampled data.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from dynlearn.errors import ValidationError
-from dynlearn.models._window_training import WindowConfig, WindowModel
 from dynlearn.models.registry import register
+from dynlearn.models.window_model import WindowConfig, WindowModel
 
 _SMALL = {"hidden": 8, "layers": 1, "epochs": 2, "batch_size": 128, "context": 4, "stride": 2}
 

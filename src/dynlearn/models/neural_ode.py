@@ -38,13 +38,13 @@ import torch
 from torch import nn
 
 from dynlearn._validation import check_array
+from dynlearn.config import ModelConfig
 from dynlearn.data import Trajectory
 from dynlearn.errors import NotFittedError, ValidationError
-from dynlearn.models._torch import TorchModel, torch_generator
-from dynlearn.models._window_training import check_loss, make_optimizer, optimizer_step
 from dynlearn.models.base import Capabilities
-from dynlearn.models.config import ModelConfig
 from dynlearn.models.registry import register
+from dynlearn.models.torch_model import TorchModel, torch_generator
+from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
 from dynlearn.training.shooting import segments, shooting_loss
 
 _FIXED = ("rk4", "midpoint", "euler", "heun3")

@@ -32,10 +32,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from dynlearn.config import ModelConfig
 from dynlearn.errors import ValidationError
-from dynlearn.models._torch import TorchModel
-from dynlearn.models.config import ModelConfig
 from dynlearn.models.registry import register
+from dynlearn.models.torch_model import TorchModel
 
 OBSERVATIONS = ("identity", "linear")
 REGIMES = ("gtf", "tf", "bptt")

@@ -36,11 +36,11 @@ import numpy as np
 import scipy.sparse
 
 from dynlearn._validation import as_rng
+from dynlearn.config import ModelConfig
 from dynlearn.data import Trajectory
 from dynlearn.errors import ValidationError
 from dynlearn.models._reservoir_utils import monomial_index, random_reservoir, ridge_solutions
 from dynlearn.models.base import Model
-from dynlearn.models.config import ModelConfig
 from dynlearn.models.registry import register
 
 ALPHA_GRID = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)

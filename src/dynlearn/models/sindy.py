@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from dynlearn._validation import as_rng, check_array
+from dynlearn.config import ModelConfig
 from dynlearn.errors import DivergenceError, FileFormatError, UnknownNameError, ValidationError
 from dynlearn.models import _sindy_optimizers as opt
 from dynlearn.models._sindy_library import (
@@ -37,7 +38,6 @@ from dynlearn.models._sindy_library import (
     register_function,
 )
 from dynlearn.models.base import Capabilities, Model
-from dynlearn.models.config import ModelConfig
 from dynlearn.models.registry import register
 from dynlearn.systems.base import System
 from dynlearn.systems.integrate import integrate

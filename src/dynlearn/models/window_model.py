@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from dynlearn.config import ModelConfig
 from dynlearn.data import windows
 from dynlearn.errors import TrainingError, ValidationError
-from dynlearn.models._torch import TorchModel, torch_generator
-from dynlearn.models.config import ModelConfig
+from dynlearn.models.torch_model import TorchModel, torch_generator
 
 
 @dataclasses.dataclass
