@@ -34,6 +34,10 @@ class UnknownNameError(DynlearnError, LookupError):
         return self.args[0]
 
 
+class DuplicateNameError(DynlearnError, ValueError):
+    """A name is registered twice in one registry (models, systems, metrics, ...)."""
+
+
 class FileFormatError(DynlearnError, ValueError):
     """A file or directory is corrupt, truncated or of the wrong kind."""
 

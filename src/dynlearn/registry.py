@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-from dynlearn.errors import UnknownNameError
+from dynlearn.errors import DuplicateNameError, UnknownNameError, ValidationError
 
 T = TypeVar("T")
 
@@ -21,6 +21,15 @@ T = TypeVar("T")
 def normalize_name(name: str) -> str:
     """Case-, dash- and underscore-insensitive key: ``"Lorenz-63"`` -> ``"lorenz63"``."""
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def _describe(obj: object) -> str:
+    """``module.QualName`` of a class or function, else the object's type and name."""
+    qual = getattr(obj, "__qualname__", None)
+    if qual is not None:
+        return f"{getattr(obj, '__module__', '?')}.{qual}"
+    label = getattr(obj, "name", None)
+    return f"a {type(obj).__name__}" + (f" named {label!r}" if label else "")
 
 
 class Registry(Generic[T]):
@@ -36,9 +45,13 @@ class Registry(Generic[T]):
         def _add(item: T) -> T:
             key = normalize_name(name)
             if not key:
-                raise ValueError(f"{self.kind} name {name!r} has no letters or digits")
+                raise ValidationError(f"{self.kind} name {name!r} has no letters or digits; use a name like 'my_{self.kind}'")
             if key in self._items and not overwrite and self._items[key][1] is not item:
-                raise ValueError(f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it")
+                taken, old = self._items[key]
+                raise DuplicateNameError(
+                    f"{self.kind} name {name!r} is already taken by {_describe(old)} (registered as {taken!r}); "
+                    "choose another name, or pass overwrite=True to replace it"
+                )
             self._items[key] = (name, item)
             return item
 

@@ -115,18 +115,30 @@ def builtin_suites() -> list[str]:
     return sorted(p.stem for p in SUITE_DIR.glob("*.toml"))
 
 
+def suite_file(name_or_path: str | Path, *, required: bool = True) -> Path | None:
+    """The file a suite argument names: a ``.toml``/``.json`` path, or a built-in suite's name.
+
+    A path with a suite suffix that does not exist is a :class:`FileFormatError`; any other
+    unknown name is an :class:`UnknownNameError` (suggesting built-in names), or ``None``
+    when ``required`` is false (the caller then treats it as the name of a suite run before).
+    """
+    path = Path(name_or_path)
+    if path.suffix in (".toml", ".json"):
+        if not path.exists():
+            raise FileFormatError(f"no suite file at {path}")
+        return path
+    builtin = SUITE_DIR / f"{name_or_path}.toml"
+    if builtin.exists():
+        return builtin
+    if required:
+        raise UnknownNameError("suite", str(name_or_path), builtin_suites())
+    return None
+
+
 def load_suite(name_or_path: str | Path) -> Suite:
     """A built-in suite by name, or a suite file (``.toml`` / ``.json``)."""
-    path = Path(name_or_path)
-    if path.suffix in (".toml", ".json") and path.exists():
-        raw = path.read_bytes()
-    elif (SUITE_DIR / f"{name_or_path}.toml").exists():
-        path = SUITE_DIR / f"{name_or_path}.toml"
-        raw = path.read_bytes()
-    else:
-        if path.suffix in (".toml", ".json"):
-            raise FileFormatError(f"no suite file at {path}")
-        raise UnknownNameError("suite", str(name_or_path), builtin_suites())
+    path = suite_file(name_or_path)
+    raw = path.read_bytes()
     try:
         data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode())
     except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

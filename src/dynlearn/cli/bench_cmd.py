@@ -24,10 +24,12 @@ def _suite_of_store(out: Path, suite: str | None):
     store_path = out / "results.sqlite"
     if not store_path.exists():
         raise DynlearnError(f"no results in {out}/ yet; run `dynlearn bench run --suite quick --out {out}` first")
-    if suite is not None and Path(suite).suffix in (".toml", ".json") and Path(suite).exists():
-        from dynlearn.bench import load_suite
+    if suite is not None:
+        from dynlearn.bench.suite import load_suite, suite_file
 
-        suite = load_suite(suite).name  # accept the same suite file `bench run` took
+        path = suite_file(suite, required=False)  # the same suite argument `bench run` took
+        if path is not None:
+            suite = load_suite(path).name
     store = ResultStore(store_path)
     run = store.latest_run(suite)
     if run is None:
