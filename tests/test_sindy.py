@@ -105,8 +105,10 @@ def test_control_inputs():
     assert m.coef_[0, 1] == pytest.approx(-2.0, rel=0.02) and m.coef_[0, 2] == pytest.approx(1.0, rel=0.02)
     sim = m.simulate(x[0], 100, inputs=u[:101])
     assert np.max(np.abs(sim - x[1:101])) < 0.01
-    with pytest.raises(ValidationError, match="simulate"):
+    with pytest.raises(ValidationError, match="fitted with 1 input"):
         m.predict(x[:5], 3)
+    # predict takes the inputs at the context and forecast times; it agrees with simulate
+    np.testing.assert_allclose(m.predict(x[:5], 3, inputs=u[:8]), m.simulate(x[4], 3, inputs=u[4:8]), rtol=1e-12)
     with pytest.raises(ValidationError, match="inputs"):
         m.simulate(x[0], 10)
 
@@ -131,6 +133,13 @@ def test_custom_library_fits_but_does_not_save(lorenz_fine, tmp_path):
     assert np.all(np.isfinite(m.predict(lorenz_fine.states[:1], 5)))
     with pytest.raises(ValidationError, match="register_function"):
         m.save(tmp_path / "m")
+    # the custom library is a config field: it survives get_params/set_params and cloning
+    assert m.get_params()["custom_library"] is lib
+    clone = SINDy(**m.get_params()).fit(lorenz_fine[:500])
+    np.testing.assert_array_equal(clone.coef_, m.coef_)
+    assert SINDy().set_params(custom_library=lib).get_params()["custom_library"] is lib
+    with pytest.raises(ValidationError, match="custom_library must be a CustomLibrary"):
+        SINDy(custom_library="poly")
 
 
 def test_rank_deficient_library_warns_with_the_collinear_terms(lorenz_fine):

@@ -69,7 +69,7 @@ def build_config(cls: type, base: Any = None, overrides: dict[str, Any] | None =
     """An instance of the dataclass ``cls`` from ``base`` (instance or dict) and ``overrides``."""
     values: dict[str, Any] = {}
     if base is not None:
-        values.update(dataclasses.asdict(base) if dataclasses.is_dataclass(base) else dict(base))
+        values.update(config_to_dict(base) if dataclasses.is_dataclass(base) else dict(base))
     values.update(overrides or {})
     hints = typing.get_type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls)}
@@ -90,4 +90,14 @@ def build_config(cls: type, base: Any = None, overrides: dict[str, Any] | None =
 
 
 def config_to_dict(cfg) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
+    """Every field of a config instance; lists and dicts are copied, other values shared
+    (a field may hold an object, e.g. a SINDy ``CustomLibrary``, that must keep its identity)."""
+    return {f.name: _copy(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value

@@ -6,6 +6,13 @@ A model is configured by a typed dataclass (``Model.Config``), learns in
 ``load`` as JSON plus ``.npz`` (never pickle). Subclasses implement only
 ``_fit``, ``_predict``, ``_get_state`` and ``_set_state``; this base class
 validates every input once, so every model rejects bad data the same way.
+
+Capabilities add hooks of their own: a model that can use exogenous inputs
+(``inputs``) sets ``uses_inputs`` and takes ``inputs=`` in ``_predict``; a
+``probabilistic`` model implements ``_sample``; a ``continuous_time`` model
+implements ``_vector_field``. ``conformance_config`` gives the conformance
+kit (:func:`dynlearn.testing.check_model`) small hyper-parameters; nothing
+else in the library calls it.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 from dynlearn._validation import check_array, check_positive
 from dynlearn.config import ModelConfig, build_config, config_to_dict
 from dynlearn.data import Trajectory, as_trajectories
-from dynlearn.errors import FileFormatError, NotFittedError, ValidationError
+from dynlearn.errors import DynlearnError, FileFormatError, NotFittedError, ValidationError
 from dynlearn.io_utils import current_umask
 
 FORMAT = "dynlearn.model"
@@ -32,7 +39,14 @@ FORMAT_VERSION = 1
 
 @dataclasses.dataclass(frozen=True)
 class Capabilities:
-    """What a model supports; the conformance suite picks its checks from these."""
+    """What a model supports; the conformance kit picks its checks from these.
+
+    ``inputs``: can be driven by exogenous inputs (``Trajectory.inputs``; see
+    ``Model.uses_inputs``); ``probabilistic``: draws forecast samples
+    (``Model.sample``); ``continuous_time``: learns a vector field
+    (``Model.vector_field``); ``needs_uniform_sampling``: ``fit`` refuses
+    irregularly sampled data.
+    """
 
     inputs: bool = False
     probabilistic: bool = False
@@ -53,6 +67,15 @@ class Model:
         self.config = build_config(self.Config, config, overrides)
         self.dim_: int | None = None
         self.dt_: float | None = None
+        self.n_inputs_: int = 0
+
+    @classmethod
+    def conformance_config(cls, inputs: bool = False) -> dict[str, Any]:
+        """Config overrides that make :func:`dynlearn.testing.check_model` fast (tiny networks,
+        few epochs). With ``inputs=True`` (asked only of models whose capabilities declare
+        ``inputs``) they must also switch the use of inputs on. Only the conformance kit calls
+        this; the default is the model's own defaults (plus nothing for inputs)."""
+        return {}
 
     # configuration --------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -71,6 +94,14 @@ class Model:
     def min_train_length(self) -> int:
         """Shortest training trajectory ``fit`` accepts."""
         return self.min_context + 1
+
+    @property
+    def uses_inputs(self) -> bool:
+        """Whether ``fit`` and ``predict`` take exogenous inputs under the current config.
+
+        Only a model whose capabilities declare ``inputs`` may return True (usually from a
+        config switch); ``fit`` then needs every trajectory to carry ``inputs``."""
+        return False
 
     @property
     def is_fitted(self) -> bool:
@@ -97,21 +128,95 @@ class Model:
                 steps.add(round(tr.require_uniform(f"model {self.name!r}"), 12))
         if len(steps) > 1:
             raise ValidationError(f"{self.name} needs one sampling step across trajectories; got {sorted(steps)}")
+        n_inputs = self._check_training_inputs(trajs)
         self._fit(trajs)
         self.dim_ = trajs[0].dim
         self.dt_ = steps.pop() if steps else trajs[0].dt
+        self.n_inputs_ = n_inputs
         return self
 
-    def predict(self, context, horizon: int) -> np.ndarray:
+    def _check_training_inputs(self, trajs: list[Trajectory]) -> int:
+        if not self.uses_inputs:
+            return 0
+        missing = [i for i, t in enumerate(trajs) if t.inputs is None]
+        if missing:
+            raise ValidationError(
+                f"{self.name} is configured to use inputs, but trajectories {missing} have none; "
+                "give every Trajectory inputs=(time, n_inputs), or switch the model's inputs off"
+            )
+        widths = {t.inputs.shape[1] for t in trajs}
+        if len(widths) != 1:
+            raise ValidationError(f"all trajectories must have the same number of inputs; got {sorted(widths)}")
+        return widths.pop()
+
+    def predict(self, context, horizon: int, *, inputs=None) -> np.ndarray:
         """Closed-loop forecast of the ``horizon`` states following ``context``.
 
         ``context``: ``(time, dim)`` or ``(batch, time, dim)``, the most recent
         state last. Returns ``(horizon, dim)`` or ``(batch, horizon, dim)``.
         A forecast that diverges is returned as is (non-finite values); it is
-        the caller's choice how to score it.
+        the caller's choice how to score it. A model fitted with inputs needs
+        ``inputs`` ``(time + horizon, n_inputs)`` (or with a leading batch axis):
+        the inputs at every context time and at every forecast time.
         """
+        ctx3, horizon, u3, single = self._check_forecast_args(context, horizon, inputs)
+        if horizon == 0:
+            out = np.empty((ctx3.shape[0], 0, self.dim_))
+        else:
+            kw = {} if u3 is None else {"inputs": u3}
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = np.asarray(self._predict(ctx3, horizon, **kw), dtype=np.float64)
+            if out.shape != (ctx3.shape[0], horizon, self.dim_):
+                raise AssertionError(f"{type(self).__name__}._predict returned shape {out.shape}")
+        return out[0] if single else out
+
+    def sample(self, context, horizon: int, n_samples: int, *, seed: int = 0, inputs=None) -> np.ndarray:
+        """Draw ``n_samples`` closed-loop forecasts (``probabilistic`` models only).
+
+        Arguments as in :meth:`predict`. Returns ``(n_samples, horizon, dim)``, or
+        ``(batch, n_samples, horizon, dim)`` for a batch context. The draws depend only
+        on ``seed``: the same seed gives the same samples."""
+        if not self.capabilities.probabilistic:
+            raise ValidationError(f"{self.name} is not probabilistic and cannot sample; use predict(...) instead")
+        ctx3, horizon, u3, single = self._check_forecast_args(context, horizon, inputs)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValidationError(f"n_samples must be a whole number >= 1, got {n_samples!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValidationError(f"seed must be an integer, got {seed!r}")
+        shape = (ctx3.shape[0], int(n_samples), horizon, self.dim_)
+        if horizon == 0:
+            out = np.empty(shape)
+        else:
+            kw = {} if u3 is None else {"inputs": u3}
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = np.asarray(self._sample(ctx3, horizon, int(n_samples), int(seed), **kw), dtype=np.float64)
+            if out.shape != shape:
+                raise AssertionError(f"{type(self).__name__}._sample returned shape {out.shape}, expected {shape}")
+        return out[0] if single else out
+
+    def vector_field(self, states) -> np.ndarray:
+        """The learned ``dx/dt`` at ``states`` ``(dim,)`` or ``(batch, dim)`` (``continuous_time`` models).
+
+        ``predict`` advances the solution of this field by ``dt_`` per state."""
+        if not self.capabilities.continuous_time:
+            raise ValidationError(f"{self.name} is a discrete-time model; it has no vector field")
+        self._check_fitted()
+        x = check_array(states, "states", ndim=(1, 2))
+        if x.shape[-1] != self.dim_:
+            raise ValidationError(f"states have dimension {x.shape[-1]} but the model was fitted on dimension {self.dim_}")
+        x2 = np.atleast_2d(x)
+        out = np.asarray(self._vector_field(x2), dtype=np.float64)
+        if out.shape != x2.shape:
+            raise AssertionError(f"{type(self).__name__}._vector_field returned shape {out.shape}")
+        return out[0] if x.ndim == 1 else out
+
+    def _check_fitted(self) -> None:
         if not self.is_fitted:
             raise NotFittedError(f"{self.name} is not fitted yet; call fit(...) or load a saved model first")
+
+    def _check_forecast_args(self, context, horizon, inputs):
+        """Validated ``(context (B, T, d), horizon, inputs (B, T + horizon, m) or None, single)``."""
+        self._check_fitted()
         if isinstance(context, Trajectory):
             context = context.states
         ctx = check_array(context, "context", ndim=(2, 3))
@@ -129,14 +234,29 @@ class Model:
             raise ValidationError(
                 f"{self.name} needs a context of at least {self.min_context} steps; got {ctx3.shape[1]}"
             )
-        if horizon == 0:
-            out = np.empty((ctx3.shape[0], 0, self.dim_))
-        else:
-            with np.errstate(over="ignore", invalid="ignore"):
-                out = np.asarray(self._predict(ctx3, int(horizon)), dtype=np.float64)
-            if out.shape != (ctx3.shape[0], horizon, self.dim_):
-                raise AssertionError(f"{type(self).__name__}._predict returned shape {out.shape}")
-        return out[0] if single else out
+        return ctx3, int(horizon), self._check_forecast_inputs(inputs, ctx3, int(horizon), single), single
+
+    def _check_forecast_inputs(self, inputs, ctx3: np.ndarray, horizon: int, single: bool):
+        batch, steps = ctx3.shape[:2]
+        need = steps + horizon
+        if not self.n_inputs_:
+            if inputs is not None:
+                raise ValidationError(
+                    f"{self.name} was fitted without inputs, so it takes none; drop inputs=... "
+                    "(or fit it on trajectories with inputs, with its inputs switched on)"
+                )
+            return None
+        shape = f"({need}, {self.n_inputs_})" + ("" if single else f" or ({batch}, {need}, {self.n_inputs_})")
+        if inputs is None:
+            raise ValidationError(
+                f"{self.name} was fitted with {self.n_inputs_} input(s); pass inputs=... of shape {shape}: "
+                "the inputs at every context time and every forecast time"
+            )
+        u = check_array(inputs, "inputs", ndim=(2, 3))
+        u3 = np.broadcast_to(u, (batch, *u.shape)) if u.ndim == 2 else u
+        if u3.shape != (batch, need, self.n_inputs_):
+            raise ValidationError(f"inputs must have shape {shape} (context {steps} + horizon {horizon}); got {u.shape}")
+        return u3
 
     # persistence --------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
@@ -151,7 +271,8 @@ class Model:
             "format_version": FORMAT_VERSION,
             "model": self.name,
             "config": config_to_dict(self.config),
-            "fitted": {"dim": self.dim_, "dt": self.dt_, **self._get_meta()},
+            "fitted": {"dim": self.dim_, "dt": self.dt_, **({"n_inputs": self.n_inputs_} if self.n_inputs_ else {}),
+                       **self._get_meta()},
             "arrays": sorted(state),
             "state_format": self.state_format,
         }
@@ -201,16 +322,30 @@ class Model:
             )
         else:
             target = cls
-        model = target(header.get("config") or {})
+        try:
+            model = target(header.get("config") or {})
+        except ValidationError as exc:
+            raise FileFormatError(f"{path}/model.json holds a config this {target.name} cannot use: {exc}") from None
         missing = sorted(set(header.get("arrays", [])) - set(state))
         if missing:
             raise FileFormatError(f"{path}/state.npz lacks arrays {missing}; the directory is incomplete")
-        fitted = dict(header.get("fitted") or {})
+        fitted = _Saved(f"{path}/model.json's 'fitted' entry", header.get("fitted") or {})
+        dim, dt, n_inputs = fitted.pop("dim"), fitted.pop("dt"), fitted.get("n_inputs", 0)
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise FileFormatError(f"{path}/model.json has dim {dim!r}; a positive integer is expected")
+        if dt is not None and (isinstance(dt, bool) or not isinstance(dt, (int, float))):
+            raise FileFormatError(f"{path}/model.json has dt {dt!r}; a number or null is expected")
+        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 0:
+            raise FileFormatError(f"{path}/model.json has n_inputs {n_inputs!r}; a whole number is expected")
+        model.dim_, model.dt_, model.n_inputs_ = dim, dt, n_inputs
+        # A ValueError from the hooks is their documented way to say "these arrays do not fit this
+        # config" (a shape check, a failed reshape); any other exception is a bug and propagates.
         try:
-            model.dim_, model.dt_ = int(fitted.pop("dim")), fitted.pop("dt")
             model._set_meta(fitted)
-            model._set_state(state)
-        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            model._set_state(_Saved(f"{path}'s state", state))
+        except ValueError as exc:
+            if isinstance(exc, DynlearnError):
+                raise
             raise FileFormatError(f"{path} does not match {target.name}'s architecture: {exc}") from None
         return model
 
@@ -219,7 +354,19 @@ class Model:
         raise NotImplementedError
 
     def _predict(self, context: np.ndarray, horizon: int) -> np.ndarray:
+        """``(batch, horizon, dim)`` after ``context`` ``(batch, time, dim)``. A model with
+        ``uses_inputs`` also receives ``inputs=`` ``(batch, time + horizon, n_inputs)``."""
         raise NotImplementedError
+
+    def _sample(self, context: np.ndarray, horizon: int, n_samples: int, seed: int) -> np.ndarray:
+        """``(batch, n_samples, horizon, dim)`` draws; ``probabilistic`` models implement it."""
+        raise NotImplementedError(f"{type(self).__name__} declares probabilistic=True but does not implement _sample")
+
+    def _vector_field(self, states: np.ndarray) -> np.ndarray:
+        """``dx/dt`` ``(batch, dim)`` at ``states`` ``(batch, dim)``; ``continuous_time`` models implement it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} declares continuous_time=True but does not implement _vector_field"
+        )
 
     def _get_state(self) -> dict[str, np.ndarray]:
         return {}
@@ -237,6 +384,22 @@ class Model:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
+
+class _Saved(dict):
+    """A dict read from a model directory: a missing key is a FileFormatError naming the file, not a KeyError."""
+
+    def __init__(self, where: str, items):
+        super().__init__(items)
+        self.where = where
+
+    def __missing__(self, key):
+        raise FileFormatError(f"{self.where} lacks {key!r}; the model was saved by another version or the file was edited")
+
+    def pop(self, key, *default):
+        if key not in self and not default:
+            return self[key]
+        return super().pop(key, *default)
 
 
 def read_model_dir(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -223,6 +223,15 @@ class NeuralODE(TorchModel):
     def _predict(self, context, horizon):
         return self._rollout(context[:, -1], np.full(horizon, self.forecast_dt_))
 
+    def _vector_field(self, states):
+        # dx/dt = σ ⊙ g_θ((x − μ)/σ) / τ
+        f = self.module_
+        mean, std = f.mean.double().numpy(), f.std.double().numpy()
+        z = torch.as_tensor((states - mean) / std, dtype=torch.float32)
+        with torch.no_grad():
+            g = f.net(z).double().numpy()
+        return g * std / float(f.time_scale[0])
+
     def predict_at(self, context_times, context, times) -> np.ndarray:
         """Forecast at arbitrary times after the context.
 

@@ -73,6 +73,8 @@ class SINDyConfig(ModelConfig):
     libraries, when numba is installed; otherwise numpy) or ``"auto"``
     (compiled for requests of at least ``COMPILE_ABOVE_STEPS`` steps, which
     repay the one-off compilation of about a second).
+    ``custom_library``: a :class:`CustomLibrary` of Python functions that
+    replaces ``library`` (Python only; such a model cannot be saved).
     """
 
     library: str = "poly"
@@ -97,8 +99,14 @@ class SINDyConfig(ModelConfig):
     aggregate: str = "median"
     substeps: int = 1
     backend: str = "auto"
+    custom_library: CustomLibrary | None = None
 
     def validate(self):
+        if self.custom_library is not None and not isinstance(self.custom_library, CustomLibrary):
+            raise ValidationError(
+                f"sindy: custom_library must be a CustomLibrary built in Python, got {self.custom_library!r}; "
+                "from the CLI or a suite file, name registered function families in 'library' instead"
+            )
         checks = [
             (self.degree >= 1, f"degree must be >= 1, got {self.degree}"),
             (self.n_frequencies >= 1, f"n_frequencies must be >= 1, got {self.n_frequencies}"),
@@ -183,16 +191,15 @@ class SINDy(Model):
     """
 
     Config = SINDyConfig
-    capabilities = Capabilities(continuous_time=True)
+    capabilities = Capabilities(inputs=True, continuous_time=True)
 
-    def __init__(self, config: Any = None, *, custom_library: CustomLibrary | None = None, **overrides: Any):
-        super().__init__(config, **overrides)
-        if custom_library is not None and not isinstance(custom_library, CustomLibrary):
-            raise ValidationError(
-                f"custom_library must be a CustomLibrary, got {type(custom_library).__name__}; "
-                "for named families use the 'library' config string"
-            )
-        self.custom_library = custom_library
+    @classmethod
+    def conformance_config(cls, inputs: bool = False) -> dict[str, Any]:
+        return {"use_inputs": True} if inputs else {}
+
+    @property
+    def uses_inputs(self) -> bool:
+        return self.config.use_inputs
 
     @property
     def min_train_length(self) -> int:
@@ -203,8 +210,8 @@ class SINDy(Model):
     # library ------------------------------------------------------------------------
     def _make_library(self, n_vars: int) -> Library:
         c = self.config
-        if self.custom_library is not None:
-            return self.custom_library.build(n_vars, c.include_bias)
+        if c.custom_library is not None:
+            return c.custom_library.build(n_vars, c.include_bias)
         return build_library(
             c.library, n_vars, degree=c.degree, n_frequencies=c.n_frequencies, include_bias=c.include_bias
         )
@@ -473,12 +480,17 @@ class SINDy(Model):
                 out[b, :lo] = good
         return out
 
-    def _predict(self, context, horizon):
+    def _predict(self, context, horizon, inputs=None):
+        # the inputs from the last context time on drive the forecast
+        U = None if inputs is None else inputs[:, context.shape[1] - 1 :]
+        return self._integrate(context[:, -1, :], horizon, U)
+
+    def _vector_field(self, states):
+        if self.config.discrete_time:
+            raise ValidationError("this sindy model was fitted as a map (discrete_time=true); it has no vector field")
         if self.n_inputs_:
-            raise ValidationError(
-                "this sindy model was fitted with control inputs; forecast with model.simulate(x0, n_steps, inputs=u)"
-            )
-        return self._integrate(context[:, -1, :], horizon, None)
+            raise ValidationError("this sindy model depends on inputs; evaluate it with model.rhs(x, u)")
+        return self.rhs(states)
 
     # printing ------------------------------------------------------------------------
     def equations(self, precision: int = 3, uncertainty: bool = True) -> str:
