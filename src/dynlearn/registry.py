@@ -45,7 +45,9 @@ class Registry(Generic[T]):
         def _add(item: T) -> T:
             key = normalize_name(name)
             if not key:
-                raise ValidationError(f"{self.kind} name {name!r} has no letters or digits; use a name like 'my_{self.kind}'")
+                raise ValidationError(
+                    f"{self.kind} name {name!r} has no letters or digits; use a name like 'my_{self.kind}'"
+                )
             if key in self._items and not overwrite and self._items[key][1] is not item:
                 taken, old = self._items[key]
                 raise DuplicateNameError(

@@ -203,7 +203,9 @@ class Model:
         self._check_fitted()
         x = check_array(states, "states", ndim=(1, 2))
         if x.shape[-1] != self.dim_:
-            raise ValidationError(f"states have dimension {x.shape[-1]} but the model was fitted on dimension {self.dim_}")
+            raise ValidationError(
+                f"states have dimension {x.shape[-1]} but the model was fitted on dimension {self.dim_}"
+            )
         x2 = np.atleast_2d(x)
         out = np.asarray(self._vector_field(x2), dtype=np.float64)
         if out.shape != x2.shape:
@@ -255,7 +257,9 @@ class Model:
         u = check_array(inputs, "inputs", ndim=(2, 3))
         u3 = np.broadcast_to(u, (batch, *u.shape)) if u.ndim == 2 else u
         if u3.shape != (batch, need, self.n_inputs_):
-            raise ValidationError(f"inputs must have shape {shape} (context {steps} + horizon {horizon}); got {u.shape}")
+            raise ValidationError(
+                f"inputs must have shape {shape} (context {steps} + horizon {horizon}); got {u.shape}"
+            )
         return u3
 
     # persistence --------------------------------------------------------------
@@ -271,8 +275,12 @@ class Model:
             "format_version": FORMAT_VERSION,
             "model": self.name,
             "config": config_to_dict(self.config),
-            "fitted": {"dim": self.dim_, "dt": self.dt_, **({"n_inputs": self.n_inputs_} if self.n_inputs_ else {}),
-                       **self._get_meta()},
+            "fitted": {
+                "dim": self.dim_,
+                "dt": self.dt_,
+                **({"n_inputs": self.n_inputs_} if self.n_inputs_ else {}),
+                **self._get_meta(),
+            },
             "arrays": sorted(state),
             "state_format": self.state_format,
         }
@@ -394,7 +402,9 @@ class _Saved(dict):
         self.where = where
 
     def __missing__(self, key):
-        raise FileFormatError(f"{self.where} lacks {key!r}; the model was saved by another version or the file was edited")
+        raise FileFormatError(
+            f"{self.where} lacks {key!r}; the model was saved by another version or the file was edited"
+        )
 
     def pop(self, key, *default):
         if key not in self and not default:

@@ -89,7 +89,7 @@ class Check(Generic[C]):
     @property
     def description(self) -> str:
         doc = (self.fn.__doc__ or "").strip()
-        return doc.splitlines()[0].rstrip(".") if doc else self.name
+        return doc.splitlines()[0] if doc else self.name
 
     def applies(self, ctx: C) -> bool:
         return self.when is None or bool(self.when(ctx))
@@ -113,10 +113,9 @@ class BoundCheck(Generic[C]):
         except CheckFailed as exc:
             raise CheckFailed(f"{label} failed {self.name} ({self.check.description}): {exc}") from None
         except Exception as exc:
-            frame = traceback.extract_tb(exc.__traceback__)[-1]  # where it was raised
+            where = "".join(traceback.format_exception(exc)[-3:]).strip()
             raise CheckFailed(
-                f"{label} failed {self.name} ({self.check.description}): it raised {type(exc).__name__}: {exc} "
-                f"(at {frame.filename}:{frame.lineno}, in {frame.name}: {frame.line})"
+                f"{label} failed {self.name} ({self.check.description}): it raised {type(exc).__name__}: {exc}\n{where}"
             ) from exc
 
 
@@ -157,20 +156,14 @@ class CheckSuite(Generic[C]):
     def run(self, ctx: C, select: Iterable[str] | None = None) -> list[str]:
         """Run every applicable check; return their names, or raise :class:`ConformanceError`."""
         bound = self.bind(ctx, select)
-        failures: list[tuple[str, str]] = []
-        seen: dict[str, str] = {}  # one root cause often fails many checks: spell it out once
+        failures = []
         for b in bound:
             try:
                 b()
             except CheckFailed as exc:
                 msg = str(exc)
-                prefix = f"{getattr(ctx, 'label', 'subject')} failed {b.name} ({b.check.description}): "
-                msg = msg[len(prefix) :] if msg.startswith(prefix) else msg
-                if msg in seen:
-                    failures.append((b.name, f"the same error as {seen[msg]}"))
-                else:
-                    seen[msg] = b.name
-                    failures.append((b.name, f"({b.check.description}) {msg}"))
+                prefix = f"{getattr(ctx, 'label', 'subject')} failed {b.name} "
+                failures.append((b.name, msg[len(prefix) :] if msg.startswith(prefix) else msg))
         if failures:
             raise ConformanceError(getattr(ctx, "label", "subject"), failures, len(bound))
         return [b.name for b in bound]
