@@ -89,7 +89,7 @@ class Check(Generic[C]):
     @property
     def description(self) -> str:
         doc = (self.fn.__doc__ or "").strip()
-        return doc.splitlines()[0] if doc else self.name
+        return doc.splitlines()[0].rstrip(".") if doc else self.name
 
     def applies(self, ctx: C) -> bool:
         return self.when is None or bool(self.when(ctx))
