@@ -38,15 +38,35 @@ def names() -> list[str]:
     return MODELS.names()
 
 
+# The torch bases are public here but imported on first use, so `import dynlearn.models` alone
+# does not have to import torch for them.
+_TORCH_EXPORTS = {
+    "TorchModel": "dynlearn.models.torch_model",
+    "torch_generator": "dynlearn.models.torch_model",
+    "WindowModel": "dynlearn.models.window_model",
+    "WindowConfig": "dynlearn.models.window_model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TORCH_EXPORTS:
+        return getattr(importlib.import_module(_TORCH_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "MODELS",
     "Capabilities",
     "Model",
     "ModelConfig",
+    "TorchModel",
+    "WindowConfig",
+    "WindowModel",
     "build_config",
     "create",
     "load",
     "names",
     "read_model_dir",
     "register",
+    "torch_generator",
 ]

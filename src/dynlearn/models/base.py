@@ -228,6 +228,8 @@ class Model:
             raise ValidationError(f"horizon must be >= 0, got {horizon}")
         single = ctx.ndim == 2
         ctx3 = ctx[None] if single else ctx
+        if not ctx3.flags.writeable:  # hooks get writable arrays (torch warns on read-only ones)
+            ctx3 = ctx3.copy()
         if ctx3.shape[-1] != self.dim_:
             raise ValidationError(
                 f"context has dimension {ctx3.shape[-1]} but the model was fitted on dimension {self.dim_}"
@@ -255,7 +257,7 @@ class Model:
                 "the inputs at every context time and every forecast time"
             )
         u = check_array(inputs, "inputs", ndim=(2, 3))
-        u3 = np.broadcast_to(u, (batch, *u.shape)) if u.ndim == 2 else u
+        u3 = np.repeat(u[None], batch, axis=0) if u.ndim == 2 else u
         if u3.shape != (batch, need, self.n_inputs_):
             raise ValidationError(
                 f"inputs must have shape {shape} (context {steps} + horizon {horizon}); got {u.shape}"
@@ -440,7 +442,8 @@ def read_model_dir(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, n
 
             state = load_file(str(path / fname))
         else:
-            with np.load(path / fname, allow_pickle=False) as npz:
+            # our own handle: np.load leaks its file when the zip inside is truncated
+            with open(path / fname, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
                 state = {k: npz[k] for k in npz.files}
     except FileNotFoundError:
         raise FileFormatError(f"{path} has no {fname}; the directory is incomplete") from None

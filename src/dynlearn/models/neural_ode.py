@@ -45,7 +45,6 @@ from dynlearn.models.base import Capabilities
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel, torch_generator
 from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
-from dynlearn.training.shooting import segments, shooting_loss
 
 _FIXED = ("rk4", "midpoint", "euler", "heun3")
 _ADAPTIVE = ("dopri5", "bosh3")
@@ -172,6 +171,8 @@ class NeuralODE(TorchModel):
         return VectorField(self.dim_, c.hidden, c.layers, c.activation)
 
     def _fit(self, trajectories):
+        from dynlearn.training.shooting import segments, shooting_loss  # models import training lazily
+
         cfg = self.config
         steps = np.concatenate([np.diff(t.times) for t in trajectories])
         states = np.concatenate([t.states for t in trajectories])
