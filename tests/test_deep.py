@@ -93,5 +93,7 @@ def test_lstm_cell_and_config_checks(circle):
 
 
 def test_multi_step_rollout_training_runs(circle):
-    m = models.create("mlp", rollout=4, epochs=2, **TINY["mlp"]).fit(circle[:100])
-    assert len(m.history_) == 2 and np.isfinite(m.history_).all()
+    m = models.create("mlp", rollout=4, epochs=5, **TINY["mlp"]).fit(circle[:100])
+    loss = np.asarray(m.history_)
+    assert len(loss) == 5
+    assert np.all(np.diff(loss) < 0) and loss[-1] < 0.8 * loss[0]  # measured: 0.55 -> 0.38

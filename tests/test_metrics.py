@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -191,13 +191,19 @@ def test_dstsp_1d_gaussians_close_to_analytic():
     assert M.state_space_divergence(x, x) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_dstsp_5d_sparse_is_fast():
+def test_dstsp_5d_is_sparse():
+    # 30**5 bins would be 194 MB of float64; only the occupied bins may be allocated.
+    # (Its speed is measured by the benchmarks, not asserted here: timings flake on a busy machine.)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((50_000, 5))
-    t0 = time.perf_counter()
-    d0 = M.state_space_divergence(x, x)
-    d1 = M.state_space_divergence(x, x + 0.5)
-    assert time.perf_counter() - t0 < 2.0  # 30**5 bins never allocated
+    tracemalloc.start()
+    try:
+        d0 = M.state_space_divergence(x, x)
+        d1 = M.state_space_divergence(x, x + 0.5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6, f"peak {peak / 1e6:.0f} MB: a dense histogram was allocated"
     assert d0 == pytest.approx(0.0, abs=1e-12)
     assert d1 > 0.1
 

@@ -110,7 +110,9 @@ def test_adjoint_gradients_match_direct_backprop():
 
 
 def test_adaptive_solver_and_adjoint_fit(irregular):
-    m = models.create("neural_ode", method="dopri5", adjoint=True, **{**TINY, "epochs": 1}).fit(irregular[:40])
+    m = models.create("neural_ode", method="dopri5", adjoint=True, **{**TINY, "epochs": 3}).fit(irregular[:40])
+    loss = np.asarray(m.history_)
+    assert np.all(np.diff(loss) < 0) and loss[-1] < 0.2 * loss[0]  # measured: 1.20 -> 0.30 -> 0.08
     assert np.all(np.isfinite(m.predict(irregular.states[-1:], 3)))
 
 

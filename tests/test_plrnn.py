@@ -99,7 +99,8 @@ def test_same_seed_same_weights(lorenz_traj):
 def test_every_regime_trains(regime, lorenz_traj):
     cfg = {**TINY, "epochs": 3}
     m = models.create("shplrnn", **cfg, regime=regime, observation="linear", clipped=False).fit(lorenz_traj[:300])
-    assert np.isfinite(m.history_.loss).all()
+    loss = np.asarray(m.history_.loss)
+    assert len(loss) == 3 and loss[-1] < 0.5 * loss[0]  # measured: falls about 9x (gtf, tf) and 4x (bptt)
 
 
 def test_gtf_learns_better_than_the_mean(lorenz_traj):
