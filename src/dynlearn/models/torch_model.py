@@ -1,8 +1,11 @@
-"""Shared plumbing for PyTorch models: seeding, weights in safetensors, CPU threads.
+"""``TorchModel``: the public base of models whose parameters live in a ``torch.nn.Module``.
 
 A torch model subclasses :class:`TorchModel`, builds its network in
-``_build()`` (from ``self.config`` and ``self.dim_``) and stores it in
-``self.module_``; saving and loading the weights is handled here.
+``_build()`` (from ``self.config`` and ``self.dim_``), creates it in ``_fit``
+with ``_init_module(dim)`` (seeded by ``config.seed``, global RNG untouched),
+which stores it in ``self.module_``; saving and loading the weights
+(``state_dict`` as safetensors) is handled here. Draw every other random number
+from ``torch_generator(seed)``. See ``docs/models.md``, "How to add a neural model".
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Shared machinery of the window-trained deep forecasters (``dynlearn.models.deep``).
+"""``WindowModel``: the public base of window-trained neural forecasters (``dynlearn.models.deep`` uses it).
+
+A subclass implements only ``_core()`` (see ``docs/models.md``, "How to add a neural model").
 
 Every window model maps the last ``context`` standardised states
 ``z_{t-c+1..t}`` to the next ``out_steps`` states as increments on the last
