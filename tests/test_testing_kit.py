@@ -47,14 +47,21 @@ def test_a_correct_model_passes_every_applicable_check():
     assert "check_samples" not in ran and "check_vector_field" not in ran  # not declared
 
 
-def test_a_model_that_mutates_its_training_data_is_named():
-    class Mutating(Damped):
+def test_a_model_that_mutates_its_inputs_is_named():
+    class MutatingFit(Damped):
         def _fit(self, trajectories):
             super()._fit(trajectories)
-            trajectories[0].states[0] += 1.0  # the base class hands over the caller's array
+            trajectories[0].states[0] += 1.0  # training states reach _fit read-only: this raises
 
-    found = failures(Mutating)
-    assert "check_inputs_not_mutated" in found and "changed" in found["check_inputs_not_mutated"]
+    class MutatingPredict(Damped):
+        def _predict(self, context, horizon):
+            out = super()._predict(context, horizon)
+            context *= 2.0  # the caller's array
+            return out
+
+    fit_error = failures(MutatingFit)["check_fit_returns_self"]
+    assert "read-only" in fit_error and "trajectories[0].states[0] += 1.0" in fit_error
+    assert "predict changed the caller's context" in failures(MutatingPredict)["check_inputs_not_mutated"]
 
 
 def test_global_randomness_and_leaky_refits_are_named():
