@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,3 +111,14 @@ def test_suite_file_resolves_names_and_paths_once(tmp_path):
     with pytest.raises(UnknownNameError, match="quick"):
         suite_file("quik")
     assert suite_file("a-run-stored-earlier", required=False) is None
+
+
+def test_models_import_training_only_inside_fit():
+    """ARCHITECTURE.md: models import training regimes lazily (inside fit); training imports no model."""
+    code = "import sys, dynlearn.models; print(sorted(m for m in sys.modules if m.startswith('dynlearn.training')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+    training = Path(models.__file__).parents[1] / "training"
+    for f in training.rglob("*.py"):
+        assert "dynlearn.models" not in f.read_text(), f"{f.name} imports a model"

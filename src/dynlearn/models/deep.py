@@ -64,7 +64,7 @@ class MLPForecaster(WindowModel):
         return _Flat(c.context, self.dim_, c.hidden, c.layers)
 
     @classmethod
-    def conformance_config(cls):
+    def conformance_config(cls, inputs: bool = False):
         return dict(_SMALL)
 
 
@@ -108,7 +108,7 @@ class GRUForecaster(WindowModel):
         return _Recurrent(self.dim_, c.hidden, c.layers, c.cell)
 
     @classmethod
-    def conformance_config(cls):
+    def conformance_config(cls, inputs: bool = False):
         return dict(_SMALL)
 
 
@@ -157,7 +157,7 @@ class TransformerForecaster(WindowModel):
         return _Encoder(c.context, self.dim_, c.hidden, c.layers, c.heads, c.ff)
 
     @classmethod
-    def conformance_config(cls):
+    def conformance_config(cls, inputs: bool = False):
         return {**_SMALL, "hidden": 8, "heads": 2, "ff": 16}
 
 
@@ -226,5 +226,5 @@ class NBeatsForecaster(WindowModel):
         return _NBeats(c.context, self.dim_, c.hidden, c.layers, c.blocks, c.output_steps)
 
     @classmethod
-    def conformance_config(cls):
+    def conformance_config(cls, inputs: bool = False):
         return {**_SMALL, "blocks": 2, "output_steps": 2}
