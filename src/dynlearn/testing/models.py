@@ -208,10 +208,14 @@ def check_declarations(ctx: ModelCheckContext) -> None:
 # --- fit and predict ------------------------------------------------------------------------------
 @MODEL_CHECKS.check
 def check_fit_returns_self(ctx: ModelCheckContext) -> None:
-    """fit returns the model itself and sets dim_ and dt_."""
+    """fit returns the model itself, sets dim_ and dt_, and leaves the config as it was."""
     m = ctx.make()
     expect(not m.is_fitted, "a new model must not be fitted: leave dim_ None until fit (do no work in __init__)")
+    params = m.get_params()
     out = m.fit(ctx.train)
+    after = m.get_params()
+    changed = sorted(k for k in params if not (after[k] is params[k] or after[k] == params[k]))
+    expect(not changed, f"fit changed the config fields {changed}; keep learned values in attributes ending in _")
     expect(out is m, f"fit must return self, got {type(out).__name__}")
     expect(m.is_fitted and m.dim_ == 3, f"after fit on 3-D data dim_ must be 3, got {m.dim_!r}")
     expect(
@@ -222,7 +226,7 @@ def check_fit_returns_self(ctx: ModelCheckContext) -> None:
 
 @MODEL_CHECKS.check
 def check_predict_shapes(ctx: ModelCheckContext) -> None:
-    """predict returns (horizon, dim) or (batch, horizon, dim); a batch forecast equals the single ones."""
+    """predict returns (horizon, dim) or (batch, horizon, dim), repeatably; a batch forecast equals the single ones."""
     m = ctx.fitted()
     single = m.predict(ctx.context(m), HORIZON)
     expect(single.shape == (HORIZON, 3), f"predict on a (time, 3) context returned shape {single.shape}")
@@ -230,6 +234,11 @@ def check_predict_shapes(ctx: ModelCheckContext) -> None:
     batch = ctx.batch_context(m)
     out = m.predict(batch, HORIZON)
     expect(out.shape == (3, HORIZON, 3), f"predict on a (3, time, 3) context returned shape {out.shape}")
+    again = m.predict(ctx.context(m), HORIZON)
+    expect(
+        _same(single, again),
+        f"two identical predict calls differ ({_max_diff(single, again)}); predict must not change the model",
+    )
     alone = m.predict(batch[1], HORIZON)
     expect(
         _close(out[1], alone),
