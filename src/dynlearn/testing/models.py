@@ -97,6 +97,7 @@ class ModelCheckContext:
         self.label = f"model {cls.__name__} ({cls.name!r})"
         self.config = dict(cls.conformance_config() if config is None else config)
         self._fitted: Model | None = None
+        self._fit_error: Exception | None = None
 
     @property
     def caps(self) -> Capabilities:
@@ -116,8 +117,14 @@ class ModelCheckContext:
 
     def fitted(self) -> Model:
         """One instance (seed 7) fitted on the training data, shared by the checks that only read it."""
+        if self._fit_error is not None:  # a failed fit fails every check that needs it, without refitting
+            raise self._fit_error
         if self._fitted is None:
-            self._fitted = self.make(seed=7).fit(self.train)
+            try:
+                self._fitted = self.make(seed=7).fit(self.train)
+            except Exception as exc:
+                self._fit_error = exc
+                raise
         return self._fitted
 
     def context(self, model: Model, end: int = N_TRAIN, extra: int = 0) -> np.ndarray:
