@@ -197,7 +197,8 @@ class Model:
     def vector_field(self, states) -> np.ndarray:
         """The learned ``dx/dt`` at ``states`` ``(dim,)`` or ``(batch, dim)`` (``continuous_time`` models).
 
-        ``predict`` advances the solution of this field by ``dt_`` per state."""
+        ``predict`` follows the solution of this field, one state per forecast step (``dt_`` for
+        uniformly sampled training data; a model may document another step, as the neural ODE does)."""
         if not self.capabilities.continuous_time:
             raise ValidationError(f"{self.name} is a discrete-time model; it has no vector field")
         self._check_fitted()
