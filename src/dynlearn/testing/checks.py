@@ -113,9 +113,10 @@ class BoundCheck(Generic[C]):
         except CheckFailed as exc:
             raise CheckFailed(f"{label} failed {self.name} ({self.check.description}): {exc}") from None
         except Exception as exc:
-            where = "".join(traceback.format_exception(exc)[-3:]).strip()
+            frame = traceback.extract_tb(exc.__traceback__)[-1]  # where it was raised
             raise CheckFailed(
-                f"{label} failed {self.name} ({self.check.description}): it raised {type(exc).__name__}: {exc}\n{where}"
+                f"{label} failed {self.name} ({self.check.description}): it raised {type(exc).__name__}: {exc} "
+                f"(at {frame.filename}:{frame.lineno}, in {frame.name}: {frame.line})"
             ) from exc
 
 
@@ -156,14 +157,20 @@ class CheckSuite(Generic[C]):
     def run(self, ctx: C, select: Iterable[str] | None = None) -> list[str]:
         """Run every applicable check; return their names, or raise :class:`ConformanceError`."""
         bound = self.bind(ctx, select)
-        failures = []
+        failures: list[tuple[str, str]] = []
+        seen: dict[str, str] = {}  # one root cause often fails many checks: spell it out once
         for b in bound:
             try:
                 b()
             except CheckFailed as exc:
                 msg = str(exc)
-                prefix = f"{getattr(ctx, 'label', 'subject')} failed {b.name} "
-                failures.append((b.name, msg[len(prefix) :] if msg.startswith(prefix) else msg))
+                prefix = f"{getattr(ctx, 'label', 'subject')} failed {b.name} ({b.check.description}): "
+                msg = msg[len(prefix) :] if msg.startswith(prefix) else msg
+                if msg in seen:
+                    failures.append((b.name, f"the same error as {seen[msg]}"))
+                else:
+                    seen[msg] = b.name
+                    failures.append((b.name, f"({b.check.description}) {msg}"))
         if failures:
             raise ConformanceError(getattr(ctx, "label", "subject"), failures, len(bound))
         return [b.name for b in bound]
