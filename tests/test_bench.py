@@ -129,6 +129,14 @@ class Exploding(Persistence):
         return context[:, -1:, :] * (1e300 ** (np.arange(1, horizon + 1)[None, :, None] / 10))
 
 
+class BlowsUpFinitely(Persistence):
+    """Grows 100-fold per step up to 1e7, finite throughout: an NRMSE in the millions, not inf."""
+
+    def _predict(self, context, horizon):
+        growth = np.minimum(100.0 ** np.arange(1, horizon + 1), 1e7)
+        return context[:, -1:, :] * growth[None, :, None]
+
+
 class Broken(Persistence):
     def _fit(self, trajectories):
         raise ZeroDivisionError("bug inside the model")
@@ -138,7 +146,9 @@ class Broken(Persistence):
 def failing_models():
     models.register("exploding_test")(Exploding)
     models.register("broken_test")(Broken)
+    models.register("blowup_test")(BlowsUpFinitely)
     yield
+    models.MODELS.unregister("blowup_test")
     models.MODELS.unregister("exploding_test")
     models.MODELS.unregister("broken_test")
 
@@ -154,7 +164,7 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path, failing_models):
     with ResultStore(summary.store) as store:
         cells = {c.method: c for c in store.cells(suite.key)}
     assert cells["exploding_test"].status == "diverged"
-    assert "non-finite from step" in cells["exploding_test"].reason
+    assert "training range from step 0 of test window 0" in cells["exploding_test"].reason
     assert cells["exploding_test"].metrics["nrmse"] == float("inf")
     assert cells["broken_test"].status == "error" and "ZeroDivisionError" in cells["broken_test"].reason
     assert cells["broken_test"].metrics == {}
@@ -227,6 +237,38 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_table(tmp_path, job
         assert len(a.cells(run_key)) == 6
     assert len(rows_a) == 6 * len(TINY["metrics"])
     assert rows_a == rows_b
+
+
+def test_a_finite_blow_up_is_diverged_and_marked_in_the_report(tmp_path, failing_models, monkeypatch):
+    suite = tiny_suite(systems=["Lorenz"], seeds=[0], methods=[{"model": "blowup_test"}, {"model": "mean"}])
+    summary = bench.run_suite(suite, tmp_path, jobs=1)
+    with ResultStore(summary.store) as store:
+        cells = {c.method: c for c in store.cells(suite.key)}
+    blown = cells["blowup_test"]
+    assert blown.status == "diverged" and "left 10x the training range" in blown.reason
+    assert np.isfinite(blown.metrics["nrmse"]) and blown.metrics["nrmse"] > 1e5  # finite, yet not ok
+    assert cells["mean"].status == "ok"
+    rows = bench.leaderboard(list(cells.values()), list(suite.metrics), ["blowup_test", "mean"])
+    assert {r.method: r.failures for r in rows} == {"blowup_test": 1, "mean": 0}
+    from dynlearn.bench import report
+
+    marked = {}
+
+    def spy(name):
+        real = getattr(report, name)
+
+        def call(*a):
+            marked[name] = a[-1]  # the set of diverged methods
+            return real(*a)
+
+        return call
+
+    for name in ("plot_forecasts", "plot_attractors"):
+        monkeypatch.setattr(report, name, spy(name))
+    p = bench.paths(tmp_path, suite)
+    html = bench.write_report(suite, list(cells.values()), p["forecasts"], p["report"])
+    assert marked == {"plot_forecasts": {"blowup_test"}, "plot_attractors": {"blowup_test"}}
+    assert (html.parent / "forecast_Lorenz.png").stat().st_size > 0
 
 
 def test_retry_failed_recomputes_only_failed_cells(tmp_path, failing_models):

@@ -52,3 +52,7 @@ class NotFittedError(DynlearnError, RuntimeError):
 
 class TrainingError(DynlearnError, RuntimeError):
     """Training failed (for example the loss exploded)."""
+
+
+class OutputExistsError(DynlearnError, FileExistsError):
+    """Writing an output would replace or delete something that is not dynlearn's own."""

@@ -73,3 +73,78 @@ def exclusive_lock(path: str | os.PathLike, *, what: str = "another process", hi
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --- reading npz without pickle ------------------------------------------------------------
+
+PICKLE_REFUSED = "pickle is never loaded"
+
+
+def read_npz(path: str | os.PathLike, *, what: str = "file") -> dict[str, np.ndarray]:
+    """Every array of the npz archive at ``path``, read with ``allow_pickle=False``.
+
+    An archive holding object (pickled) arrays raises
+    :class:`~dynlearn.errors.FileFormatError` with dynlearn's own message,
+    never numpy's advice to load it unsafely. Other errors propagate."""
+    from dynlearn.errors import FileFormatError
+
+    try:
+        # our own handle: np.load leaks its file when the zip inside is truncated
+        with open(path, "rb") as fh:
+            loaded = np.load(fh, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise FileFormatError(f"{path} holds a single .npy array, not the npz archive a {what} is stored in")
+            with loaded as npz:
+                return {k: npz[k] for k in npz.files}
+    except ValueError as exc:
+        if "pickle" not in str(exc):
+            raise
+        raise FileFormatError(
+            f"{path} holds pickled (object) data and {PICKLE_REFUSED} by dynlearn; "
+            f"write the {what} again with numeric arrays only"
+        ) from None
+
+
+# --- refusing to overwrite what is not ours ----------------------------------------------
+
+
+def _is_current_or_parent(path: Path) -> bool:
+    cwd = Path.cwd().resolve()
+    return path == cwd or path in cwd.parents or path == Path.home().resolve() or path.parent == path
+
+
+def describe_existing(path: Path) -> str:
+    """A few words on what is at ``path`` (for refusal messages)."""
+    if path.is_symlink():
+        return "a symbolic link"
+    if path.is_dir():
+        n = sum(1 for _ in path.iterdir())
+        return f"a folder with {n} entr{'y' if n == 1 else 'ies'}"
+    if path.exists():
+        return "a file"
+    return "nothing"
+
+
+def check_output_file(
+    path: str | os.PathLike, *, force: bool = False, inputs: tuple = (), flag: str = "--force"
+) -> Path:
+    """Check that writing a file at ``path`` loses nothing; returns the path.
+
+    Refused (:class:`~dynlearn.errors.OutputExistsError`): a directory at
+    ``path`` (always), one of the ``inputs`` (always), an existing file
+    (unless ``force``). ``flag`` is how the caller spells "force" in its
+    message (``--force`` on the command line, ``overwrite=True`` in Python)."""
+    from dynlearn.errors import OutputExistsError
+
+    path = Path(path)
+    real = path.resolve()
+    for src in inputs:
+        if src is not None and Path(src).resolve() == real:
+            raise OutputExistsError(f"{path} is also an input of this command; write the output to another path")
+    if real.is_dir():
+        raise OutputExistsError(
+            f"{path} is a folder; name a file inside it, e.g. {path / ('output' + (path.suffix or '.csv'))}"
+        )
+    if (real.exists() or path.is_symlink()) and not force:
+        raise OutputExistsError(f"{path} already exists; pass {flag} to replace it, or choose another path")
+    return path

@@ -28,12 +28,46 @@ def window_starts(protocol: Protocol, n_test: int) -> np.ndarray:
     return np.unique(np.linspace(protocol.context, last, protocol.n_windows).round().astype(int))
 
 
-def _first_nonfinite(forecast: np.ndarray) -> tuple[int, int] | None:
-    bad = ~np.isfinite(forecast).all(axis=-1)
+#: a forecast that leaves the training data's bounding box, widened this many times about its
+#: centre, has blown up (docs/benchmark.md, "Failures")
+DIVERGENCE_FACTOR = 10.0
+
+
+def _first_bad(bad: np.ndarray) -> tuple[int, int] | None:
     if not bad.any():
         return None
     w, step = np.argwhere(bad)[0] if bad.ndim == 2 else (0, int(np.argmax(bad)))
     return int(w), int(step)
+
+
+def divergence(forecast: np.ndarray, train: np.ndarray, factor: float = DIVERGENCE_FACTOR) -> str | None:
+    """Why ``forecast`` (``(time, dim)`` or ``(windows, time, dim)``) counts as diverged, or None.
+
+    Diverged: a value is non-finite, or some coordinate leaves ``[c - factor h, c + factor h]``,
+    with ``c`` and ``h`` the centre and half-width of the training data's range in that
+    coordinate. A bounded attractor's forecast that is merely wrong stays inside; one whose
+    error grows without bound (an NRMSE of 1e7 on standardised data) does not."""
+    lo, hi = np.min(train, axis=0), np.max(train, axis=0)
+    centre, half = (lo + hi) / 2, (hi - lo) / 2
+    half = np.where(half > 0, half, np.maximum(np.abs(centre), 1.0))
+    where = " of test window {w}" if forecast.ndim == 3 else ""
+    nonfinite = _first_bad(~np.isfinite(forecast).all(axis=-1))
+    with np.errstate(invalid="ignore", over="ignore"):
+        excess = np.abs(forecast - centre) / (factor * half)
+        far = _first_bad((excess > 1).any(axis=-1))
+    if far is not None and (nonfinite is None or far < nonfinite):
+        w, step = far
+        row = forecast[w, step] if forecast.ndim == 3 else forecast[step]
+        d = int(np.nanargmax(np.abs(row - centre) / half))
+        return (
+            f"forecast left {factor:g}x the training range from step {step}"
+            + where.format(w=w)
+            + f" (x{d} = {row[d]:.3g}, training range [{lo[d]:.3g}, {hi[d]:.3g}])"
+        )
+    if nonfinite is not None:
+        w, step = nonfinite
+        return f"forecast non-finite from step {step}" + where.format(w=w)
+    return None
 
 
 def score(names, data: BenchData, windows_true, windows_pred, long_true, long_pred) -> dict[str, float]:
@@ -99,11 +133,10 @@ def run_cell(
         return CellResult(system, method.name, seed, "error", reason, {}, fit_s, pred_s)
     long_true = data.test_true.states[protocol.context : protocol.context + protocol.long_horizon]
     status, reason = "ok", ""
-    bad = _first_nonfinite(forecasts)
-    if bad is not None:
-        status, reason = "diverged", f"forecast non-finite from step {bad[1]} of test window {bad[0]}"
-    elif long_pred is not None and (bad := _first_nonfinite(long_pred)) is not None:
-        status, reason = "diverged", f"long free-running forecast non-finite from step {bad[1]}"
+    if (why := divergence(forecasts, data.train.states)) is not None:
+        status, reason = "diverged", why
+    elif long_pred is not None and (why := divergence(long_pred, data.train.states)) is not None:
+        status, reason = "diverged", "long free-running " + why
     with np.errstate(all="ignore"):
         values = score(metric_names, data, truth, forecasts, long_true, long_pred)
     if forecast_dir is not None:

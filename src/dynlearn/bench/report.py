@@ -13,7 +13,7 @@ from dynlearn import metrics
 from dynlearn.bench.leaderboard import Row, fmt, leaderboard, methods_ranked
 from dynlearn.bench.store import CellResult
 from dynlearn.bench.suite import Suite
-from dynlearn.io_utils import atomic_write_text
+from dynlearn.io_utils import atomic_write_text, read_npz
 
 _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 
@@ -36,10 +36,13 @@ def _load_forecast(forecast_dir: Path, system: str, method: str, seed: int) -> d
     if not path.exists():
         return None
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except (OSError, ValueError):
+        return read_npz(path, what="forecast file")
+    except (OSError, ValueError):  # FileFormatError is a ValueError: a torn file draws no picture
         return None
+
+
+def _label(method: str, diverged: set[str]) -> str:
+    return f"{method} (diverged)" if method in diverged else method
 
 
 def plot_forecasts(
@@ -50,8 +53,11 @@ def plot_forecasts(
     lyap_time: float | None,
     path: Path,
     window: str = "first test window",
+    diverged: set[str] = frozenset(),
 ) -> bool:
-    """Context, truth and every method's forecast of the first test window, one panel per dimension."""
+    """Context, truth and every method's forecast of the first test window, one panel per dimension.
+
+    A method in ``diverged`` is labelled so, and a cross marks where its forecast leaves the panel."""
     plt = _plt()
     if not runs:
         return False
@@ -65,11 +71,18 @@ def plot_forecasts(
     for d, ax in enumerate(axes[:, 0]):
         ax.plot(t_ctx, ctx[:, d], color="0.6", lw=1.2, label="context" if d == 0 else None)
         ax.plot(t_fut, truth[:, d], color="black", lw=1.6, label="truth" if d == 0 else None)
-        for m, f in runs.items():
-            y = np.where(np.isfinite(f["window_forecast"][:, d]), f["window_forecast"][:, d], np.nan)
-            ax.plot(t_fut, y, color=_color(methods, m), lw=1.1, ls="--", label=m if d == 0 else None)
         lo, hi = np.min([ctx[:, d].min(), truth[:, d].min()]), np.max([ctx[:, d].max(), truth[:, d].max()])
         pad = 0.3 * (hi - lo + 1e-12)
+        for m, f in runs.items():
+            y = np.where(np.isfinite(f["window_forecast"][:, d]), f["window_forecast"][:, d], np.nan)
+            label = _label(m, diverged) if d == 0 else None
+            ax.plot(t_fut, y, color=_color(methods, m), lw=1.1, ls="--", label=label)
+            if m in diverged:
+                out = ~(np.abs(y - (lo + hi) / 2) <= (hi - lo) / 2 + pad)  # NaN counts as out
+                if out.any():
+                    k = int(np.argmax(out))
+                    edge = hi + pad if not np.isfinite(y[k]) or y[k] > hi else lo - pad
+                    ax.plot(t_fut[k], edge, "x", color=_color(methods, m), ms=9, mew=2.5, clip_on=False)
         ax.set_ylim(lo - pad, hi + pad)
         ax.axvline(0, color="0.8", lw=0.8)
         names = first.get("variables")  # a data file's column names; catalog systems have none
@@ -83,8 +96,12 @@ def plot_forecasts(
     return True
 
 
-def plot_attractors(system: str, methods: list[str], seed: int, runs: dict[str, dict], path: Path) -> bool:
-    """Long free-running forecast of each method against the true attractor (first vs last coordinate)."""
+def plot_attractors(
+    system: str, methods: list[str], seed: int, runs: dict[str, dict], path: Path, diverged: set[str] = frozenset()
+) -> bool:
+    """Long free-running forecast of each method against the true attractor (first vs last coordinate).
+
+    The panel of a method in ``diverged`` gets a red title saying so and a red frame."""
     plt = _plt()
     runs = {m: f for m, f in runs.items() if len(f["long_forecast"])}
     if not runs:
@@ -100,7 +117,13 @@ def plot_attractors(system: str, methods: list[str], seed: int, runs: dict[str, 
         ax.plot(data[ok, 0], data[ok, j], color=color, lw=0.4)
         if ok.any():  # a forecast that settles on a point is still visible
             ax.plot(data[ok, 0][-1], data[ok, j][-1], "o", color=color, ms=5)
-        ax.set_title(title, fontsize=9)
+        if title in diverged and title != "truth":
+            ax.set_title(f"{title}: diverged", fontsize=9, color="#b00000")
+            for spine in ax.spines.values():
+                spine.set_edgecolor("#b00000")
+                spine.set_linewidth(2)
+        else:
+            ax.set_title(title, fontsize=9)
         for setlim, (lo, hi) in zip((ax.set_xlim, ax.set_ylim), lims):
             pad = 0.15 * (hi - lo)
             setlim(lo - pad, hi + pad)
@@ -187,9 +210,10 @@ def write_report(
         # each method's saved forecast, read once for both figures
         runs = {m: f for m in order if (f := _load_forecast(forecast_dir, system, m, seed)) is not None}
         window = "last forecast origin" if suite.dataset(system) else "first test window"
-        if plot_forecasts(system, order, seed, runs, lyap, out_dir / f"forecast_{system}.png", window):
+        diverged = {c.method for c in cells if c.system == system and c.seed == seed and c.status == "diverged"}
+        if plot_forecasts(system, order, seed, runs, lyap, out_dir / f"forecast_{system}.png", window, diverged):
             imgs.append(f"<img src='forecast_{system}.png' alt='forecasts on {system}'>")
-        if plot_attractors(system, order, seed, runs, out_dir / f"attractor_{system}.png"):
+        if plot_attractors(system, order, seed, runs, out_dir / f"attractor_{system}.png", diverged):
             imgs.append(f"<img src='attractor_{system}.png' alt='free-running orbits on {system}'>")
         sections.append(f"<h3>{html.escape(system)}</h3>{_table(sys_rows, names)}{''.join(imgs)}")
     failures = [c for c in cells if c.status != "ok"]

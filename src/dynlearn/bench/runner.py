@@ -5,15 +5,16 @@ batched integration) and cached; cells run in local worker processes
 (``jobs``) and the parent alone writes the store, one transaction per cell.
 Interrupt it any way you like (Ctrl-C, SIGKILL): the next run skips the
 committed cells and computes the rest, so the final table is the one an
-uninterrupted run gives.
+uninterrupted run gives. On Ctrl-C the workers are terminated at once (they
+ignore SIGINT themselves), so no queued cell is computed and thrown away.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import multiprocessing as mp
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from dynlearn.bench.cell import run_cell
 from dynlearn.bench.datasets import prepare
 from dynlearn.bench.store import CellResult, ResultStore
 from dynlearn.bench.suite import Suite
+from dynlearn.errors import OutputExistsError
 from dynlearn.io_utils import exclusive_lock
 from dynlearn.models import MODELS
+from dynlearn.progress import quiet, set_progress
 
 Callback = Callable[[str, int, int, CellResult | None], None]
 
@@ -50,6 +53,53 @@ def paths(out_dir: str | Path, suite: Suite) -> dict[str, Path]:
     }
 
 
+#: what a benchmark output folder holds; anything else there is the user's
+BENCH_ENTRIES = frozenset(
+    {"results.sqlite", "results.sqlite-wal", "results.sqlite-shm", "cache", "forecasts", "report", ".lock"}
+)
+
+
+def check_out_dir(out_dir: str | Path, *, force: bool = False, flag: str = "force=True") -> Path:
+    """Refuse an ``out_dir`` that is a file, or a folder of other things without a results store.
+
+    A benchmark never deletes anything, but writing ``results.sqlite``,
+    ``cache/`` and ``report/`` into a folder of someone's files mixes them up;
+    that takes ``force``. A new or empty folder, or one holding a store, is fine."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(
+            f"{out} is a file; the output must be a folder (for results.sqlite, the data cache and reports)"
+        )
+    if not out.is_dir() or force:
+        return out
+    names = {p.name for p in out.iterdir()}
+    if names and "results.sqlite" not in names:
+        other = sorted(names - BENCH_ENTRIES)
+        raise OutputExistsError(
+            f"{out} holds {len(other)} other entr{'y' if len(other) == 1 else 'ies'} (e.g. {other[0]!r}) and no "
+            f"results.sqlite; pass {flag} to write the benchmark beside them, or choose a new folder"
+        )
+    return out
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: only the parent handles it (by terminating
+    # the workers), so a worker never turns it into a failed cell and takes the next one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_progress(False)  # training bars of workers would tear the runner's own
+
+
+def _run_cell_args(args: tuple) -> CellResult:
+    return run_cell(*args)
+
+
+def _remove_torn_files(folder: Path) -> None:
+    """Temp files of atomic writes a terminated worker left behind (the caller holds the run lock)."""
+    if folder.is_dir():
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def _single_threaded_children():
     """Workers inherit the environment at spawn: one BLAS/OpenMP thread each, so
@@ -68,15 +118,24 @@ def _single_threaded_children():
 
 
 def run_suite(
-    suite: Suite, out_dir: str | Path, *, jobs: int = 1, on_event: Callback | None = None, retry_failed: bool = False
+    suite: Suite,
+    out_dir: str | Path,
+    *,
+    jobs: int = 1,
+    on_event: Callback | None = None,
+    retry_failed: bool = False,
+    force: bool = False,
 ) -> RunSummary:
     """Run (or resume) ``suite`` into ``out_dir``; returns what was done.
 
     ``on_event(phase, done, total, cell)`` reports progress: phase ``"data"``
     while simulating, ``"cell"`` after each committed cell. Failed cells count
     as done unless ``retry_failed`` (then they are deleted and computed again).
+    ``out_dir`` must be new, empty or a benchmark folder unless ``force``
+    (:func:`check_out_dir`).
     """
     start = time.perf_counter()
+    check_out_dir(out_dir, force=force)
     p = paths(out_dir, suite)
     notify = on_event or (lambda *a: None)
     with (
@@ -120,24 +179,28 @@ def run_suite(
         notify("cell", 0, len(todo), None)
         if jobs <= 1 or len(args) <= 1:
             for n, a in enumerate(args, 1):
-                result = run_cell(*a)
+                with quiet():
+                    result = run_cell(*a)
                 store.add_cell(suite.key, result)
                 failed += result.status != "ok"
                 notify("cell", n, len(todo), result)
         else:
-            ctx = mp.get_context("spawn")
-            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                with _single_threaded_children():
-                    futures = [pool.submit(run_cell, *a) for a in args]
-                try:
-                    for n, fut in enumerate(cf.as_completed(futures), 1):
-                        result = fut.result()
-                        store.add_cell(suite.key, result)
-                        failed += result.status != "ok"
-                        notify("cell", n, len(todo), result)
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+            _remove_torn_files(p["forecasts"])
+            with _single_threaded_children():
+                pool = mp.get_context("spawn").Pool(min(jobs, len(args)), initializer=_worker_init)
+            try:
+                # chunksize 1: each worker takes one cell at a time, in suite order
+                for n, result in enumerate(pool.imap_unordered(_run_cell_args, args, chunksize=1), 1):
+                    store.add_cell(suite.key, result)
+                    failed += result.status != "ok"
+                    notify("cell", n, len(todo), result)
+                pool.close()
+            except BaseException:
+                pool.terminate()  # SIGTERM to every worker: cells in flight are dropped, never half-stored
+                _remove_torn_files(p["forecasts"])
+                raise
+            finally:
+                pool.join()
     return RunSummary(
         suite.key, p["store"], len(suite.cells()), len(done), len(todo), failed, time.perf_counter() - start
     )

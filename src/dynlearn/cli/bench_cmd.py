@@ -78,11 +78,16 @@ def run(
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), "--jobs", "-j", help="Worker processes."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report when done."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Compute failed (diverged/error) cells again."),
+    force: bool = typer.Option(
+        False, "--force", help="Write into an --out folder that holds other files and no results.sqlite."
+    ),
 ) -> None:
     """Run (or resume) a suite: every missing (system, method, seed) cell is computed and committed."""
     from dynlearn.bench import ResultStore, load_suite, paths, run_suite, write_report
+    from dynlearn.bench.runner import check_out_dir
 
     spec = load_suite(suite)
+    check_out_dir(out, force=force, flag="--force")
     with ResultStore(paths(out, spec)["store"]) as store:
         done = len(store.done_cells(spec.key))
     total = len(spec.cells())
@@ -111,7 +116,7 @@ def run(
                 )
 
         try:
-            summary = run_suite(spec, out, jobs=jobs, on_event=on_event, retry_failed=retry_failed)
+            summary = run_suite(spec, out, jobs=jobs, on_event=on_event, retry_failed=retry_failed, force=force)
         except KeyboardInterrupt:
             progress.stop()
             with ResultStore(paths(out, spec)["store"]) as store:

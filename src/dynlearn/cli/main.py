@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 from rich.markup import escape
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     State.debug = "--debug" in args
     if State.debug:  # --debug is a root option; accept it after the subcommand too
         args = ["--debug", *(a for a in args if a != "--debug")]
+    shown = warnings.showwarning
+    warnings.showwarning = _note
     try:
         app(args=args, prog_name="dynlearn")
     except KeyboardInterrupt:
@@ -51,3 +54,11 @@ def main(argv: list[str] | None = None) -> None:
         # one line however long (soft_wrap), and the message is text, not rich markup
         err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    finally:
+        warnings.showwarning = shown
+
+
+def _note(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning as one line through the console, so it never tears a progress bar."""
+    where = "" if category is UserWarning else f" ({category.__name__})"
+    err_console.print(f"[yellow]note:[/] {escape(str(message))}{where}", highlight=False, soft_wrap=True)

@@ -35,6 +35,18 @@ def _config_fields(cls) -> list[dict]:
     return out
 
 
+def _capability_words(caps: dict) -> str:
+    """``{"inputs": True, "needs_uniform_sampling": False, ...}`` -> ``"inputs, irregular sampling"``."""
+    words = []
+    for key, value in caps.items():
+        if key == "needs_uniform_sampling":
+            if value is False:
+                words.append("irregular sampling")
+        elif value is True:
+            words.append(key.replace("_", " "))
+    return ", ".join(words) or "-"
+
+
 @app.command("list")
 def list_models(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every registered model with its capabilities."""
@@ -56,12 +68,17 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="Machine-read
         typer.echo(json.dumps(records, indent=2, default=str))
         return
     table = Table(title="registered models")
-    for col in ("name", "summary", "config (defaults)"):
+    for col in ("name", "summary", "capabilities", "config (defaults)"):
         table.add_column(col)
     for r in records:
         cfg = ", ".join(f"{c['name']}={c['default']}" for c in r["config"])
-        table.add_row(r["name"], r["summary"], cfg)
+        table.add_row(r["name"], r["summary"], _capability_words(r["capabilities"]), cfg)
     console.print(table)
+    console.print(
+        "capabilities: inputs = takes exogenous inputs; probabilistic = forecasts a distribution; "
+        "continuous time = a vector field, forecasts at any step; irregular sampling = fits unevenly sampled data. "
+        "Options: `dynlearn fit DATA --model NAME --set KEY=VALUE`."
+    )
 
 
 def fit(
@@ -74,13 +91,23 @@ def fit(
     columns: str = COLUMNS,
     fill: str = FILL,
     resample: str = RESAMPLE,
+    force: bool = typer.Option(
+        False, "--force", help="Replace whatever is at --out, even if it is not a dynlearn model directory."
+    ),
 ) -> None:
     """Fit a model on a data file and save it to a directory."""
     from dynlearn import models
     from dynlearn.cli import data_cmd
+    from dynlearn.errors import OutputExistsError
+    from dynlearn.models.base import check_save_target
 
+    # every check that needs no data comes first: a typo must not cost a read and a fit
     sets = parse_sets(set_)
     m = models.create(model, **sets)
+    out = out or Path(f"model-{m.name}")
+    target = check_save_target(out, overwrite=force, flag="--force")
+    if target == data.resolve() or target in data.resolve().parents:
+        raise OutputExistsError(f"the training data {data} is inside {out}; save the model to another folder")
     options = read_options(time_column, columns, fill, resample)
     traj = load_data(data, dt=dt, **options)
     note = data_cmd.defaults_note(m.name, traj, data, sets, option_flags(options))
@@ -88,8 +115,7 @@ def fit(
         err_console.print(note, highlight=False, soft_wrap=True)
     data_cmd.check_uniform(m, traj, data)
     m.fit(traj)
-    out = out or Path(f"model-{m.name}")
-    m.save(out)
+    m.save(out, overwrite=force)
     data_cmd.record_data(out, traj)
     err_console.print(f"fitted {m!r} on {data} ({getattr(traj, 'dim', None) or traj[0].dim} dims)")
     describe = getattr(m, "equations", None)
@@ -108,6 +134,7 @@ def forecast(
     columns: str = COLUMNS,
     fill: str = FILL,
     resample: str = RESAMPLE,
+    force: bool = typer.Option(False, "--force", help="Replace an existing file at --out."),
 ) -> None:
     """Forecast HORIZON steps after the context with a saved model (closed loop).
 
@@ -118,6 +145,10 @@ def forecast(
     from dynlearn.cli import data_cmd
     from dynlearn.data import Trajectory, write_csv
 
+    if out is not None:
+        from dynlearn.io_utils import check_output_file
+
+        check_output_file(out, force=force, inputs=(context,))
     m = models.load(model_dir)
     ctx = load_data(context, dt=dt, **read_options(time_column, columns, fill, resample))
     if not isinstance(ctx, Trajectory):

@@ -82,7 +82,10 @@ def list_systems(
 
 
 @app.command("show")
-def show(name: str, as_json: bool = typer.Option(False, "--json", help="Machine-readable record.")) -> None:
+def show(
+    name: str = typer.Argument(..., help="System name from the catalog (see `dynlearn systems list`)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable record."),
+) -> None:
     """Equations, parameters, invariants and reference of one system."""
     from dynlearn import systems
 
@@ -96,11 +99,12 @@ def show(name: str, as_json: bool = typer.Option(False, "--json", help="Machine-
 
 @app.command("simulate")
 def simulate(
-    name: str,
+    name: str = typer.Argument(..., help="System name from the catalog (see `dynlearn systems list`)."),
     points: int = typer.Option(10_000, "--points", "-n", help="Number of output points."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random initial condition."),
     points_per_period: float = typer.Option(100.0, "--points-per-period", help="Sampling granularity."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .npz (dynlearn format) or .csv."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file at --out."),
 ) -> None:
     """Simulate a trajectory on the attractor and write it to a file."""
     from dynlearn import systems
@@ -110,7 +114,11 @@ def simulate(
         from dynlearn.errors import ValidationError
 
         raise ValidationError(f"cannot write {out}: the output must end in .npz (dynlearn format) or .csv")
-    (traj,) = systems.simulate(name, n_points=points, seed=seed, points_per_period=points_per_period)
+    from dynlearn.io_utils import check_output_file
+
+    check_output_file(out, force=force)
+    with err_console.status(f"simulating {name} ({points:,} points)"):
+        (traj,) = systems.simulate(name, n_points=points, seed=seed, points_per_period=points_per_period)
     if out.suffix.lower() == ".csv":
         write_csv(traj, out)
     else:
@@ -120,10 +128,11 @@ def simulate(
 
 @app.command("plot")
 def plot(
-    name: str,
+    name: str = typer.Argument(..., help="System name from the catalog (see `dynlearn systems list`)."),
     points: int = typer.Option(20_000, "--points", "-n", help="Number of points to draw."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random initial condition."),
     out: Path = typer.Option(None, "--out", "-o", help="PNG path (default NAME.png)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file at --out."),
 ) -> None:
     """Draw the attractor (3-D projection of the first three coordinates) to a PNG."""
     from dynlearn import systems
@@ -135,7 +144,11 @@ def plot(
         from dynlearn.errors import ValidationError
 
         raise ValidationError(f"cannot write {out}: plots are PNG files (end the path in .png)")
-    plot_attractor(sys_, out, n_points=points, seed=seed)
+    from dynlearn.io_utils import check_output_file
+
+    check_output_file(out, force=force)
+    with err_console.status(f"simulating and drawing {sys_.name} ({points:,} points)"):
+        plot_attractor(sys_, out, n_points=points, seed=seed)
     err_console.print(f"wrote {out}")
 
 

@@ -26,7 +26,16 @@ for _mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
 
 def create(name: str, config: Any = None, **overrides: Any) -> Model:
     """A new, unfitted model by registry name with its config overridden by keywords."""
-    return MODELS.get(name)(config, **overrides)
+    return model_class(name)(config, **overrides)
+
+
+def model_class(name: str) -> type[Model]:
+    """The registered class of ``name``; an unknown name suggests near names and aliases (LSTM -> gru)."""
+    if name not in MODELS:
+        from dynlearn.models._aliases import unknown_model
+
+        raise unknown_model(name, MODELS.names())
+    return MODELS.get(name)
 
 
 def load(path: str | os.PathLike) -> Model:
@@ -65,6 +74,7 @@ __all__ = [
     "build_config",
     "create",
     "load",
+    "model_class",
     "names",
     "read_model_dir",
     "register",

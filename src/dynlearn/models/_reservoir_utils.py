@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import scipy.linalg
@@ -90,8 +91,15 @@ def ridge_solutions(F: np.ndarray, Y: np.ndarray, alphas, *, center: bool) -> li
     G = Fc.T @ Fc
     FY = Fc.T @ Yc
     if len(alphas) == 1 and alphas[0] > 0:  # one penalty: a Cholesky solve is cheaper than eigh
-        W = scipy.linalg.solve(G + alphas[0] * np.eye(len(G)), FY, assume_a="pos", check_finite=False)
-        return [(W, ym - fm @ W)]
+        with warnings.catch_warnings():
+            # ill-conditioned (tiny alpha, collinear features): take the eigendecomposition below,
+            # which drops the null directions, instead of printing scipy's LinAlgWarning
+            warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+            try:
+                W = scipy.linalg.solve(G + alphas[0] * np.eye(len(G)), FY, assume_a="pos", check_finite=False)
+                return [(W, ym - fm @ W)]
+            except (scipy.linalg.LinAlgWarning, np.linalg.LinAlgError):
+                pass
     evals, evecs = scipy.linalg.eigh(G, check_finite=False)
     evals = np.maximum(evals, 0.0)
     proj = evecs.T @ FY

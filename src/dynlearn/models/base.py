@@ -30,8 +30,8 @@ import numpy as np
 from dynlearn._validation import check_array, check_positive
 from dynlearn.config import ModelConfig, build_config, config_to_dict
 from dynlearn.data import Trajectory, as_trajectories
-from dynlearn.errors import DynlearnError, FileFormatError, NotFittedError, ValidationError
-from dynlearn.io_utils import current_umask
+from dynlearn.errors import DynlearnError, FileFormatError, NotFittedError, OutputExistsError, ValidationError
+from dynlearn.io_utils import current_umask, read_npz
 
 FORMAT = "dynlearn.model"
 FORMAT_VERSION = 1
@@ -266,11 +266,19 @@ class Model:
         return u3
 
     # persistence --------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write ``model.json`` and ``state.npz`` into directory ``path``, atomically."""
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write ``model.json`` and ``state.npz`` into directory ``path``, atomically.
+
+        ``path`` must be new, an empty folder or a dynlearn model directory
+        (which is replaced). Anything else (a file, a folder holding other
+        files) is refused unless ``overwrite=True``, so saving never deletes
+        what it did not write. The model is written beside ``path`` and
+        renamed into place: an interrupted save leaves the old one whole.
+        """
         if not self.is_fitted:
             raise NotFittedError(f"{self.name} is not fitted; nothing to save")
-        path = Path(path)
+        given = Path(path)
+        path = check_save_target(given, overwrite=overwrite, flag="overwrite=True")
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {k: np.asarray(v) for k, v in self._get_state().items()}
         header = {
@@ -300,17 +308,10 @@ class Model:
                 json.dump(header, fh, indent=2, sort_keys=True)
                 fh.flush()
                 os.fsync(fh.fileno())
-            if path.exists():
-                old = path.with_name(f".{path.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(path, old)
-                os.replace(tmp, path)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, path)
+            _replace_with(tmp, path)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        return path
+        return given
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Model:
@@ -415,6 +416,69 @@ class _Saved(dict):
         return super().pop(key, *default)
 
 
+# data.json: what the CLI fitted on (dynlearn.cli.data_cmd), written beside the model
+MODEL_FILES = frozenset({"model.json", "state.npz", "state.safetensors", "data.json"})
+
+
+def is_model_dir(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a folder holding a dynlearn model header and nothing but model files."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink():
+        return False
+    names = {p.name for p in path.iterdir()}
+    if "model.json" not in names or not names <= MODEL_FILES:
+        return False
+    try:
+        header = json.loads((path / "model.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(header, dict) and header.get("format") == FORMAT
+
+
+def check_save_target(path: str | os.PathLike, *, overwrite: bool = False, flag: str = "--force") -> Path:
+    """The resolved folder a model may be saved to, or OutputExistsError naming the problem.
+
+    Accepted: a new path, an empty folder, a dynlearn model directory. Any
+    other existing path only with ``overwrite`` (spelled ``flag`` in the
+    message), and never the current folder or one of its parents."""
+    from dynlearn.io_utils import _is_current_or_parent, describe_existing
+
+    given = Path(path)
+    real = given.resolve()
+    if _is_current_or_parent(real):
+        raise OutputExistsError(
+            f"will not save a model over {given} (the current folder, a parent of it, or your home); "
+            "name a new folder, e.g. -o my-model"
+        )
+    if not real.exists() and not given.is_symlink():
+        return real
+    if real.is_dir() and (not any(real.iterdir()) or is_model_dir(real)):
+        return real
+    if overwrite:
+        return real
+    raise OutputExistsError(
+        f"{given} exists and is not a dynlearn model directory ({describe_existing(given)}); "
+        f"pass {flag} to replace it, or choose a new folder"
+    )
+
+
+def _replace_with(new: Path, path: Path) -> None:
+    """Rename folder ``new`` to ``path``; whatever was at ``path`` is moved aside first, then removed."""
+    if not path.exists() and not path.is_symlink():
+        os.replace(new, path)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+    aside = old / "previous"
+    os.replace(path, aside)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(aside, path)  # put the previous content back
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def read_model_dir(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read and check ``model.json`` and ``state.npz``; FileFormatError on anything amiss."""
     path = Path(path)
@@ -443,11 +507,11 @@ def read_model_dir(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, n
 
             state = load_file(str(path / fname))
         else:
-            # our own handle: np.load leaks its file when the zip inside is truncated
-            with open(path / fname, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
-                state = {k: npz[k] for k in npz.files}
+            state = read_npz(path / fname, what="model state")
     except FileNotFoundError:
         raise FileFormatError(f"{path} has no {fname}; the directory is incomplete") from None
+    except FileFormatError:
+        raise
     except Exception as exc:  # zip, safetensors and OS errors all mean the same to the user
         raise FileFormatError(f"{path}/{fname} is corrupt or truncated ({exc}); save the model again") from None
     return header, state

@@ -45,6 +45,7 @@ from dynlearn.models.base import Capabilities
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel, torch_generator
 from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
+from dynlearn.progress import Epochs
 
 _FIXED = ("rk4", "midpoint", "euler", "heun3")
 _ADAPTIVE = ("dopri5", "bosh3")
@@ -195,7 +196,8 @@ class NeuralODE(TorchModel):
         opt, sched = make_optimizer(field.net, cfg, cfg.epochs * per_epoch)
         gen = torch_generator(cfg.seed + 1)
         self.history_: list[float] = []
-        for epoch in range(1, cfg.epochs + 1):
+        bar = Epochs(self.name, cfg.epochs)
+        for epoch in bar:
             perm = torch.randperm(n, generator=gen)
             total = 0.0
             for b in range(per_epoch):
@@ -205,6 +207,7 @@ class NeuralODE(TorchModel):
                 optimizer_step(field.net, opt, sched, loss, cfg.grad_clip)
                 total += loss.item() * len(idx)
             self.history_.append(total / n)
+            bar.loss = self.history_[-1]
         field.eval()
         self.train_loss_ = self.history_[-1]
 

@@ -516,14 +516,14 @@ class SINDy(Model):
         return "\n".join(lines)
 
     # persistence -------------------------------------------------------------------
-    def save(self, path):
+    def save(self, path, **kwargs):
         if self.is_fitted and self.library_.spec is None:
             raise ValidationError(
                 "this sindy model uses a CustomLibrary of Python functions, which cannot be saved without "
                 "pickle; register each function with dynlearn.models.sindy.register_function(name, fn, label) "
                 "and name it in the 'library' config (e.g. library='poly+name') to make the model saveable"
             )
-        return super().save(path)
+        return super().save(path, **kwargs)
 
     def _get_state(self):
         return {"coef": self.coef_, "coef_samples": self.coef_samples_}

@@ -26,6 +26,7 @@ from dynlearn.config import ModelConfig
 from dynlearn.data import windows
 from dynlearn.errors import TrainingError, ValidationError
 from dynlearn.models.torch_model import TorchModel, torch_generator
+from dynlearn.progress import Epochs
 
 
 @dataclasses.dataclass
@@ -167,7 +168,8 @@ class WindowModel(TorchModel):
         gen = torch_generator(cfg.seed + 1)
         self.history_: list[float] = []
         module.train()
-        for epoch in range(1, cfg.epochs + 1):
+        bar = Epochs(self.name, cfg.epochs)
+        for epoch in bar:
             perm = torch.randperm(n, generator=gen)
             total = 0.0
             for b in range(per_epoch):
@@ -178,6 +180,7 @@ class WindowModel(TorchModel):
                 optimizer_step(module, opt, sched, loss, cfg.grad_clip)
                 total += loss.item() * len(idx)
             self.history_.append(total / n)
+            bar.loss = self.history_[-1]
         module.eval()
         self.train_loss_ = self.history_[-1]
 

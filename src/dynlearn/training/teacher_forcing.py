@@ -43,6 +43,7 @@ import torch
 
 from dynlearn._validation import as_rng, check_array, check_positive
 from dynlearn.errors import TrainingError, ValidationError
+from dynlearn.progress import Epochs
 
 __all__ = [
     "BPTT",
@@ -347,6 +348,7 @@ def train(
     seed: int = 0,
     threads: int | None = 1,
     callback: Callable[[int, History], None] | None = None,
+    progress_label: str | None = None,
 ) -> History:
     """Train ``module`` (a :class:`Recurrent`) on ``data`` with ``regime``, in place.
 
@@ -357,6 +359,7 @@ def train(
     ``lr`` to ``lr_end`` over ``epochs`` (the defaults of Hess et al. 2023, who train
     5000 epochs of 50 batches). ``grad_clip > 0`` clips the gradient norm.
     ``threads`` sets ``torch.set_num_threads`` during training (restored after).
+    On a terminal a bar labelled ``progress_label`` shows the loss (:mod:`dynlearn.progress`).
     Raises TrainingError naming the epoch if the loss or gradient becomes non-finite.
     """
     _check_module(module)
@@ -380,7 +383,8 @@ def train(
     start = time.perf_counter()
     module.train()
     try:
-        for epoch in range(1, epochs + 1):
+        bar = Epochs(progress_label or regime.describe(), epochs)
+        for epoch in bar:
             total = 0.0
             for _ in range(batches_per_epoch):
                 x = torch.from_numpy(sample_windows(series, seq_len, batch_size, rng))
@@ -402,6 +406,7 @@ def train(
                 total += value
             sched.step()
             hist.loss.append(total / batches_per_epoch)
+            bar.loss = hist.loss[-1]
             if callback is not None:
                 callback(epoch, hist)
     finally:
