@@ -398,3 +398,45 @@ def test_ctrl_c_stops_bench_workers_at_once_then_resume_completes(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"{8 - saved} cells computed, {saved} reused" in done.stderr
     assert _count(out / "results.sqlite") == 8
+
+
+# ------------------------------------------------------------------------------------------ progress
+def test_training_bar_reports_each_epoch_loss_and_changes_no_number(monkeypatch):
+    import contextlib
+
+    from dynlearn import progress
+
+    seen = []
+
+    class Rec:
+        def update(self, epoch, loss):
+            seen.append((epoch, loss))
+
+    @contextlib.contextmanager
+    def recording(label, epochs):
+        seen.append((label, epochs))
+        yield Rec()
+
+    x = np.sin(np.linspace(0, 20, 200))[:, None] * [1.0, 0.5]
+    quiet_fit = models.create("gru", epochs=3, hidden=4, context=4, batch_size=32).fit(x)
+    monkeypatch.setattr(progress, "training_bar", recording)
+    shown_fit = models.create("gru", epochs=3, hidden=4, context=4, batch_size=32).fit(x)
+    assert seen == [("gru", 3), *[(i + 1, v) for i, v in enumerate(shown_fit.history_)]]
+    np.testing.assert_array_equal(quiet_fit.predict(x[-8:], 10), shown_fit.predict(x[-8:], 10))
+
+
+def test_progress_is_quiet_off_a_terminal_and_when_asked(monkeypatch):
+    from dynlearn import progress
+
+    monkeypatch.setattr(progress, "_setting", None)
+    assert not progress.enabled()  # pytest's stderr is no terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert progress.enabled()
+    monkeypatch.setenv("DYNLEARN_PROGRESS", "0")
+    assert not progress.enabled()
+    monkeypatch.delenv("DYNLEARN_PROGRESS")
+    with progress.quiet():
+        assert not progress.enabled()
+    progress.set_progress(False)
+    assert not progress.enabled()
+    progress.set_progress(None)

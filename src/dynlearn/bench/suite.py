@@ -187,7 +187,7 @@ def suite_from_dict(
         if not check_models:
             methods.append(MethodSpec(name=name, model=str(m["model"]), config=cfg))
             continue
-        cls = models.MODELS.get(m["model"])
+        cls = models.model_class(m["model"])
         # Type-check now, not in a worker an hour later; store the coerced values so
         # `lags = 8` and `lags = "8"` are the same suite.
         typed = build_config(cls.Config, cfg)

@@ -134,7 +134,8 @@ def run(
     _print_leaderboard(spec, cells)
     if report:
         p = paths(out, spec)
-        html = write_report(spec, cells, p["forecasts"], p["report"], summary.store)
+        with err_console.status("drawing the report"):
+            html = write_report(spec, cells, p["forecasts"], p["report"], summary.store)
         err_console.print(f"report: {html}")
 
 
@@ -178,7 +179,8 @@ def report_cmd(
     with store:
         cells = store.cells(run)
     p = paths(out, spec)
-    html = write_report(spec, cells, p["forecasts"], p["report"], p["store"])
+    with err_console.status(f"drawing the report of {len(cells)} cells"):
+        html = write_report(spec, cells, p["forecasts"], p["report"], p["store"])
     console.print(f"report: {html}")
 
 
