@@ -45,5 +45,8 @@ def related_hint(name: str, known: list[str]) -> str:
 
 def unknown_model(name: str, known: list[str]) -> UnknownNameError:
     err = UnknownNameError("model", name, known)
-    err.args = (err.args[0] + related_hint(name, known),)
+    head = f"unknown model {name!r}"
+    msg = err.args[0]
+    if msg.startswith(head):  # the alias first, then the near names / the known list
+        err.args = (head + related_hint(name, known) + msg[len(head) :],)
     return err

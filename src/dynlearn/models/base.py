@@ -273,7 +273,9 @@ class Model:
         (which is replaced). Anything else (a file, a folder holding other
         files) is refused unless ``overwrite=True``, so saving never deletes
         what it did not write. The model is written beside ``path`` and
-        renamed into place: an interrupted save leaves the old one whole.
+        renamed into place, so ``path`` never holds a half-written model; the
+        previous content is moved aside first and removed only after the
+        rename (and put back if the rename fails).
         """
         if not self.is_fitted:
             raise NotFittedError(f"{self.name} is not fitted; nothing to save")
