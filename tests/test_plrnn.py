@@ -138,3 +138,57 @@ def test_load_rejects_mismatched_architecture(lorenz_traj, tmp_path):
     (d / "model.json").write_text(json.dumps(header))
     with pytest.raises(FileFormatError, match="does not match shplrnn's architecture"):
         ShallowPLRNN.load(d)
+
+
+@pytest.mark.parametrize("clipped", [True, False])
+@pytest.mark.parametrize("observation", ["identity", "linear"])
+@pytest.mark.parametrize("regime", ["gtf", "tf", "bptt"])
+def test_fused_window_kernel_matches_autograd(clipped, observation, regime):
+    """The compiled forward/backward gives autograd's loss and gradients, in float64."""
+    pytest.importorskip("numba")
+    from dynlearn.training import make_regime
+
+    net = module(clipped=clipped, observation=observation, n=3, m=5 if observation == "identity" else 4, h=7).double()
+    with torch.no_grad():  # a non-zero h1 / h2 / b, so every gradient term is exercised
+        net.h1.normal_(0, 0.3)
+        net.h2.normal_(0, 0.3)
+    x = torch.randn(4, 13, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    grads = {}
+    for fused in (True, False):
+        net.fused = fused
+        net.zero_grad()
+        r = make_regime(regime, alpha=0.3, interval=3)
+        loss = torch.mean((r.rollout(net, x) - x[:, 1:]) ** 2)
+        loss.backward()
+        grads[fused] = (
+            float(loss.detach()),
+            {k: p.grad.clone() for k, p in net.named_parameters() if p.grad is not None},
+        )
+    assert grads[True][0] == pytest.approx(grads[False][0], rel=1e-12)
+    assert grads[True][1].keys() == grads[False][1].keys()
+    for k, g in grads[False][1].items():
+        torch.testing.assert_close(grads[True][1][k], g, rtol=1e-10, atol=1e-12, msg=k)
+
+
+def test_fused_training_is_the_same_as_autograd_training(lorenz_traj):
+    """A few float32 optimiser steps give the same losses with and without the kernel."""
+    pytest.importorskip("numba")
+    from dynlearn.training import GeneralizedTeacherForcing, train
+
+    x = ((lorenz_traj.states - lorenz_traj.states.mean(0)) / lorenz_traj.states.std(0))[:400]
+    losses = []
+    for fused in (True, False):
+        net = module(h=16)
+        net.fused = fused
+        hist = train(net, x, GeneralizedTeacherForcing(), epochs=3, batches_per_epoch=4, batch_size=4, seq_len=30)
+        losses.append(hist.loss)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("clipped", [True, False])
+def test_compiled_jacobian_norms_match_the_spectral_norm(clipped):
+    pytest.importorskip("numba")
+    net = module(clipped=clipped, m=5, h=9)
+    z = torch.randn(50, 5, generator=torch.Generator().manual_seed(3))
+    want = torch.linalg.matrix_norm(net.jacobian(z).double(), ord=2)
+    torch.testing.assert_close(net.jacobian_norms(z), want, rtol=1e-6, atol=1e-9)

@@ -34,6 +34,7 @@ from torch import nn
 
 from dynlearn.config import ModelConfig
 from dynlearn.errors import ValidationError
+from dynlearn.models import _plrnn_kernel as _kernel
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel
 
@@ -53,6 +54,7 @@ class ShallowPLRNNModule(nn.Module):
         n, m, h = obs_dim, latent_dim, hidden_dim
         self.obs_dim, self.latent_dim, self.hidden_dim = n, m, h
         self.clipped, self.observation = clipped, observation
+        self.fused = True  # use the compiled window kernel in training when numba is there
         r = torch.randn(m, m)
         k = r.T @ r / m + torch.eye(m)
         self.A = nn.Parameter(torch.diagonal(k / torch.linalg.eigvalsh(k).max()).clone())
@@ -78,6 +80,20 @@ class ShallowPLRNNModule(nn.Module):
         if self.clipped:
             act = act - torch.relu(u)
         return self.A * z + act @ self.W1.T + self.h1
+
+    def forced_rollout(self, z0: torch.Tensor, zhat: torch.Tensor, a) -> torch.Tensor | None:
+        """The whole forced window in one compiled forward/backward pass (``_plrnn_kernel``);
+        ``None`` (the regimes then step in Python) without numba or when ``fused`` is off."""
+        if not (self.fused and _kernel.available()):
+            return None
+        return _kernel.forced_rollout(z0, zhat, a, self.A, self.W1, self.W2, self.h1, self.h2, self.clipped)
+
+    def jacobian_norms(self, z: torch.Tensor) -> torch.Tensor | None:
+        """``||∂F/∂z||₂`` at each row of ``z`` ``(n, M)`` (compiled; ``None`` without numba)."""
+        if not (self.fused and _kernel.available()):
+            return None
+        with torch.no_grad():
+            return _kernel.jacobian_norms(z, self.A, self.W1, self.W2, self.h2, self.clipped)
 
     def jacobian(self, z: torch.Tensor) -> torch.Tensor:
         """``∂F/∂z`` at each row of ``z`` ``(n, M)``: ``(n, M, M)``."""

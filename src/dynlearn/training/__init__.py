@@ -2,9 +2,10 @@
 
 ``shooting``: multiple-shooting segments and loss (used by ``neural_ode``).
 
-``teacher_forcing``: plain BPTT, (sparse) teacher forcing and generalized teacher
-forcing (Hess et al., ICML 2023) for any recurrent torch model exposing the small
-:class:`Recurrent` protocol, and the :func:`train` loop they share.
+``regimes``: plain BPTT, (sparse) teacher forcing and generalized teacher forcing
+(Hess et al., ICML 2023) for any recurrent torch model exposing the small
+:class:`Recurrent` protocol; ``windows``: the random training windows; ``loop``:
+the :func:`train` loop they share and :func:`gradient_norm`.
 
 >>> from dynlearn.training import GeneralizedTeacherForcing, train
 >>> history = train(module, standardised_states, GeneralizedTeacherForcing(), epochs=50)
@@ -12,18 +13,17 @@ forcing (Hess et al., ICML 2023) for any recurrent torch model exposing the smal
 This package imports no model code, so models may use it in their ``fit``.
 """
 
-from dynlearn.training.shooting import Segments, segments, shooting_loss
-from dynlearn.training.teacher_forcing import (
+from dynlearn.training.loop import History, gradient_norm, train
+from dynlearn.training.regimes import (
     BPTT,
     GeneralizedTeacherForcing,
-    History,
     Recurrent,
     TeacherForcing,
-    gradient_norm,
+    forced_rollout,
     make_regime,
-    sample_windows,
-    train,
 )
+from dynlearn.training.shooting import Segments, segments, shooting_loss
+from dynlearn.training.windows import sample_windows
 
 __all__ = [
     "BPTT",
@@ -32,6 +32,7 @@ __all__ = [
     "Recurrent",
     "Segments",
     "TeacherForcing",
+    "forced_rollout",
     "gradient_norm",
     "make_regime",
     "sample_windows",
