@@ -14,6 +14,16 @@ is skipped with a note.
 
     .venv/bin/python benchmarks/bench_neural.py --out runs/bench_neural.json
     .venv/bin/python benchmarks/bench_neural.py --quick        # seconds: tiny data, one seed
+
+``--plrnn-steps N`` instead measures shPLRNN training speed (Hess et al. 2023
+sizes: M = 3, L = 100, batch 16, sequence length 200, adaptive GTF, one torch
+thread): optimiser steps per second of ``dynlearn.training.train`` with the
+fused numba window kernel and with the step-by-step autograd path (the
+implementation before the kernel, ``module.fused = False``), alternated
+``--repeats`` times in the same process so that both see the same machine
+load; the ratio is the speed-up. Also for BPTT and TF.
+
+    .venv/bin/python benchmarks/bench_neural.py --plrnn-steps 300 --out runs/bench_plrnn.json
 """
 
 from __future__ import annotations
@@ -75,6 +85,43 @@ def evaluate(system: str, seed: int, names: list[str], args) -> list[dict]:
     return rows
 
 
+def plrnn_speed(steps: int, repeats: int, regimes=("gtf", "bptt", "tf")) -> list[dict]:
+    """Steps/s of shPLRNN training, fused kernel against autograd, alternating in one process."""
+    from dynlearn.models.plrnn import ShallowPLRNNModule
+    from dynlearn.training import make_regime, train
+
+    (traj,) = systems.simulate("Lorenz", n_points=10_000, points_per_period=30.0, seed=0)
+    x = Standardizer().fit_transform(traj).states
+    slow_steps = max(steps // 10, 10)  # the autograd path is far slower: fewer steps, same per-step rate
+    rows = []
+    for regime in regimes:
+        rates: dict[str, list[float]] = {"fused": [], "autograd": []}
+        for rep in range(repeats + 1):  # repeat 0 warms up (numba compile / cache load, allocator)
+            for path in ("fused", "autograd"):
+                torch.manual_seed(0)
+                net = ShallowPLRNNModule(3, 3, 100, True, "identity")
+                net.fused = path == "fused"
+                n = (steps if path == "fused" else slow_steps) if rep else 3
+                h = train(net, x, make_regime(regime), epochs=1, batches_per_epoch=n, batch_size=16, seq_len=200)
+                if rep:
+                    rates[path].append(n / h.seconds)
+        row = {
+            "regime": regime,
+            "fused_steps_per_s": float(np.median(rates["fused"])),
+            "autograd_steps_per_s": float(np.median(rates["autograd"])),
+            "fused_all": rates["fused"],
+            "autograd_all": rates["autograd"],
+        }
+        row["speedup"] = row["fused_steps_per_s"] / row["autograd_steps_per_s"]
+        rows.append(row)
+        print(
+            f"shPLRNN {regime:5s}: fused {row['fused_steps_per_s']:7.1f} steps/s, autograd "
+            f"{row['autograd_steps_per_s']:6.1f} steps/s, speed-up x{row['speedup']:.1f}",
+            flush=True,
+        )
+    return rows
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--systems", nargs="+", default=["Lorenz", "Rossler", "Chen"])
@@ -88,7 +135,15 @@ def main(argv=None) -> None:
     p.add_argument("--n-windows", type=int, default=20)
     p.add_argument("--quick", action="store_true", help="tiny data, 2 epochs, one system: checks the plumbing")
     p.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    p.add_argument("--plrnn-steps", type=int, default=0, help="measure shPLRNN optimiser steps/s instead")
+    p.add_argument("--repeats", type=int, default=3, help="alternations of the --plrnn-steps measurement")
     args = p.parse_args(argv)
+    if args.plrnn_steps:
+        torch.set_num_threads(1)
+        rows = plrnn_speed(args.plrnn_steps, args.repeats)
+        if args.out is not None:
+            _write_json(args.out, {"args": {k: str(v) for k, v in vars(args).items()}, "plrnn": rows})
+        return
     if args.quick:
         args.systems, args.train_points, args.test_points, args.horizon, args.n_windows = ["Lorenz"], 400, 300, 50, 3
     torch.set_num_threads(1)
@@ -106,8 +161,15 @@ def main(argv=None) -> None:
                 f"{np.mean([r['vpt_lyap'] for r in sel]):12.2f} {np.median([r['nrmse20'] for r in sel]):9.3f}"
             )
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=1))
+        _write_json(args.out, {"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows})
+
+
+def _write_json(path: Path, obj) -> None:
+    """Atomically: a temporary file beside ``path``, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

@@ -137,7 +137,9 @@ class CDENet(nn.Module):
             return h0[:, None]
         path = torch.cat([(s - s[:, :1])[..., None], z], dim=-1)
         X = torchcde.LinearInterpolation(torchcde.linear_interpolation_coeffs(path))
-        return torchcde.cdeint(X, self.field, h0, X.grid_points, method="rk4", options={"step_size": 1.0 / substeps})
+        return torchcde.cdeint(
+            X, self.field, h0, X.grid_points, method="rk4", options={"step_size": 1.0 / substeps, "perturb": True}
+        )
 
     def read(self, h: torch.Tensor, z: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
         """The next state ``z + ℓ(h, gap)``: ``h`` ``(..., H)``, ``z`` ``(..., d)``, ``gap`` ``(...)``."""

@@ -19,6 +19,7 @@ Chen et al. 2018; Rubanova et al. 2019):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -33,6 +34,23 @@ CLAIM = (
     "discrete-time model given the same data; the adjoint method back-propagates through an ODE solve "
     "with memory independent of the number of solver steps, direct back-propagation with memory linear in it"
 )
+
+
+@contextlib.contextmanager
+def torch_isolated(threads: int = 1, seed: int | None = None):
+    """Run a block with ``threads`` torch threads and (if given) torch's global seed set to
+    ``seed``, restoring the caller's thread count and global random state afterwards."""
+    import torch
+
+    old = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(old)
 
 
 # --- part 1: irregular sampling ------------------------------------------------------------
@@ -110,14 +128,18 @@ def _forecast_experiment(ctx: ReproContext) -> tuple[list[dict], dict]:
 # --- part 2: adjoint vs direct memory -----------------------------------------------------
 def _memory_probe(mode: str, n_steps: int, batch: int, width: int) -> dict:
     """Run in a fresh process: peak RSS growth of one forward + backward pass through
-    ``n_steps`` fixed RK4 steps, with direct back-propagation or the adjoint method."""
+    ``n_steps`` fixed RK4 steps, with direct back-propagation or the adjoint method
+    (one torch thread, seed 0; the caller's torch state is restored)."""
+    with torch_isolated(1, seed=0):
+        return _memory_pass(mode, n_steps, batch, width)
+
+
+def _memory_pass(mode: str, n_steps: int, batch: int, width: int) -> dict:
     import torch
     from torchdiffeq import odeint, odeint_adjoint
 
     from dynlearn.models.neural_ode import VectorField
 
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
     field = VectorField(3, width, 2, "tanh")
     z0 = torch.randn(batch, 3)
 
@@ -184,14 +206,14 @@ def _gradient_agreement() -> float:
 
     from dynlearn.models.neural_ode import NeuralODEConfig, VectorField, flow
 
-    torch.manual_seed(0)
-    field = VectorField(3, 32, 2, "tanh")
-    z0, gaps = torch.randn(16, 3), torch.full((16, 4), 1.0)
-    grads = []
-    for adjoint in (False, True):
-        field.zero_grad()
-        flow(field, z0, gaps, NeuralODEConfig(hidden=32, adjoint=adjoint)).pow(2).sum().backward()
-        grads.append(torch.cat([p.grad.flatten() for p in field.net.parameters()]))
+    with torch_isolated(1, seed=0):
+        field = VectorField(3, 32, 2, "tanh")
+        z0, gaps = torch.randn(16, 3), torch.full((16, 4), 1.0)
+        grads = []
+        for adjoint in (False, True):
+            field.zero_grad()
+            flow(field, z0, gaps, NeuralODEConfig(hidden=32, adjoint=adjoint)).pow(2).sum().backward()
+            grads.append(torch.cat([p.grad.flatten() for p in field.net.parameters()]))
     return float((grads[0] - grads[1]).norm() / grads[0].norm())
 
 
