@@ -28,11 +28,9 @@ def forward(z0, zhat, a, A, W1, W2T, h1, h2, clipped):
                 sm = s[m]
                 for j in range(L):
                     u[j] += W2T[m, j] * sm
-            for j in range(L):
-                v = max(u[j] + h2[j], 0)
-                if clipped:
-                    v -= max(u[j], 0)
-                act[j] = v
+            for j in range(L):  # comparisons as factors keep float32 arithmetic in float32
+                v = u[j] + h2[j]
+                act[j] = v * (v > 0) - u[j] * (clipped and u[j] > 0)
             U[b, t] = u
             at = a[t]
             for m in range(M):
@@ -42,7 +40,7 @@ def forward(z0, zhat, a, A, W1, W2T, h1, h2, clipped):
                 Z[b, t, m] = acc
             for m in range(M):
                 zm = Z[b, t, m]
-                s[m] = (1 - at) * zm + at * zhat[b, t, m] if m < K else zm
+                s[m] = zm + at * (zhat[b, t, m] - zm) if m < K else zm
     return Z, S, U
 
 
@@ -69,7 +67,7 @@ def backward(dZ, S, U, a, A, W1, W2T, h2, clipped, K):
             at = a[t]
             for m in range(M):
                 if m < K:
-                    gz[m] = dZ[b, t, m] + (1 - at) * gs[m]
+                    gz[m] = dZ[b, t, m] + gs[m] - at * gs[m]
                     dzhat[b, t, m] = at * gs[m]
                 else:
                     gz[m] = dZ[b, t, m] + gs[m]
@@ -78,18 +76,19 @@ def backward(dZ, S, U, a, A, W1, W2T, h2, clipped, K):
             dact[:] = 0
             for j in range(L):
                 uj = U[b, t, j]
-                p = 1 if uj + h2[j] > 0 else 0
-                q = 1 if clipped and uj > 0 else 0
-                act[j] = p * (uj + h2[j]) - q * uj
-                du[j] = p - q  # φ'(u), multiplied by ∂L/∂act below
+                v = uj + h2[j]
+                p = v > 0
+                q = clipped and uj > 0
+                act[j] = v * p - uj * q
+                du[j] = p  # φ'(u) = p - q, multiplied by ∂L/∂act below
+                du[j] -= q
             for m in range(M):
                 gm = gz[m]
                 for j in range(L):
                     dW1[m, j] += gm * act[j]
                     dact[j] += W1[m, j] * gm
             for j in range(L):
-                if U[b, t, j] + h2[j] > 0:
-                    dh2[j] += dact[j]
+                dh2[j] += dact[j] * (U[b, t, j] + h2[j] > 0)
                 du[j] *= dact[j]
             for m in range(M):
                 sm = S[b, t, m]

@@ -193,6 +193,9 @@ class ShallowPLRNN(TorchModel):
     """
 
     Config = ShPLRNNConfig
+    #: optional ``fn(epoch, history, module)`` called after every training epoch (not saved),
+    #: e.g. to record a learning curve; set it on the instance before ``fit``
+    epoch_callback = None
 
     @classmethod
     def conformance_config(cls) -> dict[str, Any]:
@@ -250,6 +253,7 @@ class ShallowPLRNN(TorchModel):
             grad_clip=c.grad_clip,
             seed=c.seed,
             threads=c.threads,
+            callback=None if self.epoch_callback is None else lambda e, h: self.epoch_callback(e, h, module),
         )
         self.alpha_ = float(getattr(regime, "current_alpha", float("nan")))
 
