@@ -93,6 +93,7 @@ def test_sde_samples_are_seeded_and_spread(lorenz_traj):
     np.testing.assert_array_equal(a, m.sample(ctx, 30, n_samples=5, seed=1))
     assert not np.array_equal(a, m.sample(ctx, 30, n_samples=5, seed=2))
     assert np.all(a.std(axis=0)[-1] > 0)  # the paths differ
-    assert m.sample(np.stack([ctx, ctx]), 4, n_samples=3).shape == (3, 2, 4, 3)
+    assert m.sample(np.stack([ctx, ctx]), 4, n_samples=3).shape == (2, 3, 4, 3)
+    np.testing.assert_allclose(m.vector_field(ctx[-1]) * 0, 0)  # the drift exists and is finite
     with pytest.raises(ValidationError, match="n_samples"):
         m.sample(ctx, 3, n_samples=0)

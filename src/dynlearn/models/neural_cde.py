@@ -34,12 +34,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from dynlearn.config import ModelConfig
 from dynlearn.errors import DynlearnError, ValidationError
-from dynlearn.models._torch import TorchModel, torch_generator
-from dynlearn.models._window_training import check_loss, make_optimizer, optimizer_step
 from dynlearn.models.base import Capabilities
-from dynlearn.models.config import ModelConfig
 from dynlearn.models.registry import register
+from dynlearn.models.torch_model import TorchModel, torch_generator
+from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
 from dynlearn.training.shooting import segments
 
 
@@ -179,7 +179,8 @@ class NeuralCDE(TorchModel):
     reading out the next state; trains on irregularly sampled series as they are."""
 
     Config = NeuralCDEConfig
-    capabilities = Capabilities(continuous_time=True, needs_uniform_sampling=False)
+    # not ``continuous_time``: h is driven by the data path, there is no autonomous vector field in x
+    capabilities = Capabilities(needs_uniform_sampling=False)
 
     @property
     def min_train_length(self) -> int:

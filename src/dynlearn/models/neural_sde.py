@@ -21,8 +21,9 @@ Training (irregular times are fine: only the gaps between observations are used)
   ``½ Σ_i [(x_{k+1,i} − m_{k,i})² / (g_i² Δ_k) + log(g_i² Δ_k)]``.
 
 ``predict(context, horizon)`` returns the noise-free skeleton (the drift's
-flow), deterministic as the protocol asks; :meth:`NeuralSDE.sample` draws
-sample paths with torchsde (Euler–Maruyama on a seeded Brownian interval).
+flow), deterministic as the protocol asks; ``sample(context, horizon, n_samples,
+seed=...)`` draws paths with torchsde (Euler–Maruyama on a seeded Brownian
+interval); ``vector_field`` is the drift.
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from dynlearn.errors import NotFittedError, ValidationError
-from dynlearn.models._torch import TorchModel, torch_generator
-from dynlearn.models._window_training import check_loss, make_optimizer, optimizer_step
+from dynlearn.config import ModelConfig
+from dynlearn.errors import ValidationError
 from dynlearn.models.base import Capabilities
-from dynlearn.models.config import ModelConfig
 from dynlearn.models.neural_cde import require
 from dynlearn.models.neural_ode import _ACTIVATIONS, _FIXED, VectorField, advance, flow
 from dynlearn.models.registry import register
+from dynlearn.models.torch_model import TorchModel, torch_generator
+from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
 from dynlearn.training.shooting import segments
 
 
@@ -218,35 +219,34 @@ class NeuralSDE(TorchModel):
     def _predict(self, context, horizon):
         return self._skeleton(context[:, -1], np.full(horizon, self.forecast_dt_))
 
-    def sample(self, context, horizon: int, n_samples: int = 1, seed: int = 0) -> np.ndarray:
-        """Sample paths ``(n_samples, batch, horizon, dim)`` (``batch`` dropped for a 2-D
-        context) from the last context state, every ``forecast_dt_``: torchsde Euler–Maruyama
-        with ``substeps`` steps per mean training step on a Brownian interval seeded by ``seed``."""
-        if not self.is_fitted:
-            raise NotFittedError(f"{self.name} is not fitted yet; call fit(...) or load a saved model first")
-        ctx = np.asarray(context, dtype=np.float64)
-        if ctx.ndim not in (2, 3) or ctx.shape[-1] != self.dim_ or not np.all(np.isfinite(ctx)):
-            raise ValidationError(
-                f"context must be finite, (time, {self.dim_}) or (batch, time, {self.dim_}); got shape {ctx.shape}"
-            )
-        if int(n_samples) < 1 or int(horizon) < 1:
-            raise ValidationError(f"n_samples and horizon must be >= 1, got {n_samples}, {horizon}")
+    def _sample(self, context, horizon: int, n_samples: int, seed: int) -> np.ndarray:
+        """Sample paths ``(batch, n_samples, horizon, dim)`` from the last context state, every
+        ``forecast_dt_``: torchsde Euler–Maruyama with ``substeps`` steps per mean training step
+        on a Brownian interval seeded by ``seed``."""
         torchsde = require("torchsde", self.name)
-        single = ctx.ndim == 2
-        last = (ctx[None] if single else ctx)[:, -1]
+        last = context[:, -1]
         f = self.module_
         mean, std = f.mean.double().numpy(), f.std.double().numpy()
         tau = float(f.time_scale[0])
-        z0 = torch.as_tensor((last - mean) / std, dtype=torch.float32).repeat(int(n_samples), 1)
+        b = len(last)
+        z0 = torch.as_tensor((last - mean) / std, dtype=torch.float32).repeat_interleave(int(n_samples), dim=0)
         ts = torch.arange(int(horizon) + 1, dtype=torch.float32) * (self.forecast_dt_ / tau)
         bm = torchsde.BrownianInterval(
             t0=0.0, t1=float(ts[-1]), size=z0.shape, dtype=z0.dtype, entropy=int(seed), levy_area_approximation="none"
         )
         with torch.no_grad():
             path = torchsde.sdeint(_TorchSDE(f), z0, ts, bm=bm, method="euler", dt=1.0 / self.config.substeps)
-        out = path[1:].permute(1, 0, 2).double().numpy() * std + mean  # (n*B, horizon, d)
-        out = out.reshape(int(n_samples), len(last), int(horizon), self.dim_)
-        return out[:, 0] if single else out
+        out = path[1:].permute(1, 0, 2).double().numpy() * std + mean  # (B*n, horizon, d)
+        return out.reshape(b, int(n_samples), int(horizon), self.dim_)
+
+    def _vector_field(self, states: np.ndarray) -> np.ndarray:
+        """The drift ``f`` in data units: ``σ ⊙ f_θ((x − μ)/σ) / τ``."""
+        f = self.module_
+        mean, std = f.mean.double().numpy(), f.std.double().numpy()
+        z = torch.as_tensor((states - mean) / std, dtype=torch.float32)
+        with torch.no_grad():
+            g = f.net(z).double().numpy()
+        return g * std / float(f.time_scale[0])
 
     def _get_meta(self) -> dict[str, Any]:
         return {"forecast_dt": self.forecast_dt_, "train_loss": getattr(self, "train_loss_", None)}
