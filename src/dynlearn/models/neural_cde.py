@@ -40,7 +40,6 @@ from dynlearn.models.base import Capabilities
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel, torch_generator
 from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
-from dynlearn.training.shooting import segments
 
 
 def require(package: str, model: str):
@@ -214,6 +213,8 @@ class NeuralCDE(TorchModel):
         return torch.mean((torch.cat(preds, dim=1) - z[:, 1:]) ** 2)
 
     def _fit(self, trajectories):
+        from dynlearn.training.shooting import segments
+
         cfg = self.config
         require("torchcde", self.name)
         steps = np.concatenate([np.diff(t.times) for t in trajectories])

@@ -44,7 +44,6 @@ from dynlearn.models.neural_ode import _ACTIVATIONS, _FIXED, VectorField, advanc
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel, torch_generator
 from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
-from dynlearn.training.shooting import segments
 
 
 @dataclasses.dataclass
@@ -152,6 +151,8 @@ class NeuralSDE(TorchModel):
         return SDEField(self.dim_, c.hidden, c.layers, c.activation, c.sigma_min)
 
     def _fit(self, trajectories):
+        from dynlearn.training.shooting import segments
+
         cfg = self.config
         steps = np.concatenate([np.diff(t.times) for t in trajectories])
         states = np.concatenate([t.states for t in trajectories])
