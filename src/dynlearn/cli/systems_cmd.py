@@ -157,6 +157,9 @@ def compute_invariants_cmd(
     names: list[str] = typer.Argument(None, help="Systems (default: every registered one)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes."),
     force: bool = typer.Option(False, "--force", help="Recompute systems whose record is current."),
+    below_precision: bool = typer.Option(
+        False, "--below-precision", help="Also recompute records whose Lyapunov estimate missed its precision target."
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="Invariants file (default: the one shipped in the package)."),
 ) -> None:
     """Compute every system's invariants into systems/data/invariants.json (resumable: finished systems are kept)."""
@@ -172,5 +175,7 @@ def compute_invariants_cmd(
         )
 
     with exclusive_lock(path.with_name(path.name + ".lock"), what="another compute-invariants run"):
-        metadata.compute_all(names or None, path=path, on_progress=progress, jobs=jobs, force=force)
+        metadata.compute_all(
+            names or None, path=path, on_progress=progress, jobs=jobs, force=force, below_precision=below_precision
+        )
     err_console.print(f"invariants written to {path}")

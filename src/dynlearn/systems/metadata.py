@@ -66,6 +66,15 @@ def is_current(system: System, record: dict) -> bool:
     return record.get("kind") == system.kind and record.get("dim") == system.dim and record.get("params") == params
 
 
+def meets_precision(record: dict) -> bool:
+    """Whether ``record``'s Lyapunov estimate reached the standard-error target
+    stated in its settings (records of delay equations, which state none, count
+    as meeting it; records from before the target existed do not)."""
+    if record.get("kind") == "delay":
+        return True
+    return bool(record.get("settings", {}).get("lyapunov_target_reached", False))
+
+
 def apply_invariants(system: System, record: dict | None) -> System:
     """A copy of ``system`` with ``dt``, ``period``, ``max_lyapunov`` and the
     ``invariants`` mapping taken from ``record``. ``system`` itself is
@@ -124,13 +133,16 @@ def compute_all(
     jobs: int = 1,
     *,
     force: bool = False,
+    below_precision: bool = False,
     settings: InvariantSettings | None = None,
 ) -> dict[str, dict]:
     """Compute the invariants of ``names`` (default: every registered system)
     and store them in ``path``, rewriting the file atomically after each system.
 
     Systems whose record in ``path`` is current are skipped (unless
-    ``force``), so an interrupted run resumes where it stopped; a record is
+    ``force``; ``below_precision`` also recomputes records that do not state
+    a reached precision target, see :func:`meets_precision`), so an
+    interrupted run resumes where it stopped; a record is
     keyed by name, so no system appears twice. Records of other systems
     already in the file are kept. ``on_progress(name, done, total, record)`` is
     called after each system is saved. ``jobs > 1`` computes in that many
@@ -143,7 +155,13 @@ def compute_all(
     path = Path(path)
     targets = [_declared(_systems.get(n)) for n in (_systems.names() if names is None else names)]
     records = load_invariants(path)
-    todo = [s for s in targets if force or not is_current(s, records.get(s.name, {}))]
+    todo = [
+        s
+        for s in targets
+        if force
+        or not is_current(s, records.get(s.name, {}))
+        or (below_precision and not meets_precision(records[s.name]))
+    ]
     total, done = len(todo), 0
 
     def save(name: str, record: dict) -> None:
@@ -190,4 +208,12 @@ def compute_all(
     return records
 
 
-__all__ = ["DEFAULT_PATH", "SCHEMA_VERSION", "apply_invariants", "compute_all", "is_current", "load_invariants"]
+__all__ = [
+    "DEFAULT_PATH",
+    "SCHEMA_VERSION",
+    "apply_invariants",
+    "compute_all",
+    "is_current",
+    "load_invariants",
+    "meets_precision",
+]

@@ -3,11 +3,13 @@ timescales and integration step, Lyapunov spectrum, dimensions, moments."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from dynlearn.errors import DivergenceError, ValidationError
 from dynlearn.systems.base import Params, System
 from dynlearn.systems.delay import delay_stepper
 from dynlearn.systems.integrate import integrate
@@ -16,9 +18,9 @@ from dynlearn.systems.invariants.lyapunov import (
     _NUMPY,
     _start_states,
     delay_record,
-    estimate_lyapunov,
     max_lyapunov_delay,
 )
+from dynlearn.systems.invariants.precision import PrecisionEstimate, lyapunov_to_precision
 from dynlearn.systems.invariants.spectra import (
     MIN_CYCLES,
     POWER_FRACTION,
@@ -37,7 +39,16 @@ class InvariantSettings:
     the Lyapunov estimate averages ``n_trajectories`` trajectories of
     ``lyapunov_periods`` periods each (maps: ``map_iterations``) after
     ``align_periods`` periods of frame alignment; total steps per trajectory
-    are capped at ``max_steps``."""
+    are capped at ``max_steps``.
+
+    The Lyapunov run then continues (:func:`~.precision.lyapunov_to_precision`)
+    until ``SE(λ_1) ≤ max(lyapunov_rel_se·|λ_1|, lyapunov_abs_se / period)``
+    (maps: ``lyapunov_abs_se`` per iteration) or the cap of
+    ``lyapunov_max_periods`` periods and ``lyapunov_max_steps`` steps per
+    trajectory (maps: ``map_max_iterations``). ``start`` is ``"offset"``
+    (the declared initial condition plus seeded 1% offsets) or ``"orbit"``
+    (points one period apart on the orbit of the declared initial condition:
+    basin-safe, used automatically when an offset start diverges)."""
 
     seed: int = 0
     n_trajectories: int = 8
@@ -45,8 +56,14 @@ class InvariantSettings:
     min_periods: float = 40.0
     transient_periods: float = 20.0
     lyapunov_periods: float = 60.0
-    align_periods: float = 5.0
+    align_periods: float = 20.0
     map_iterations: int = 5000
+    lyapunov_rel_se: float = 0.02
+    lyapunov_abs_se: float = 0.002
+    lyapunov_max_periods: float = 5000.0
+    lyapunov_max_steps: int = 2_000_000
+    map_max_iterations: int = 1_000_000
+    start: str = "offset"
     max_steps: int = 30_000
     steps_per_fastest_period: int = STEPS_PER_FASTEST_PERIOD
     power_fraction: float = POWER_FRACTION
@@ -101,16 +118,67 @@ def compute_invariants(system: System, settings: InvariantSettings | None = None
     ``correlation_dimension``, ``mean``, ``std`` and ``settings``.
     """
     cfg = settings or InvariantSettings()
+    if cfg.start not in ("offset", "orbit"):
+        raise ValidationError(f"InvariantSettings.start must be 'offset' or 'orbit', got {cfg.start!r}")
+    try:
+        return _compute(system, cfg)
+    except DivergenceError:
+        if cfg.start != "offset":
+            raise
+    # a fragile basin: 1% offsets of the declared state leave it, points on its own orbit cannot
+    return _compute(system, dataclasses.replace(cfg, start="orbit"))
+
+
+def _orbit_starts(system: System, cfg: InvariantSettings, p: Params) -> np.ndarray:
+    """``n_trajectories`` states one declared period apart (maps: 10 iterations)
+    on the orbit of the declared initial condition, after the transient."""
+    x0 = np.asarray(system.x0, dtype=np.float64)[None]
+    n = cfg.n_trajectories
+    if system.kind == "map":
+        x = integrate(system, x0, n_points=1001, dt=1.0, params=p, **_NUMPY)[:, -1]
+        return integrate(system, x, n_points=10 * n, dt=1.0, params=p, **_NUMPY)[0, ::10]
+    if system.kind == "delay":
+        run, _ = delay_stepper(system, x0, p, float(system.dt))
+        delay_record(system, run, 2, int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / run.h))))
+        return delay_record(system, run, n, max(1, round(system.period / run.h)))[0]
+    h = float(system.dt)
+    n0 = int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / h)))
+    x = integrate(system, x0, n_points=n0 + 1, dt=h, params=p, max_step=h, **_NUMPY)[:, -1]
+    return integrate(system, x, n_points=n, dt=float(system.period), params=p, max_step=h, **_NUMPY)[0]
+
+
+def _precision_fields(est) -> dict:
+    if not isinstance(est, PrecisionEstimate):
+        return {}
+    return {
+        "lyapunov_backend": est.backend,
+        "lyapunov_target_reached": est.reached,
+        "lyapunov_relative_stderr": est.relative_stderr,
+    }
+
+
+def _compute(system: System, cfg: InvariantSettings) -> dict:
     p = system.make_params()
-    x = _start_states(system, cfg.n_trajectories, cfg.seed, None)
+    if cfg.start == "orbit":
+        x = _orbit_starts(system, cfg, p)
+    else:
+        x = _start_states(system, cfg.n_trajectories, cfg.seed, None)
     d2 = ky = spectrum = stderr = None
     if system.kind == "map":
         x = integrate(system, x, n_points=1001, dt=1.0, params=p, **_NUMPY)[:, -1]
         rec = integrate(system, x, n_points=cfg.n_samples, dt=1.0, params=p, **_NUMPY)
         s = h = 1.0
         period = dominant_period(rec, 1.0, MIN_CYCLES)
-        est = estimate_lyapunov(
-            system, x0=rec[:, -1], n_steps=cfg.map_iterations, transient=200, params=p, seed=cfg.seed
+        est = lyapunov_to_precision(
+            system,
+            x0=rec[:, -1],
+            rel_se=cfg.lyapunov_rel_se,
+            abs_se=cfg.lyapunov_abs_se,
+            min_steps=cfg.map_iterations,
+            max_steps=max(cfg.map_iterations, cfg.map_max_iterations),
+            align_steps=200,
+            params=p,
+            seed=cfg.seed,
         )
     elif system.kind == "delay":
         run, _ = delay_stepper(system, x, p, float(system.dt))
@@ -122,14 +190,30 @@ def compute_invariants(system: System, settings: InvariantSettings | None = None
         h = min(run.h, 1.0 / (cfg.steps_per_fastest_period * significant_frequency(rec, s, cfg.power_fraction)))
         n_steps = int(min(cfg.max_steps, cfg.lyapunov_periods * period / h))
         est = max_lyapunov_delay(
-            system, x0=rec[:, -1], dt=h, n_steps=n_steps, transient=int(cfg.align_periods * period / h), params=p
+            system,
+            x0=rec[:, -1],
+            dt=h,
+            n_steps=n_steps,
+            transient=int(min(cfg.max_steps, cfg.align_periods * period / h)),
+            params=p,
         )
     else:
         rec, s, h, x = _timescales(system, x, p, cfg)
         period = dominant_period(rec, s, MIN_CYCLES)
         steps = int(min(cfg.max_steps, max(1000, cfg.lyapunov_periods * period / h)))
-        align = int(min(cfg.max_steps // 5, max(200, cfg.align_periods * period / h)))
-        est = estimate_lyapunov(system, x0=x, dt=h, n_steps=steps, transient=align, params=p)
+        cap = int(max(steps, min(cfg.lyapunov_max_steps, cfg.lyapunov_max_periods * period / h)))
+        align = int(min(cap // 5, max(200, cfg.align_periods * period / h)))
+        est = lyapunov_to_precision(
+            system,
+            x0=x,
+            dt=h,
+            rel_se=cfg.lyapunov_rel_se,
+            abs_se=cfg.lyapunov_abs_se / period,
+            min_steps=steps,
+            max_steps=cap,
+            align_steps=align,
+            params=p,
+        )
     if system.kind != "delay":
         spectrum, stderr = est.spectrum.tolist(), est.stderr.tolist()
         ky = kaplan_yorke_dimension(est.spectrum)
@@ -155,6 +239,8 @@ def compute_invariants(system: System, settings: InvariantSettings | None = None
             **cfg.__dict__,
             "lyapunov_dt": est.dt,
             "lyapunov_steps": est.n_steps,
+            "lyapunov_align_steps": est.transient,
+            **_precision_fields(est),
             "sample_dt": float(s),
         },
     }
