@@ -38,12 +38,15 @@ from dynlearn.systems.integrate import BLOWUP, integrate
 from dynlearn.systems.invariants import _tangent as _compiled_tangent
 from dynlearn.systems.invariants.lyapunov import LyapunovEstimate, _start_states, _tangent
 
+#: trajectory-steps in one round above which ``backend="auto"`` compiles (numpy: ~3 s of work)
+SWITCH_WORK = 100_000
+
 
 @dataclass(frozen=True)
 class PrecisionEstimate(LyapunovEstimate):
     """A :class:`LyapunovEstimate` with the stopping rule's outcome: the
     relative and absolute ``target`` on ``SE(λ_1)``, whether it was
-    ``reached`` before the step cap, the ``backend`` that stepped
+    ``reached`` before the step cap, the ``backend`` that stepped last
     (``"numba"`` or ``"numpy"``) and the wall-clock ``seconds``."""
 
     rel_se: float = math.nan
@@ -113,9 +116,12 @@ def lyapunov_to_precision(
     seeded 1% offsets of ``x0`` (default: the system's); they first run
     ``transient`` plain steps, then ``align_steps`` steps with the frame
     (discarded), then at least ``min_steps`` measured steps of size ``dt``
-    (default ``system.dt``; maps: iterations). ``backend`` is ``"auto"``
-    (compiled when available), ``"numba"`` (error if not available) or
-    ``"numpy"``. Same seed and settings give the same numbers."""
+    (default ``system.dt``; maps: iterations). ``backend`` is ``"numpy"``,
+    ``"numba"`` (an error if nothing compiles) or ``"auto"``: numpy, switching
+    to the compiled loop (when available) from the first round of more than
+    ``SWITCH_WORK`` trajectory-steps, so short estimates pay no compilation.
+    The switch depends on the work only: same seed and settings, same numbers.
+    ``backend`` of the result names the last stepper used."""
     if system.kind == "delay":
         raise ValidationError(
             f"{system.name} is a delay equation (infinite-dimensional): use max_lyapunov_delay for λ_max"
@@ -137,19 +143,24 @@ def lyapunov_to_precision(
     started = time.perf_counter()
     if transient:
         x = np.ascontiguousarray(integrate(system, x, n_points=transient + 1, dt=h, params=p, max_step=h)[:, -1])
-    step = None if backend == "numpy" else _compiled_tangent.compiled_qr(system, p, x)
-    if step is None and backend == "numba":
-        raise ValidationError(
-            f"{system.name}: no compiled tangent (numba missing, or the right-hand side does not compile); "
-            "use backend='numpy' or 'auto'"
-        )
-    used = "numba" if step is not None else "numpy"
-    step = step or _numpy_stepper(system, p)
+    step, used = _numpy_stepper(system, p), "numpy"
+    if backend == "numba":
+        step, used = _compiled_tangent.compiled_qr(system, p, x), "numba"
+        if step is None:
+            raise ValidationError(
+                f"{system.name}: no compiled tangent (numba missing, or the right-hand side does not compile); "
+                "use backend='numpy' or 'auto'"
+            )
     Q = np.ascontiguousarray(np.broadcast_to(np.eye(d), (B, d, d)))
     t = transient * h
 
     def advance(n: int, logs: np.ndarray) -> None:
-        nonlocal t
+        nonlocal t, step, used
+        if backend == "auto" and used == "numpy" and n * B > SWITCH_WORK:
+            # compiling costs seconds: worth it for long rounds only (decided by work, so reproducible)
+            fast = _compiled_tangent.compiled_qr(system, p, x)
+            if fast is not None:
+                step, used = fast, "numba"
         b, i = step(x, Q, t, h, n, logs, BLOWUP)
         if b >= 0:
             raise DivergenceError(

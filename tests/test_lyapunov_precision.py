@@ -1,0 +1,122 @@
+"""The precision-driven Lyapunov estimate: stopping rule, compiled path, basin-safe starts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from dynlearn import systems
+from dynlearn.errors import ValidationError
+from dynlearn.systems import invariants as inv
+from dynlearn.systems.base import System
+from dynlearn.systems.invariants import _tangent
+from dynlearn.systems.invariants.precision import lyapunov_to_precision
+
+
+def _henon(x, t, p):
+    out = np.empty_like(x)
+    out[:, 0] = 1.0 - p.a * x[:, 0] ** 2 + x[:, 1]
+    out[:, 1] = p.b * x[:, 0]
+    return out
+
+
+HENON = System(
+    name="PrecHenon", rhs=_henon, params={"a": 1.4, "b": 0.3}, x0=(0.1, 0.1), kind="map", description="d", reference="r"
+)
+
+
+def test_stops_once_the_target_is_met():
+    est = lyapunov_to_precision(HENON, rel_se=0.01, min_steps=200, max_steps=200_000, backend="numpy", x0=None)
+    assert est.reached
+    assert est.stderr[0] <= 0.01 * est.spectrum[0]
+    assert 200 <= est.n_steps < 200_000
+    assert est.spectrum[0] == pytest.approx(0.419, abs=0.02)  # Sprott (2003), App. A
+    assert est.spectrum.sum() == pytest.approx(np.log(0.3), abs=1e-9)  # constant det J = -b
+
+
+def test_a_target_out_of_reach_stops_at_the_cap_and_says_so():
+    est = lyapunov_to_precision(HENON, rel_se=1e-6, min_steps=100, max_steps=700, backend="numpy")
+    assert not est.reached
+    assert est.n_steps == 700
+    assert est.relative_stderr > 1e-6
+
+
+def test_longer_runs_shrink_the_standard_error():
+    short = lyapunov_to_precision(HENON, rel_se=0.0, min_steps=300, max_steps=300, backend="numpy")
+    long = lyapunov_to_precision(HENON, rel_se=0.0, min_steps=4800, max_steps=4800, backend="numpy")
+    assert long.stderr[0] < short.stderr[0]
+
+
+def test_same_seed_same_numbers():
+    a = lyapunov_to_precision(HENON, rel_se=0.05, min_steps=300, backend="numpy", seed=3)
+    b = lyapunov_to_precision(HENON, rel_se=0.05, min_steps=300, backend="numpy", seed=3)
+    np.testing.assert_array_equal(a.spectrum, b.spectrum)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValidationError, match="backend"):
+        lyapunov_to_precision(HENON, backend="gpu")
+    with pytest.raises(ValidationError, match="delay"):
+        lyapunov_to_precision(systems.get("MackeyGlass"))
+
+
+@pytest.mark.slow  # compiles the right-hand side three times (about 10 s each on a loaded machine)
+@pytest.mark.skipif(not _tangent.available(), reason="numba not installed")
+@pytest.mark.parametrize("jacobian", ["analytic", "complex", "fd"])
+def test_compiled_tangent_equals_the_numpy_loop(jacobian):
+    lorenz = systems.get("Lorenz")
+    if jacobian != "analytic":
+        lorenz = dataclasses.replace(lorenz, jacobian=None if jacobian == "complex" else "fd")
+    kw = dict(dt=0.005, min_steps=150, max_steps=150, align_steps=50, n_trajectories=3, seed=2)
+    fast = lyapunov_to_precision(lorenz, backend="numba", **kw)
+    slow = lyapunov_to_precision(lorenz, backend="numpy", **kw)
+    assert fast.backend == "numba" and slow.backend == "numpy"
+    np.testing.assert_allclose(fast.spectrum, slow.spectrum, rtol=1e-6 if jacobian == "fd" else 1e-10, atol=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _tangent.available(), reason="numba not installed")
+def test_lorenz_to_five_percent_on_the_compiled_path():
+    lorenz = systems.get("Lorenz")
+    est = lyapunov_to_precision(lorenz, dt=0.005, rel_se=0.05, min_steps=2000, transient=1000, n_trajectories=6)
+    assert est.reached and est.backend == "numba"
+    assert est.spectrum[0] == pytest.approx(0.9056, rel=0.1)  # Sprott (2003)
+    assert est.spectrum.sum() == pytest.approx(-(10 + 1 + 8 / 3), rel=1e-3)
+
+
+def _thin_basin(x, t, p):
+    # a stable limit cycle r = 1 next to an unstable one at r = 1.005, outside which r escapes
+    out = np.empty_like(x)
+    r = np.sqrt(x[:, 0] ** 2 + x[:, 1] ** 2)
+    g = 1e3 * (r - 1.0) * (r - 1.005) * (1.0 + r**2) / r
+    w = 1.0 + 0.5 * x[:, 0]  # uneven speed along the cycle
+    out[:, 0] = g * x[:, 0] - w * x[:, 1]
+    out[:, 1] = g * x[:, 1] + w * x[:, 0]
+    return out
+
+
+THIN = System(
+    name="ThinBasin",
+    rhs=_thin_basin,
+    params={},
+    x0=(1.0, 0.0),
+    description="d",
+    reference="r",
+    dt=0.01,
+    period=6.283,
+)
+
+
+def test_a_fragile_basin_falls_back_to_starts_on_the_orbit(monkeypatch):
+    monkeypatch.setattr(_tangent, "numba", None)  # numpy stepping: nothing to compile for a one-off system
+    cfg = inv.InvariantSettings(
+        n_trajectories=4, n_samples=2048, min_periods=10, transient_periods=2, lyapunov_periods=5, align_periods=1,
+        lyapunov_max_periods=10, correlation_points=300,
+    )  # fmt: skip
+    rec = inv.compute_invariants(THIN, cfg)
+    assert rec["settings"]["start"] == "orbit"
+    assert rec["settings"]["n_trajectories"] == 4
+    assert abs(rec["max_lyapunov"]) < 0.05  # a limit cycle
+    assert rec["settings"]["lyapunov_backend"] == "numpy"
