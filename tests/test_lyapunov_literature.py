@@ -4,6 +4,10 @@ Each value's source is given beside it. Our estimate is the QR method of
 :func:`dynlearn.systems.invariants.estimate_lyapunov` (Jacobian-based), so
 this also checks the catalog's equations and Jacobians at the published
 parameters. Tolerance: 5%.
+
+The same tolerance holds for the values users read: the **shipped**
+``max_lyapunov`` of every case whose published parameters are the catalog's
+defaults (and of Chen's system), and their standard errors are at most 2%.
 """
 
 from __future__ import annotations
@@ -63,6 +67,32 @@ def test_max_lyapunov_matches_literature(name, params, value, source, settings):
     s = systems.get(name)
     est = estimate_lyapunov(s, params=params, transient=1000, seed=1, **settings)
     assert est.spectrum[0] == pytest.approx(value, rel=0.05), f"{name}: {est.spectrum[0]:.4f} vs {value} ({source})"
+
+
+CHEN = (
+    "Chen",
+    {"a": 35.0, "b": 3.0, "c": 28.0},
+    2.0232,
+    "Chen & Ueta (1999) parameters; RK4 QR estimate 2.0232, -0.0005, -12.0227 listed at "
+    "https://sites.google.com/view/lyapunov-spectrum/home/chen_eqs (2.027 is also quoted)",
+    {},
+)
+SHIPPED = [c for c in CASES if c[1] == dict(systems.get(c[0]).params)] + [CHEN]
+
+
+@pytest.mark.parametrize(("name", "params", "value", "source", "settings"), SHIPPED, ids=[c[0] for c in SHIPPED])
+def test_shipped_max_lyapunov_matches_literature(name, params, value, source, settings):
+    s = systems.get(name)
+    assert dict(s.params) == params
+    assert s.max_lyapunov == pytest.approx(value, rel=0.05), (
+        f"{name}: shipped {s.max_lyapunov:.4f} vs {value} ({source})"
+    )
+    assert s.invariants["max_lyapunov_stderr"] <= 0.02 * s.max_lyapunov
+
+
+def test_the_shipped_checks_cover_the_classic_systems():
+    assert {"Lorenz", "Rossler", "Chen", "Henon", "Lozi"} <= {c[0] for c in SHIPPED}
+    assert len(SHIPPED) >= 10
 
 
 def test_the_ten_cases_are_distinct_catalog_systems():
