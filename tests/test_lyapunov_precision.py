@@ -10,6 +10,7 @@ import pytest
 from dynlearn import systems
 from dynlearn.errors import ValidationError
 from dynlearn.systems import invariants as inv
+from dynlearn.systems import metadata
 from dynlearn.systems.base import System
 from dynlearn.systems.invariants import _tangent
 from dynlearn.systems.invariants.precision import lyapunov_to_precision
@@ -120,3 +121,34 @@ def test_a_fragile_basin_falls_back_to_starts_on_the_orbit(monkeypatch):
     assert rec["settings"]["n_trajectories"] == 4
     assert abs(rec["max_lyapunov"]) < 0.05  # a limit cycle
     assert rec["settings"]["lyapunov_backend"] == "numpy"
+
+
+# ---------------------------------------------------------------- the shipped records
+
+
+def _shipped_chaotic_flows() -> dict:
+    # chaotic as in `repro dysts`: λ_max · period > 0.01 (an exponent per period, not per time unit)
+    records = metadata.load_invariants()
+    return {n: r for n, r in records.items() if r["kind"] == "flow" and r["max_lyapunov"] * r["period"] > 0.01}
+
+
+def test_every_shipped_chaotic_flow_states_its_precision_and_settings():
+    flows = _shipped_chaotic_flows()
+    assert len(flows) >= 100
+    keys = ("lyapunov_rel_se", "lyapunov_max_periods", "lyapunov_max_steps", "lyapunov_steps", "start")
+    for name, rec in flows.items():
+        st = rec["settings"]
+        assert rec["max_lyapunov_stderr"] is not None and rec["max_lyapunov_stderr"] > 0, name
+        assert st["n_trajectories"] == 8, f"{name}: {st['n_trajectories']} trajectories"
+        assert all(k in st for k in keys), f"{name}: settings lack {[k for k in keys if k not in st]}"
+        assert st["lyapunov_target_reached"] == (
+            rec["max_lyapunov_stderr"] <= max(st["lyapunov_rel_se"] * rec["max_lyapunov"], 0.0) + 1e-15
+            or rec["max_lyapunov_stderr"] <= st["lyapunov_abs_se"] / rec["period"] + 1e-15
+        ), name
+
+
+def test_shipped_chaotic_flows_meet_the_precision_target():
+    # issue 9: SE(λ_max) <= 5% of λ_max for at least 90% of the chaotic flows
+    flows = _shipped_chaotic_flows()
+    rel = np.array([r["max_lyapunov_stderr"] / r["max_lyapunov"] for r in flows.values()])
+    assert np.mean(rel <= 0.05) >= 0.9, f"{np.mean(rel <= 0.05):.0%} of {len(rel)} within 5%"

@@ -61,7 +61,7 @@ class InvariantSettings:
     lyapunov_rel_se: float = 0.02
     lyapunov_abs_se: float = 0.002
     lyapunov_max_periods: float = 5000.0
-    lyapunov_max_steps: int = 2_000_000
+    lyapunov_max_steps: int = 1_000_000
     map_max_iterations: int = 1_000_000
     start: str = "offset"
     max_steps: int = 30_000

@@ -40,6 +40,8 @@ from dynlearn.systems.invariants.lyapunov import LyapunovEstimate, _start_states
 
 #: trajectory-steps in one round above which ``backend="auto"`` compiles (numpy: ~3 s of work)
 SWITCH_WORK = 100_000
+#: ``backend="auto"`` without a compiled tangent stops after this many measured trajectory-steps (~1 min of numpy)
+NUMPY_MAX_WORK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ def lyapunov_to_precision(
     to the compiled loop (when available) from the first round of more than
     ``SWITCH_WORK`` trajectory-steps, so short estimates pay no compilation.
     The switch depends on the work only: same seed and settings, same numbers.
+    When nothing compiles, ``"auto"`` also stops after ``NUMPY_MAX_WORK``
+    measured trajectory-steps (``reached`` says whether the target was met).
     ``backend`` of the result names the last stepper used."""
     if system.kind == "delay":
         raise ValidationError(
@@ -181,7 +185,7 @@ def lyapunov_to_precision(
         err = per.std(axis=0, ddof=1) / math.sqrt(B) if B > 1 else np.full(d, np.nan)
         target = max(rel_se * abs(mean[0]), abs_se)
         reached = bool(err[0] <= target)
-        if reached or done >= max_steps:
+        if reached or done >= max_steps or (used == "numpy" and backend == "auto" and done * B >= NUMPY_MAX_WORK):
             break
         want = done * (err[0] / target) ** 2 * 1.2 if target > 0 and np.isfinite(err[0]) else 4 * done
         goal = int(min(max_steps, max(1.5 * done, min(4 * done, want))))
