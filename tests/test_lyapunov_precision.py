@@ -161,3 +161,33 @@ def test_shipped_chaotic_flows_meet_the_precision_target():
     flows = _shipped_chaotic_flows()
     rel = np.array([r["max_lyapunov_stderr"] / r["max_lyapunov"] for r in flows.values()])
     assert np.mean(rel <= 0.05) >= 0.9, f"{np.mean(rel <= 0.05):.0%} of {len(rel)} within 5%"
+
+
+def test_below_precision_recomputes_only_records_that_missed_their_target(tmp_path, monkeypatch):
+    calls = []
+
+    def fake(system, settings=None):
+        calls.append(system.name)
+        return {
+            "kind": system.kind,
+            "dim": system.dim,
+            "params": {k: float(v) for k, v in system.params.items()},
+            "dt": 1.0,
+            "period": 2.0,
+            "max_lyapunov": 0.4,
+            "max_lyapunov_stderr": 0.1,
+            "settings": {"lyapunov_target_reached": system.name == HENON.name},
+        }
+
+    monkeypatch.setattr(metadata, "compute_invariants", fake)
+    path, missed = tmp_path / "inv.json", dataclasses.replace(HENON, name="PrecHenonMissed")
+    metadata.compute_all([HENON, missed], path=path)
+    assert sorted(calls) == sorted([HENON.name, missed.name])
+    calls.clear()
+    metadata.compute_all([HENON, missed], path=path)  # both current: nothing to do
+    assert calls == []
+    metadata.compute_all([HENON, missed], path=path, below_precision=True)
+    assert calls == [missed.name]
+    assert metadata.meets_precision({"kind": "delay"}) and not metadata.meets_precision(
+        {"kind": "flow", "settings": {}}
+    )
