@@ -81,7 +81,8 @@ def test_compiled_tangent_equals_the_numpy_loop(jacobian):
 @pytest.mark.skipif(not _tangent.available(), reason="numba not installed")
 def test_lorenz_to_five_percent_on_the_compiled_path():
     lorenz = systems.get("Lorenz")
-    est = lyapunov_to_precision(lorenz, dt=0.005, rel_se=0.05, min_steps=2000, transient=1000, n_trajectories=6)
+    kw = dict(dt=0.005, rel_se=0.05, min_steps=2000, transient=1000, n_trajectories=6)
+    est = lyapunov_to_precision(lorenz, backend="numba", **kw)
     assert est.reached and est.backend == "numba"
     assert est.spectrum[0] == pytest.approx(0.9056, rel=0.1)  # Sprott (2003)
     assert est.spectrum.sum() == pytest.approx(-(10 + 1 + 8 / 3), rel=1e-3)

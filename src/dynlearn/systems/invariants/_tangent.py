@@ -183,16 +183,26 @@ def _params(p) -> tuple | None:
 
 
 def _candidates(system) -> list:
-    """The scalar-loop rewrite of the right-hand side when the integrator module
-    offers it (no array temporaries), then the function itself."""
+    """The integrator's one-loop form of the right-hand side when it can be
+    generated (no array temporaries; see ``systems/_codegen.py``), then the
+    function itself. Each is checked against ``System.jac`` before use."""
     out = []
     try:
-        from dynlearn.systems._compiled import _loopify
+        from dynlearn.systems._codegen import _globals_of, _loop_form
 
-        looped = _loopify(system.rhs, ())
-        if looped is not None:
+        src, fn = _loop_form(system.rhs)
+        if src is not None:
+            ns = {"np": np, **_globals_of([fn])}
+            exec(compile(src, f"<rows of {system.name}>", "exec"), ns)
+            rows = numba.njit(nogil=True)(ns["_rhs_rows"])
+
+            def looped(x, t, p):
+                res = np.empty_like(x)
+                rows(x, t, p, res, 0, x.shape[0])
+                return res
+
             out.append(looped)
-    except Exception:  # the rewrite is an optimisation only
+    except Exception:  # noqa: BLE001 - the loop form is an optimisation only
         pass
     return [*out, system.rhs]
 
