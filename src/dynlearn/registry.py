@@ -10,6 +10,7 @@ Users add their own entries without touching the core::
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
@@ -23,13 +24,13 @@ def normalize_name(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
 
-def _describe(obj: object) -> str:
-    """``module.QualName`` of a class or function, else the object's type and name."""
-    qual = getattr(obj, "__qualname__", None)
-    if qual is not None:
-        return f"{getattr(obj, '__module__', '?')}.{qual}"
-    label = getattr(obj, "name", None)
-    return f"a {type(obj).__name__}" + (f" named {label!r}" if label else "")
+class _Lazy:
+    """A placeholder for an entry whose module registers it when imported."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: str):
+        self.module = module
 
 
 class Registry(Generic[T]):
@@ -45,21 +46,33 @@ class Registry(Generic[T]):
         def _add(item: T) -> T:
             key = normalize_name(name)
             if not key:
-                raise ValidationError(
-                    f"{self.kind} name {name!r} has no letters or digits; use a name like 'my_{self.kind}'"
-                )
-            if key in self._items and not overwrite and self._items[key][1] is not item:
-                taken, old = self._items[key]
-                raise DuplicateNameError(
-                    f"{self.kind} name {name!r} is already taken by {_describe(old)} (registered as {taken!r}); "
-                    "choose another name, or pass overwrite=True to replace it"
-                )
+                raise ValueError(f"{self.kind} name {name!r} has no letters or digits")
+            old = self._items.get(key, (None, None))[1]
+            if key in self._items and not overwrite and old is not item and not isinstance(old, _Lazy):
+                raise ValueError(f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it")
             self._items[key] = (name, item)
             return item
 
         if obj is None:
             return _add
         return _add(obj)
+
+    def register_lazy(self, name: str, module: str) -> None:
+        """List ``name`` now, import ``module`` (which registers it) on first use.
+
+        This keeps heavy dependencies (torch) out of ``import dynlearn.models``."""
+        key = normalize_name(name)
+        if key not in self._items:
+            self._items[key] = (name, _Lazy(module))  # type: ignore[assignment]
+
+    def _resolve(self, key: str) -> T:
+        item = self._items[key][1]
+        if isinstance(item, _Lazy):
+            importlib.import_module(item.module)
+            item = self._items[key][1]
+            if isinstance(item, _Lazy):
+                raise LookupError(f"module {item.module} did not register {self.kind} {self._items[key][0]!r}")
+        return item
 
     def unregister(self, name: str) -> None:
         """Remove an entry (for plugins and tests that register temporary ones)."""
@@ -68,7 +81,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         try:
-            return self._items[normalize_name(name)][1]
+            return self._resolve(normalize_name(name))
         except KeyError:
             raise UnknownNameError(self.kind, name, self.names()) from None
 
@@ -82,7 +95,7 @@ class Registry(Generic[T]):
 
     def items(self) -> Iterator[tuple[str, T]]:
         for key in sorted(self._items):
-            yield self._items[key]
+            yield self._items[key][0], self._resolve(key)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and normalize_name(name) in self._items

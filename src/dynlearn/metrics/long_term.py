@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.ndimage import gaussian_filter1d
 from scipy.special import logsumexp
 
 from dynlearn._validation import as_rng, check_array, check_positive
@@ -162,6 +161,8 @@ def _spectra(x: np.ndarray, sigma: float, truncate: float) -> np.ndarray:
     p[:, const] = 0.0
     p[0, const] = 1.0
     if sigma > 0:
+        from scipy.ndimage import gaussian_filter1d  # imported here: scipy.ndimage takes ~0.4 s to load
+
         p = gaussian_filter1d(p, sigma, axis=0, truncate=truncate)
     total = p.sum(axis=0)
     bad = ~np.isfinite(total) | (total <= 0)

@@ -8,20 +8,44 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import pkgutil
+import re
 from typing import Any
 
 from dynlearn.config import ModelConfig, build_config
 from dynlearn.models.base import Capabilities, Model, read_model_dir
 from dynlearn.models.registry import MODELS, register
 
-_INFRASTRUCTURE = {"base", "config", "registry", "torch_model", "window_model"}
-# Every public module of this package defines and registers models: import them all,
-# so a new model file needs no edit here.
-for _mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if not _mod.name.startswith("_") and _mod.name not in _INFRASTRUCTURE:
-        importlib.import_module(f"{__name__}.{_mod.name}")
+_INFRASTRUCTURE = {"base", "config", "registry"}
+_REGISTERS = re.compile(r"""^@register\(\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+def _discover() -> None:
+    """List the models of every public module of this package, importing none of them.
+
+    A module's ``@register("name")`` lines are read from its source and the names
+    registered lazily: the module (and torch, for the neural models) is imported only
+    when one of its models is used, so ``import dynlearn.models`` stays fast. A new
+    model file needs no edit here; a module whose names cannot be read is imported."""
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if mod.name.startswith("_") or mod.name in _INFRASTRUCTURE:
+            continue
+        full = f"{__name__}.{mod.name}"
+        spec = importlib.util.find_spec(full)
+        try:
+            with open(spec.origin, encoding="utf-8") as fh:  # type: ignore[union-attr, arg-type]
+                found = _REGISTERS.findall(fh.read())
+        except (OSError, TypeError, AttributeError):
+            found = []
+        if not found:
+            importlib.import_module(full)
+        for name in found:
+            MODELS.register_lazy(name, full)
+
+
+_discover()
 
 
 def create(name: str, config: Any = None, **overrides: Any) -> Model:
