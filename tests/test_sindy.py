@@ -25,20 +25,26 @@ def lorenz_fine():
     return tr
 
 
-def test_recovers_lorenz_coefficients_to_one_percent(lorenz_fine):
+def test_recovers_lorenz_coefficients(lorenz_fine):
     m = models.create("sindy").fit(lorenz_fine)
     assert m.feature_names_ == ["1", "x0", "x1", "x2", "x0^2", "x0 x1", "x0 x2", "x1^2", "x1 x2", "x2^2"]
     np.testing.assert_array_equal(m.coef_ != 0, TRUE != 0)
     nz = TRUE != 0
-    assert np.max(np.abs(m.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])) < 0.01
+    # 8th-order differences (the default) at dt = 0.002: exact to well under 0.1%
+    assert np.max(np.abs(m.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])) < 1e-3
     text = m.equations()
-    assert text.splitlines()[0].startswith("x0' = -9.99") and "x0 x2" in text
+    assert text.splitlines()[0].startswith("x0' = -10.000") and "x0 x2" in text
+    # second-order differences (pysindy's default) are biased by about 1% at this step
+    m2 = models.create("sindy", fd_order=2).fit(lorenz_fine)
+    assert np.max(np.abs(m2.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])) > 3 * np.max(
+        np.abs(m.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])
+    )
 
 
 def test_agrees_with_pysindy_stlsq(lorenz_fine):
     ps = pytest.importorskip("pysindy")
     x = lorenz_fine.states
-    ours = models.create("sindy", threshold=0.1, alpha=0.05).fit(lorenz_fine)
+    ours = models.create("sindy", threshold=0.1, alpha=0.05, fd_order=2).fit(lorenz_fine)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         peer = ps.SINDy(optimizer=ps.STLSQ(threshold=0.1, alpha=0.05), feature_library=ps.PolynomialLibrary(degree=2))
@@ -149,9 +155,16 @@ def test_rank_deficient_library_warns_with_the_collinear_terms(lorenz_fine):
         models.create("sindy", threshold=0.01).fit(x, dt=lorenz_fine.dt)
 
 
-def test_threshold_that_zeroes_everything_is_a_clear_error(lorenz_fine):
-    with pytest.raises(ValidationError, match="removed every term.*smaller threshold"):
-        models.create("sindy", threshold=1e6).fit(lorenz_fine[:500])
+@pytest.mark.parametrize("threshold", [1e6, 30.0])
+def test_threshold_advice_leads_to_a_fit(lorenz_fine, threshold):
+    import re
+
+    with pytest.raises(ValidationError, match="removed every term.*smaller threshold") as info:
+        models.create("sindy", threshold=threshold).fit(lorenz_fine[:500])
+    suggested = float(re.search(r"smaller threshold: ([0-9.eE+-]+) keeps", str(info.value)).group(1))
+    assert 0 < suggested < threshold
+    m = models.create("sindy", threshold=suggested).fit(lorenz_fine[:500])  # following the advice works
+    assert np.any(m.coef_)
 
 
 def test_diverging_forecast_is_nan_not_an_error(lorenz_fine):
@@ -187,13 +200,69 @@ def test_cli_fit_prints_equations(lorenz_fine, tmp_path, capsys, monkeypatch):
     except SystemExit as exc:
         assert not exc.code
     out = capsys.readouterr().out
-    assert "x' = -9.99" in out and "z' = " in out and "x y" in out
+    assert "x' = -10.000" in out and "z' = " in out and "x y" in out
 
 
-@pytest.mark.slow
 def test_compiled_backend_matches_numpy(lorenz_fine):
     pytest.importorskip("numba")
-    m = models.create("sindy").fit(lorenz_fine)
-    a = m.predict(lorenz_fine.states[:1], 2000)
-    b = m.set_params(backend="numba").predict(lorenz_fine.states[:1], 2000)
+    m = models.create("sindy", backend="numpy").fit(lorenz_fine)
+    a = m.predict(lorenz_fine.states[:3:2], 1000)
+    b = m.set_params(backend="numba").predict(lorenz_fine.states[:3:2], 1000)
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    m.coef_ = np.zeros_like(m.coef_)
+    m.coef_[0, 4] = 1.0  # x0' = x0^2 blows up: NaN from the same step in both backends
+    ctx = np.array([[[5.0, 0, 0]], [[-5.0, 0, 0]]])
+    np.testing.assert_array_equal(
+        np.isnan(m.predict(ctx, 600)), np.isnan(m.set_params(backend="numpy").predict(ctx, 600))
+    )
+
+
+@pytest.mark.parametrize("order", [2, 4, 6, 8])
+def test_finite_differences_are_exact_on_polynomials_of_their_order(order):
+    from dynlearn.models._sindy_derivatives import fd_derivative
+
+    t = np.linspace(0.0, 2.0, 41)[:, None]
+    x = (t - 0.3) ** order
+    np.testing.assert_allclose(fd_derivative(x, t[1, 0] - t[0, 0], order), order * (t - 0.3) ** (order - 1), atol=1e-8)
+
+
+@pytest.mark.parametrize("derivative", ["fd", "spectral", "weak"])
+def test_coarse_lorenz_coefficients_within_half_a_percent(derivative):
+    """The quick suite's sampling (30 points per period) biases second-order differences;
+    the default and the weak form recover σ, ρ, β to 0.5%."""
+    (tr,) = systems.simulate("Lorenz", n_points=3000, points_per_period=30, seed=0)
+    m = models.create("sindy", derivative=derivative).fit(tr)
+    nz = TRUE != 0
+    np.testing.assert_array_equal(m.coef_ != 0, nz)
+    assert np.max(np.abs(m.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])) < 5e-3
+
+
+def test_derivative_methods_and_optimizers_are_registered_components(lorenz_fine):
+    from dynlearn.models.sindy import DERIVATIVES, OPTIMIZERS
+
+    assert {"fd", "smoothed_fd", "spectral", "weak"} <= set(DERIVATIVES.names())
+    assert {"stlsq", "sr3"} <= set(OPTIMIZERS.names())
+    OPTIMIZERS.register("lstsq_test", lambda theta, y, c: np.linalg.lstsq(theta, y, rcond=None)[0].T)
+    try:
+        m = models.create("sindy", optimizer="lstsq_test").fit(lorenz_fine[:1000])
+        assert np.all(m.coef_ != 0)  # plain least squares: nothing thresholded
+    finally:
+        OPTIMIZERS.unregister("lstsq_test")
+    with pytest.raises(ValidationError, match="derivative must be one of"):
+        models.create("sindy", derivative="nope")
+
+
+def test_one_variable_warns_and_delay_embedding_learns_an_oscillation(tmp_path):
+    t = np.arange(2000) * 0.05
+    x = np.sin(t)[:, None]
+    with pytest.warns(UserWarning, match="cannot oscillate.*embed=3"):
+        models.create("sindy", threshold=1e-3).fit(x, dt=0.05)
+    m = models.create("sindy", embed=2, embed_lag=5, degree=1, threshold=0.01).fit(x, dt=0.05)
+    assert m.n_state_ == 2 and m.variables_ == ["x0", "x0(t-5)"]
+    pred = m.predict(x[:100], 300)
+    assert pred.shape == (300, 1)
+    np.testing.assert_allclose(pred[:, 0], np.sin(t[100:400]), atol=0.02)
+    m.save(tmp_path / "m")
+    np.testing.assert_array_equal(models.load(tmp_path / "m").predict(x[:100], 300), pred)
+    with pytest.raises(ValidationError, match="at least 6"):
+        m.predict(x[:3], 10)

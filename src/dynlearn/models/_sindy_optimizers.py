@@ -21,14 +21,24 @@ Every optimiser takes the candidate matrix ``theta`` ``(n, p)`` and targets
   Brunton & Brunton 2022 (Proc. R. Soc. A 478:20210904): the spread of the
   coefficients over the models is their uncertainty, the fraction of models
   keeping a term its inclusion probability.
+
+Optimisers are registered by name in :data:`OPTIMIZERS` (the config's
+``optimizer``) as ``fn(theta, y, config) -> Ξ``; users add their own with
+``OPTIMIZERS.register(name, fn)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.linalg
+
+from dynlearn.registry import Registry
+
+#: name -> ``fn(theta (n, p), y (n, t), config) -> Ξ (t, p)``
+OPTIMIZERS: Registry[Callable[[np.ndarray, np.ndarray, Any], np.ndarray]] = Registry("sindy optimizer")
 
 
 def _solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -160,3 +170,29 @@ def ensemble(
             keep[rng.choice(p, size=min(n_drop, p - 1), replace=False)] = False
         out[k][:, keep] = solve(theta[rows][:, keep], y[rows])
     return out
+
+
+OPTIMIZERS.register(
+    "stlsq",
+    lambda theta, y, c: stlsq(
+        theta,
+        y,
+        threshold=c.threshold,
+        alpha=c.alpha,
+        max_iter=c.max_iter,
+        unbias=c.unbias,
+        normalize_columns=c.normalize_columns,
+    ),
+)
+OPTIMIZERS.register(
+    "sr3",
+    lambda theta, y, c: sr3(
+        theta,
+        y,
+        threshold=c.threshold,
+        nu=c.nu,
+        regularizer=c.regularizer,
+        unbias=c.unbias,
+        normalize_columns=c.normalize_columns,
+    ),
+)

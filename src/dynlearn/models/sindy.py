@@ -4,17 +4,22 @@ SINDy writes the vector field as a sparse combination of candidate functions,
 
     dx/dt = Ξ Θ(x, u)ᵀ        (continuous time)     x_{k+1} = Ξ Θ(x_k, u_k)ᵀ   (maps),
 
-estimates ``dx/dt`` from the samples (finite differences, optionally after
-Savitzky-Golay smoothing), and finds a sparse ``Ξ`` by sequentially
-thresholded ridge regression (STLSQ) or SR3. Ensembles (bagging over samples,
-library bagging; Fasel et al. 2022) give coefficient uncertainties. Forecasts
-integrate the learned ODE with the catalog's batched RK4 (``systems.integrate``)
-at the training sampling step, so simulating a model is a few vectorised
-numpy operations per stage rather than a Python callback per state.
+builds regression rows from the samples (derivative estimates of several
+orders, or the weak form, which needs none), and finds a sparse ``Ξ`` by
+sequentially thresholded ridge regression (STLSQ) or SR3. Ensembles (bagging
+over samples, library bagging; Fasel et al. 2022) give coefficient
+uncertainties. Forecasts integrate the learned ODE by RK4 at the training
+sampling step: polynomial models in one compiled loop (numba, cached on disk),
+others with the catalog's batched numpy integrator.
 
-Libraries and optimisers live in ``_sindy_library`` and ``_sindy_optimizers``;
-see those modules for the mathematics. ``model.equations()`` prints the
-discovered equations.
+A single observed variable can be delay-embedded (``embed`` coordinates
+``x(t), x(t - τ), ...``, Takens 1981): a scalar autonomous ODE ``x' = f(x)``
+cannot oscillate, a system in the embedded coordinates can.
+
+The parts live in their own modules, each a registry users can extend:
+libraries (``_sindy_library``), derivative methods (``_sindy_derivatives``),
+optimisers (``_sindy_optimizers``); compiled simulation in
+``_sindy_compiled``. ``model.equations()`` prints the discovered equations.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ import numpy as np
 from dynlearn._validation import as_rng, check_array
 from dynlearn.config import ModelConfig
 from dynlearn.errors import DivergenceError, FileFormatError, UnknownNameError, ValidationError
+from dynlearn.models import _sindy_compiled
 from dynlearn.models import _sindy_optimizers as opt
+from dynlearn.models._sindy_derivatives import DERIVATIVES, fd_derivative
 from dynlearn.models._sindy_library import (
     CustomLibrary,
     Library,
@@ -37,13 +44,12 @@ from dynlearn.models._sindy_library import (
     function_names,
     register_function,
 )
+from dynlearn.models._sindy_optimizers import OPTIMIZERS
 from dynlearn.models.base import Capabilities, Model
 from dynlearn.models.registry import register
 from dynlearn.systems.base import System
 from dynlearn.systems.integrate import integrate
 
-_DERIVATIVES = ("fd", "smoothed_fd")
-_OPTIMIZERS = ("stlsq", "sr3")
 _ENSEMBLES = ("none", "bagging", "library", "both")
 
 
@@ -57,24 +63,28 @@ class SINDyConfig(ModelConfig):
     (the constant term), ``use_inputs`` (library on ``(x, u)``, the
     trajectories' ``inputs``). ``discrete_time``: learn a map
     ``x_{k+1} = f(x_k)`` instead of an ODE.
-    Derivatives: ``derivative`` ``"fd"`` (second-order central differences,
-    second-order one-sided at the ends) or ``"smoothed_fd"`` (Savitzky-Golay
-    smoothing of window ``smoother_window``, cubic, then ``fd``).
-    Optimiser: ``"stlsq"`` (``threshold``, ridge ``alpha``, ``max_iter``) or
-    ``"sr3"`` (``threshold`` λ, relaxation ``nu``, ``regularizer`` l0/l1);
-    ``unbias`` refits the selected terms by least squares;
-    ``normalize_columns`` thresholds in units of unit-norm library columns.
+    Regression rows (``derivative``, a name in ``DERIVATIVES``): ``"fd"``
+    finite differences of order ``fd_order`` (2, 4, 6, 8); ``"smoothed_fd"``
+    (Savitzky-Golay smoothing of window ``smoother_window``, then ``fd``);
+    ``"spectral"`` (Fourier, ``spectral_edge`` of the rows dropped at each
+    end); ``"weak"`` (the integral form on windows of ``weak_window``
+    samples with test functions ``(1 - u²)^weak_power``). The default, 8th-order
+    differences, is the most accurate on clean catalog data (docs/models-classical.md).
+    Optimiser (``optimizer``, a name in ``OPTIMIZERS``): ``"stlsq"``
+    (``threshold``, ridge ``alpha``, ``max_iter``) or ``"sr3"`` (``threshold``
+    λ, relaxation ``nu``, ``regularizer`` l0/l1); ``unbias`` refits the
+    selected terms by least squares; ``normalize_columns`` thresholds in units
+    of unit-norm library columns.
     Ensembles: ``ensemble`` none/bagging/library/both, ``n_models``,
     ``n_drop`` terms dropped per library-bagging model, ``aggregate``
-    median/mean. ``substeps``: least RK4 steps per sampling step when
-    forecasting (more are taken, ``n_substeps_``, when the learned field is stiff:
-    ``h L <= 1`` with L its largest Jacobian norm on the training states);
-    ``backend``: ``"numpy"``, ``"numba"`` (compiled RK4 for pure polynomial
-    libraries, when numba is installed; otherwise numpy) or ``"auto"``
-    (compiled for requests of at least ``COMPILE_ABOVE_STEPS`` steps, which
-    repay the one-off compilation of about a second).
-    ``custom_library``: a :class:`CustomLibrary` of Python functions that
-    replaces ``library`` (Python only; such a model cannot be saved).
+    median/mean. Delay embedding: ``embed`` coordinates per observed
+    variable (1: none), ``embed_lag`` samples apart. ``substeps``: least RK4
+    steps per sampling step when forecasting (more are taken, ``n_substeps_``,
+    when the learned field is stiff: ``h L <= 1`` with L its largest Jacobian
+    norm on the training states); ``backend``: ``"numpy"``, ``"numba"``
+    (compiled RK4 for pure polynomial libraries) or ``"auto"`` (compiled
+    whenever the model is polynomial and numba is installed: the compiled
+    kernel is cached on disk, so only the first process ever compiles it).
     """
 
     library: str = "poly"
@@ -84,7 +94,11 @@ class SINDyConfig(ModelConfig):
     use_inputs: bool = False
     discrete_time: bool = False
     derivative: str = "fd"
+    fd_order: int = 8
     smoother_window: int = 11
+    spectral_edge: float = 0.02
+    weak_window: int = 15
+    weak_power: int = 6
     optimizer: str = "stlsq"
     threshold: float = 0.1
     alpha: float = 0.05
@@ -97,6 +111,8 @@ class SINDyConfig(ModelConfig):
     n_models: int = 20
     n_drop: int = 1
     aggregate: str = "median"
+    embed: int = 1
+    embed_lag: int = 1
     substeps: int = 1
     backend: str = "auto"
     custom_library: CustomLibrary | None = None
@@ -110,12 +126,25 @@ class SINDyConfig(ModelConfig):
         checks = [
             (self.degree >= 1, f"degree must be >= 1, got {self.degree}"),
             (self.n_frequencies >= 1, f"n_frequencies must be >= 1, got {self.n_frequencies}"),
-            (self.derivative in _DERIVATIVES, f"derivative must be one of {_DERIVATIVES}, got {self.derivative!r}"),
+            (
+                self.derivative in DERIVATIVES,
+                f"derivative must be one of {DERIVATIVES.names()}, got {self.derivative!r}",
+            ),
+            (self.fd_order in (2, 4, 6, 8), f"fd_order must be 2, 4, 6 or 8, got {self.fd_order}"),
             (
                 self.smoother_window >= 5 and self.smoother_window % 2 == 1,
                 f"smoother_window must be odd and >= 5, got {self.smoother_window}",
             ),
-            (self.optimizer in _OPTIMIZERS, f"optimizer must be one of {_OPTIMIZERS}, got {self.optimizer!r}"),
+            (0 <= self.spectral_edge < 0.5, f"spectral_edge must be in [0, 0.5), got {self.spectral_edge}"),
+            (
+                self.weak_window >= 5 and self.weak_window % 2 == 1,
+                f"weak_window must be odd and >= 5, got {self.weak_window}",
+            ),
+            (self.weak_power >= 2, f"weak_power must be >= 2, got {self.weak_power}"),
+            (
+                self.optimizer in opt.OPTIMIZERS,
+                f"optimizer must be one of {opt.OPTIMIZERS.names()}, got {self.optimizer!r}",
+            ),
             (self.threshold >= 0, f"threshold must be >= 0, got {self.threshold}"),
             (self.alpha >= 0, f"alpha must be >= 0, got {self.alpha}"),
             (self.max_iter >= 1, f"max_iter must be >= 1, got {self.max_iter}"),
@@ -125,6 +154,9 @@ class SINDyConfig(ModelConfig):
             (self.n_models >= 2, f"n_models must be >= 2, got {self.n_models}"),
             (self.n_drop >= 1, f"n_drop must be >= 1, got {self.n_drop}"),
             (self.aggregate in ("median", "mean"), f"aggregate must be 'median' or 'mean', got {self.aggregate!r}"),
+            (self.embed >= 1, f"embed must be >= 1 (1: no delay embedding), got {self.embed}"),
+            (self.embed_lag >= 1, f"embed_lag must be >= 1, got {self.embed_lag}"),
+            (not (self.embed > 1 and self.use_inputs), "embed > 1 cannot be combined with use_inputs=true"),
             (self.substeps >= 1, f"substeps must be >= 1, got {self.substeps}"),
             (self.backend in ("auto", "numpy", "numba"), f"backend must be auto/numpy/numba, got {self.backend!r}"),
         ]
@@ -138,45 +170,11 @@ class SINDyConfig(ModelConfig):
             raise ValidationError(f"sindy: library {self.library!r}: {exc}") from None
 
 
-def fd_derivative(x: np.ndarray, dt: float) -> np.ndarray:
-    """Second-order finite differences along axis 0: central inside,
-    second-order one-sided ``(-3x₀ + 4x₁ - x₂)/(2dt)`` at both ends."""
-    return np.gradient(x, dt, axis=0, edge_order=2)
-
-
-def smoothed_fd_derivative(x: np.ndarray, dt: float, window: int = 11) -> np.ndarray:
-    """Savitzky-Golay smoothing (cubic, ``window`` points; Savitzky & Golay 1964)
-    followed by :func:`fd_derivative`."""
-    from scipy.signal import savgol_filter
-
-    w = min(window, len(x) - (1 - len(x) % 2))
-    smooth = savgol_filter(x, w, min(3, w - 1), axis=0) if w >= 5 else x
-    return fd_derivative(smooth, dt)
-
-
-#: ``backend="auto"`` compiles (numba) a polynomial model when batch x steps x substeps reaches this
-COMPILE_ABOVE_STEPS = 20_000
-
-
-def _poly_rhs(idx: np.ndarray, C: np.ndarray):
-    """A numba-compilable right-hand side ``Σ_k C[:, k] Π_d x[idx[k, d]]`` (``idx`` -1 = no factor).
-
-    Used only through ``integrate(..., backend="numba")``: in plain Python its loops would be slow."""
-
-    def rhs(x, t, p):  # pragma: no cover - compiled by numba
-        out = np.zeros_like(x)
-        for b in range(x.shape[0]):
-            for k in range(idx.shape[0]):
-                v = 1.0
-                for d in range(idx.shape[1]):
-                    j = idx[k, d]
-                    if j >= 0:
-                        v *= x[b, j]
-                for i in range(C.shape[0]):
-                    out[b, i] += C[i, k] * v
-        return out
-
-    return rhs
+def delay_embed(x: np.ndarray, m: int, lag: int) -> np.ndarray:
+    """Rows ``(x_t, x_{t-lag}, ..., x_{t-(m-1)lag})`` for every t with a full history:
+    ``(n - (m-1) lag, d m)``, the coordinates of each delay side by side."""
+    span = (m - 1) * lag
+    return np.concatenate([x[span - j * lag : len(x) - j * lag] for j in range(m)], axis=1)
 
 
 @register("sindy")
@@ -202,10 +200,19 @@ class SINDy(Model):
         return self.config.use_inputs
 
     @property
+    def _span(self) -> int:
+        """Samples of history one embedded state needs (1 without embedding)."""
+        return (self.config.embed - 1) * self.config.embed_lag + 1
+
+    @property
+    def min_context(self) -> int:
+        return self._span
+
+    @property
     def min_train_length(self) -> int:
         if self.config.discrete_time:
-            return 2
-        return self.config.smoother_window if self.config.derivative == "smoothed_fd" else 3
+            return self._span + 1
+        return self._span - 1 + DERIVATIVES.get(self.config.derivative).min_length(self.config)
 
     # library ------------------------------------------------------------------------
     def _make_library(self, n_vars: int) -> Library:
@@ -217,22 +224,25 @@ class SINDy(Model):
         )
 
     # fitting --------------------------------------------------------------------------
-    def _targets(self, tr) -> tuple[np.ndarray, np.ndarray]:
-        """(library input z, target) rows of one trajectory."""
-        x = tr.states
+    def _states(self, tr) -> np.ndarray:
+        """The state the model evolves: the observations, delay-embedded when ``embed > 1``."""
+        c = self.config
+        return delay_embed(tr.states, c.embed, c.embed_lag) if c.embed > 1 else tr.states
+
+    def _rows(self, tr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(library rows Θ, targets, states) of one trajectory."""
+        x = self._states(tr)
         z = x
         if self.config.use_inputs:
             z = np.concatenate([x, tr.inputs], axis=1)
         if self.config.discrete_time:
-            return z[:-1], x[1:]
-        dt = tr.dt
-        if self.config.derivative == "fd":
-            return z, fd_derivative(x, dt)
-        return z, smoothed_fd_derivative(x, dt, self.config.smoother_window)
+            return self.library_.evaluate(z[:-1]), x[1:], x
+        method = DERIVATIVES.get(self.config.derivative)
+        theta, y = method.design(self.library_, z, x, float(tr.dt), self.config)
+        return theta, y, x
 
-    def _fit(self, trajectories):
+    def _check_inputs(self, trajectories) -> None:
         c = self.config
-        self._fit_dt = float(trajectories[0].dt or 1.0)
         if c.use_inputs:
             missing = [i for i, t in enumerate(trajectories) if t.inputs is None]
             if missing:
@@ -245,16 +255,34 @@ class SINDy(Model):
             self.n_inputs_ = widths.pop()
         else:
             self.n_inputs_ = 0
-        dim = trajectories[0].dim
-        names = trajectories[0].meta.get("variables")
+
+    def _variable_names(self, tr) -> list[str]:
+        dim, c = tr.dim, self.config
+        names = tr.meta.get("variables")
         if not (isinstance(names, list) and len(names) == dim and all(isinstance(n, str) for n in names)):
             names = [f"x{i}" for i in range(dim)]
-        self.variables_ = list(names) + [f"u{i}" for i in range(self.n_inputs_)]
-        self.library_ = self._make_library(dim + self.n_inputs_)
+        if c.embed > 1:
+            names = list(names) + [f"{n}(t-{j * c.embed_lag})" for j in range(1, c.embed) for n in names]
+        return list(names) + [f"u{i}" for i in range(self.n_inputs_)]
+
+    def _fit(self, trajectories):
+        c = self.config
+        self._fit_dt = float(trajectories[0].dt or 1.0)
+        self._check_inputs(trajectories)
+        dim = trajectories[0].dim
+        if dim == 1 and c.embed == 1 and not c.discrete_time and not c.use_inputs:
+            warnings.warn(
+                "sindy on one variable: a scalar autonomous ODE x' = f(x) cannot oscillate (its solutions "
+                "move monotonically to a fixed point or to infinity), so it can only learn growth or decay; "
+                "for oscillating data use delay embedding, e.g. embed=3 (CLI: --set embed=3)",
+                UserWarning,
+                stacklevel=3,
+            )
+        self.n_state_ = dim * c.embed
+        self.variables_ = self._variable_names(trajectories[0])
+        self.library_ = self._make_library(self.n_state_ + self.n_inputs_)
         self.feature_names_ = self.library_.names(self.variables_)
-        Z, Y = zip(*(self._targets(t) for t in trajectories))
-        theta = self.library_.evaluate(np.concatenate(Z))
-        Y = np.concatenate(Y)
+        theta, Y, X = (np.concatenate(parts) for parts in zip(*(self._rows(t) for t in trajectories)))
         if not np.all(np.isfinite(theta)):
             raise ValidationError(
                 "the library produced non-finite values on the training data (e.g. exp of large states); "
@@ -269,42 +297,68 @@ class SINDy(Model):
                 UserWarning,
                 stacklevel=3,
             )
-        solve = self._solver()
+        coef = self._solve(theta, Y)
+        if not np.any(coef) and np.any(np.abs(Y - Y.mean(0)) > 0):
+            raise ValidationError(self._threshold_advice(theta, Y))
+        self.coef_ = coef
+        self.n_substeps_ = self._stable_substeps(X)
+
+    def _solve(self, theta: np.ndarray, Y: np.ndarray, config: SINDyConfig | None = None) -> np.ndarray:
+        """Ξ from the registered optimiser, over an ensemble when one is configured."""
+        c = config or self.config
+        fn = opt.OPTIMIZERS.get(c.optimizer)
+
+        def solve(th, y):
+            return fn(th, y, c)
+
         if c.ensemble == "none":
             coef = solve(theta, Y)
             self.coef_samples_ = np.zeros((0, *coef.shape))
-        else:
-            samples = opt.ensemble(
-                theta,
-                Y,
-                solve,
-                n_models=c.n_models,
-                bagging=c.ensemble in ("bagging", "both"),
-                library_bagging=c.ensemble in ("library", "both"),
-                n_drop=c.n_drop,
-                rng=as_rng(c.seed),
-            )
-            coef = np.median(samples, axis=0) if c.aggregate == "median" else samples.mean(axis=0)
-            self.coef_samples_ = samples
-        if not np.any(coef) and np.any(np.abs(Y - Y.mean(0)) > 0):
-            biggest = float(np.max(np.abs(np.linalg.lstsq(theta, Y, rcond=None)[0])))
-            raise ValidationError(
-                f"sindy: threshold {c.threshold:g} removed every term of every equation (the largest "
-                f"least-squares coefficient is {biggest:.3g}); use a smaller threshold, e.g. {biggest / 10:.3g}"
-            )
-        self.coef_ = coef
-        self._compiled_cache = None
-        self.n_substeps_ = self._stable_substeps(np.concatenate(Z), Y)
+            return coef
+        samples = opt.ensemble(
+            theta,
+            Y,
+            solve,
+            n_models=c.n_models,
+            bagging=c.ensemble in ("bagging", "both"),
+            library_bagging=c.ensemble in ("library", "both"),
+            n_drop=c.n_drop,
+            rng=as_rng(c.seed),
+        )
+        self.coef_samples_ = samples
+        return np.median(samples, axis=0) if c.aggregate == "median" else samples.mean(axis=0)
 
-    def _stable_substeps(self, Z: np.ndarray, Y: np.ndarray) -> int:
+    def _threshold_advice(self, theta: np.ndarray, Y: np.ndarray) -> str:
+        """The error for a threshold that removed every term, with a smaller threshold that was
+        checked to keep at least one (the largest such value found by halving, rounded down)."""
+        c = self.config
+        biggest = float(np.max(np.abs(np.linalg.lstsq(theta, Y, rcond=None)[0])))
+        head = (
+            f"sindy: threshold {c.threshold:g} removed every term of every equation (the largest "
+            f"least-squares coefficient is {biggest:.3g})"
+        )
+        t = min(c.threshold, biggest)
+        samples = self.coef_samples_
+        for _ in range(60):
+            t /= 2.0
+            if t <= 0:
+                break
+            exp = np.floor(np.log10(t)) - 1  # round down to two significant digits
+            cand = float(np.floor(t / 10.0**exp) * 10.0**exp)
+            if 0 < cand < c.threshold and np.any(self._solve(theta, Y, dataclasses.replace(c, threshold=cand))):
+                self.coef_samples_ = samples
+                return f"{head}; use a smaller threshold: {cand:.2g} keeps at least one term (checked)"
+        self.coef_samples_ = samples
+        return f"{head}; no smaller threshold keeps a term: check that the data vary and the library fits them"
+
+    def _stable_substeps(self, X: np.ndarray) -> int:
         """RK4 steps per sampling step: at least ``substeps``, and enough that ``h L <= 1`` with
         ``L`` the largest Jacobian norm of the learned field over the training states, so a stiff
         model learned from little data is integrated stably rather than blowing up numerically."""
         if self.config.discrete_time or self.n_inputs_:
             return self.config.substeps
-        d = Y.shape[1]
-        x = Z[:, :d]
-        rows = x[:: max(1, len(x) // 500)]
+        d = X.shape[1]
+        rows = X[:: max(1, len(X) // 500)]
         f0 = self.rhs(rows)
         eps = 1e-6 * np.maximum(1.0, np.abs(rows).max(0))
         cols = []
@@ -317,28 +371,6 @@ class SINDy(Model):
         if not np.isfinite(L):
             return self.config.substeps
         return int(max(self.config.substeps, min(1000, np.ceil(self._fit_dt * L))))
-
-    def _solver(self):
-        c = self.config
-        if c.optimizer == "stlsq":
-            return lambda th, y: opt.stlsq(
-                th,
-                y,
-                threshold=c.threshold,
-                alpha=c.alpha,
-                max_iter=c.max_iter,
-                unbias=c.unbias,
-                normalize_columns=c.normalize_columns,
-            )
-        return lambda th, y: opt.sr3(
-            th,
-            y,
-            threshold=c.threshold,
-            nu=c.nu,
-            regularizer=c.regularizer,
-            unbias=c.unbias,
-            normalize_columns=c.normalize_columns,
-        )
 
     # uncertainty ---------------------------------------------------------------------
     @property
@@ -389,7 +421,7 @@ class SINDy(Model):
             name="SINDy model",
             rhs=f,
             params={},
-            x0=tuple(0.0 for _ in range(self.dim_)),
+            x0=tuple(0.0 for _ in range(self.n_state_)),
             description="a learned SINDy model",
             reference="Brunton, Proctor & Kutz (2016), PNAS 113:3932",
             kind=kind,
@@ -397,26 +429,22 @@ class SINDy(Model):
             nonautonomous=bool(self.n_inputs_),
         )
 
-    def _compiled_system(self) -> System | None:
-        """A numba-compilable copy of the model (pure polynomial libraries only), cached per fit."""
-        import importlib.util
-
+    def _poly_arrays(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(idx, C)`` of a pure polynomial model for the compiled kernel (None otherwise)."""
         lib = self.library_
         poly = lib.spec is not None and lib.spec.replace(" ", "") == "poly"
-        if not poly or self.n_inputs_ or importlib.util.find_spec("numba") is None:
+        if not poly or self.n_inputs_:
             return None
-        if getattr(self, "_compiled_cache", None) is None:
-            block = lib.blocks[0]
-            combos = ([()] if lib.include_bias else []) + block.combos
-            idx = np.full((len(combos), max(1, block.degree)), -1, dtype=np.int64)
-            for k, c in enumerate(combos):
-                idx[k, : len(c)] = c
-            C = np.ascontiguousarray(self.coef_, dtype=np.float64)
-            self._compiled_cache = dataclasses.replace(self.as_system(), rhs=_poly_rhs(idx, C))
-        return self._compiled_cache
+        block = lib.blocks[0]
+        combos = ([()] if lib.include_bias else []) + block.combos
+        idx = np.full((len(combos), max(1, block.degree)), -1, dtype=np.int64)
+        for k, combo in enumerate(combos):
+            idx[k, : len(combo)] = combo
+        return idx, np.ascontiguousarray(self.coef_, dtype=np.float64)
 
     def simulate(self, x0, n_steps: int, inputs=None) -> np.ndarray:
-        """States at the ``n_steps`` sampling times after ``x0`` (``(dim,)`` or ``(batch, dim)``).
+        """States at the ``n_steps`` sampling times after ``x0`` (``(n, )`` or ``(batch, n)``, n the
+        model's state dimension: the data's, times ``embed`` with delay embedding).
 
         Control models need ``inputs`` ``(n_steps + 1, n_inputs)`` or
         ``(batch, n_steps + 1, n_inputs)``: the input at ``x0``'s time and at
@@ -430,8 +458,8 @@ class SINDy(Model):
         x = check_array(x0, "x0", ndim=(1, 2))
         single = x.ndim == 1
         x = np.atleast_2d(x)
-        if x.shape[1] != self.dim_:
-            raise ValidationError(f"x0 has dimension {x.shape[1]} but the model has dimension {self.dim_}")
+        if x.shape[1] != self.n_state_:
+            raise ValidationError(f"x0 has dimension {x.shape[1]} but the model has dimension {self.n_state_}")
         if self.n_inputs_:
             if inputs is None:
                 raise ValidationError(f"this sindy model has {self.n_inputs_} control input(s); pass inputs=...")
@@ -449,20 +477,18 @@ class SINDy(Model):
         return out[0] if single else out
 
     def _integrate(self, x: np.ndarray, n_steps: int, U) -> np.ndarray:
-        dt = 1.0 if self.config.discrete_time else float(self.dt_)
-        backend = self.config.backend
-        work = len(x) * n_steps * self.n_substeps_
-        compiled = None
-        if backend == "numba" or (backend == "auto" and work >= COMPILE_ABOVE_STEPS):
-            compiled = self._compiled_system()
+        c = self.config
+        dt = 1.0 if c.discrete_time else float(self.dt_)
+        poly = self._poly_arrays() if c.backend != "numpy" and _sindy_compiled.available() else None
+        if poly is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return _sindy_compiled.simulate_poly(x, *poly, dt, n_steps, self.n_substeps_, c.discrete_time)
         try:
-            if compiled is not None and not self.config.discrete_time:
-                return integrate(compiled, x, n_points=n_steps + 1, dt=dt, backend="numba")[:, 1:]
             return integrate(self.as_system(U), x, n_points=n_steps + 1, dt=dt, backend="numpy")[:, 1:]
         except DivergenceError:
             pass
         # some trajectory diverged: integrate each alone and find the last finite step by bisection
-        out = np.full((len(x), n_steps, self.dim_), np.nan)
+        out = np.full((len(x), n_steps, self.n_state_), np.nan)
         for b in range(len(x)):
             Ub = U[b] if U is not None and U.ndim == 3 else U
             system = self.as_system(Ub)
@@ -470,13 +496,13 @@ class SINDy(Model):
             while lo < hi:
                 mid = (lo + hi + 1) // 2
                 try:
-                    good = integrate(system, x[b], n_points=mid + 1, dt=dt)[0, 1:]
+                    good = integrate(system, x[b], n_points=mid + 1, dt=dt, backend="numpy")[0, 1:]
                     lo = mid
                 except DivergenceError:
                     hi = mid - 1
             if lo:
                 if good is None or len(good) != lo:
-                    good = integrate(system, x[b], n_points=lo + 1, dt=dt)[0, 1:]
+                    good = integrate(system, x[b], n_points=lo + 1, dt=dt, backend="numpy")[0, 1:]
                 out[b, :lo] = good
         return out
 
@@ -489,8 +515,14 @@ class SINDy(Model):
         if self.config.discrete_time:
             raise ValidationError("this sindy model was fitted as a map (discrete_time=true); it has no vector field")
         if self.n_inputs_:
-            raise ValidationError("this sindy model depends on inputs; evaluate it with model.rhs(x, u)")
-        return self.rhs(states)
+            raise ValidationError(
+                "this sindy model was fitted with control inputs; forecast with model.simulate(x0, n_steps, inputs=u)"
+            )
+        c = self.config
+        if c.embed > 1:
+            lags = [context[:, -1 - j * c.embed_lag, :] for j in range(c.embed)]
+            return self._integrate(np.concatenate(lags, axis=1), horizon, None)[..., : self.dim_]
+        return self._integrate(context[:, -1, :], horizon, None)
 
     # printing ------------------------------------------------------------------------
     def equations(self, precision: int = 3, uncertainty: bool = True) -> str:
@@ -500,7 +532,7 @@ class SINDy(Model):
         its ensemble standard deviation: ``(-10.000 ± 0.012) x0``."""
         std = self.coef_std_ if uncertainty else None
         lines = []
-        for i in range(self.dim_):
+        for i in range(self.n_state_):
             lhs = f"{self.variables_[i]}[k+1]" if self.config.discrete_time else f"{self.variables_[i]}'"
             terms = []
             for j in np.flatnonzero(self.coef_[i]):
@@ -534,13 +566,14 @@ class SINDy(Model):
     def _set_meta(self, meta):
         self.n_inputs_ = int(meta["n_inputs"])
         self.n_substeps_ = int(meta["n_substeps"])
+        self.n_state_ = self.dim_ * self.config.embed
         self.variables_ = [str(v) for v in meta["variables"]]
-        if len(self.variables_) != self.dim_ + self.n_inputs_:
-            raise ValueError(f"{len(self.variables_)} variable names for {self.dim_ + self.n_inputs_} variables")
+        if len(self.variables_) != self.n_state_ + self.n_inputs_:
+            raise ValueError(f"{len(self.variables_)} variable names for {self.n_state_ + self.n_inputs_} variables")
 
     def _set_state(self, state):
         try:
-            self.library_ = self._make_library(self.dim_ + self.n_inputs_)
+            self.library_ = self._make_library(self.n_state_ + self.n_inputs_)
         except UnknownNameError as exc:
             raise FileFormatError(
                 f"the saved sindy library {self.config.library!r} names an unregistered function family ({exc}); "
@@ -548,13 +581,22 @@ class SINDy(Model):
             ) from None
         self.feature_names_ = self.library_.names(self.variables_)
         coef = np.asarray(state["coef"], dtype=np.float64)
-        if coef.shape != (self.dim_, self.library_.n_terms):
-            raise ValueError(f"coef has shape {coef.shape}, expected {(self.dim_, self.library_.n_terms)}")
+        if coef.shape != (self.n_state_, self.library_.n_terms):
+            raise ValueError(f"coef has shape {coef.shape}, expected {(self.n_state_, self.library_.n_terms)}")
         samples = np.asarray(state["coef_samples"], dtype=np.float64)
         if samples.ndim != 3 or samples.shape[1:] != coef.shape:
             raise ValueError(f"coef_samples has shape {samples.shape}, expected (n, {coef.shape[0]}, {coef.shape[1]})")
         self.coef_, self.coef_samples_ = coef, samples
-        self._compiled_cache = None
 
 
-__all__ = ["SINDy", "SINDyConfig", "CustomLibrary", "register_function", "function_names", "fd_derivative"]
+__all__ = [
+    "DERIVATIVES",
+    "OPTIMIZERS",
+    "SINDy",
+    "SINDyConfig",
+    "CustomLibrary",
+    "delay_embed",
+    "register_function",
+    "function_names",
+    "fd_derivative",
+]
