@@ -53,9 +53,37 @@ def test_ngrc_features_and_search():
     m = models.create("ngrc", delays=3, skip=2).fit(tr[:1000])
     assert m.min_context == 5 and m.W_.shape == (1 + 9 + 45, 3)
     s = models.create("ngrc", search=True, alpha=1.0).fit(tr[:1000])
-    assert s.alpha_ in (1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1.0)
-    assert s.alpha_ != 1.0  # a huge penalty loses on validation
+    assert s.alpha_ in (1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1, 1.0) and s.degree_ in (2, 3, 4)
     assert np.all(np.isfinite(s.predict(tr.states[990:1000], 10)))
+
+
+def test_ngrc_search_is_stable_on_rossler_at_the_quick_suite_sampling(tmp_path):
+    """Rössler at 30 points per period (step 0.2): z spikes within a few samples, and the
+    quadratic NG-RC of the paper diverges from most starting points. The search tries degrees
+    2-4 and refuses any candidate whose free run leaves the data's range from any window."""
+    from scipy.integrate import solve_ivp
+
+    def rossler(t, v, a=0.2, b=0.2, c=5.7):
+        return [-v[1] - v[2], v[0] + a * v[1], b + v[2] * (v[0] - c)]
+
+    dt = 0.1956  # the catalog's period / 30
+    t = np.arange(3300) * dt
+    s = solve_ivp(rossler, (0, t[-1]), [1.0, 1.0, 0.0], t_eval=t, method="DOP853", rtol=1e-10, atol=1e-10).y.T
+    tr = Standardizer().fit_transform(Trajectory(t[300:] - t[300], s[300:]))
+    train, test = tr[:2400], tr.states[2400:]
+    quad = models.create("ngrc").fit(train)
+    starts = np.arange(32, 500, 24)
+    ctx = np.stack([test[s - 32 : s] for s in starts])
+    truth = np.stack([test[s : s + 20] for s in starts])
+    assert not np.all(np.isfinite(quad.predict(ctx, 200)))  # the failure this search fixes
+    m = models.create("ngrc", search=True).fit(train)
+    assert m.degree_ > 2
+    assert np.all(np.isfinite(m.predict(ctx, 200)))
+    free = m.predict(test[:32], 2000)
+    assert np.all(np.abs(free) < 2 * np.abs(tr.states).max())
+    assert np.sqrt(np.mean((m.predict(ctx, 20) - truth) ** 2)) < 0.2  # 20 steps: about one Lyapunov time / 4
+    m.save(tmp_path / "m")
+    np.testing.assert_array_equal(models.load(tmp_path / "m").predict(ctx, 50), m.predict(ctx, 50))
 
 
 def test_ngrc_too_little_data_for_the_delays():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 
@@ -68,9 +69,33 @@ def random_reservoir(n: int, density: float, rho: float, rng: np.random.Generato
     return scale_to_spectral_radius(W, rho)
 
 
-def monomial_index(n_vars: int, degree: int) -> list[np.ndarray]:
-    """Index arrays of the unique monomials of each degree 2..``degree`` (combinations with replacement)."""
-    return [np.array(list(itertools.combinations_with_replacement(range(n_vars), k))) for k in range(2, degree + 1)]
+@functools.lru_cache(maxsize=64)
+def monomial_index(n_vars: int, degree: int) -> tuple[np.ndarray, ...]:
+    """Index arrays of the unique monomials of each degree 2..``degree`` (combinations with replacement).
+
+    Cached (a closed-loop rollout asks for them every step); the arrays are read-only."""
+    out = []
+    for k in range(2, degree + 1):
+        a = np.array(list(itertools.combinations_with_replacement(range(n_vars), k)))
+        a.setflags(write=False)
+        out.append(a)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def monomial_plan(n_vars: int, degree: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """For each degree k = 2..``degree``, ``(parent, var)`` such that the k-th degree monomials,
+    in :func:`monomial_index` order, are ``previous[..., parent] * x[..., var]`` (degree 1 being
+    ``x`` itself): one multiplication per degree instead of a product over gathered factors."""
+    plan = []
+    prev = {(i,): i for i in range(n_vars)}
+    for k in range(2, degree + 1):
+        combos = list(itertools.combinations_with_replacement(range(n_vars), k))
+        parent = np.array([prev[c[:-1]] for c in combos])
+        var = np.array([c[-1] for c in combos])
+        plan.append((parent, var))
+        prev = {c: j for j, c in enumerate(combos)}
+    return tuple(plan)
 
 
 def ridge_solutions(F: np.ndarray, Y: np.ndarray, alphas, *, center: bool) -> list[tuple[np.ndarray, np.ndarray]]:

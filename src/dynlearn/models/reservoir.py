@@ -24,7 +24,8 @@
 Both models can tune themselves (``search=true``) on a validation split: the
 last ``val_fraction`` of the training data is held out, each candidate is fitted
 on the rest and scored by the mean closed-loop NRMSE over ``val_horizon``
-steps from several starting points; the best candidate is refitted on all data.
+steps from several starting points, and refused if a long free run from any of
+them leaves the data's range; the best candidate is refitted on all data.
 """
 
 from __future__ import annotations
@@ -39,11 +40,15 @@ from dynlearn._validation import as_rng
 from dynlearn.config import ModelConfig
 from dynlearn.data import Trajectory
 from dynlearn.errors import ValidationError
-from dynlearn.models._reservoir_utils import monomial_index, random_reservoir, ridge_solutions
+from dynlearn.models._reservoir_utils import monomial_index, monomial_plan, random_reservoir, ridge_solutions
 from dynlearn.models.base import Model
 from dynlearn.models.registry import register
 
 ALPHA_GRID = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
+#: NG-RC's search also tries these penalties and monomial degrees: a coarsely sampled flow with
+#: a spiking coordinate (Rössler at 30 points per period) needs degree 4 and a strong penalty
+NGRC_ALPHA_GRID = (*ALPHA_GRID, 1e-1, 1.0)
+NGRC_DEGREES = (2, 3, 4)
 
 
 def _split_validation(trajectories: list[Trajectory], fraction: float, need: int):
@@ -69,8 +74,8 @@ STABILITY_HORIZONS = 20
 
 def _validation_score(predict, states: np.ndarray, context: int, horizon: int, scale: np.ndarray) -> float:
     """Mean closed-loop NRMSE over up to 5 windows of the validation states; inf if any
-    forecast diverges, or if a free run ``STABILITY_HORIZONS`` times longer leaves the
-    validation data's range (widened by ``STABILITY_MARGIN`` spans on each side).
+    forecast diverges, or if a free run ``STABILITY_HORIZONS`` times longer from any of the
+    windows leaves the validation data's range (widened by ``STABILITY_MARGIN`` spans on each side).
 
     The second test matters: the short-horizon error alone prefers the smallest
     ridge penalty, whose closed loop is often unstable a little further out."""
@@ -82,7 +87,7 @@ def _validation_score(predict, states: np.ndarray, context: int, horizon: int, s
     with np.errstate(over="ignore", invalid="ignore"):
         pred = predict(ctx, horizon)
         err = np.sqrt(np.mean(((pred - truth) / scale) ** 2))
-        free = predict(ctx[:1], STABILITY_HORIZONS * horizon)[0]
+        free = predict(ctx, STABILITY_HORIZONS * horizon)
         stable = bool(np.all(np.isfinite(free)))
         stable = stable and bool(np.all((free > lo - STABILITY_MARGIN * span) & (free < hi + STABILITY_MARGIN * span)))
     return float(err) if np.isfinite(err) and stable else float("inf")
@@ -91,9 +96,10 @@ def _validation_score(predict, states: np.ndarray, context: int, horizon: int, s
 # ---------------------------------------------------------------------------------------- NG-RC
 @dataclasses.dataclass
 class NGRCConfig(ModelConfig):
-    """``delays`` k, ``skip`` s, monomial ``degree`` p (>= 2), ridge ``alpha``,
-    ``increment`` (predict x_{t+1} - x_t, else x_{t+1}); ``search`` tunes α on a
-    validation split (``val_fraction``, ``val_horizon``)."""
+    """``delays`` k, ``skip`` s, monomial ``degree`` p (2-4), ridge ``alpha``,
+    ``increment`` (predict x_{t+1} - x_t, else x_{t+1}); ``search`` tunes α and
+    the degree (``NGRC_ALPHA_GRID`` x ``NGRC_DEGREES``, plus the configured
+    values) on a validation split (``val_fraction``, ``val_horizon``)."""
 
     delays: int = 2
     skip: int = 1
@@ -143,8 +149,10 @@ class NGRC(Model):
         c = self.config
         lin = window[..., ::-1, :][..., :: c.skip, :][..., : c.delays, :].reshape(*window.shape[:-2], -1)
         parts = [np.ones((*lin.shape[:-1], 1)), lin]
-        for idx in monomial_index(lin.shape[-1], c.degree):
-            parts.append(np.prod(lin[..., idx], axis=-1))
+        prev = lin
+        for parent, var in monomial_plan(lin.shape[-1], self.degree_):
+            prev = prev[..., parent] * lin[..., var]
+            parts.append(prev)
         return np.concatenate(parts, axis=-1)
 
     def _design(self, trajectories):
@@ -165,31 +173,38 @@ class NGRC(Model):
 
     def _fit(self, trajectories):
         c = self.config
-        self.alpha_ = c.alpha
-        if c.search:
-            train, val = _split_validation(trajectories, c.val_fraction, self.span + c.val_horizon + 1)
-            scale = np.concatenate([t.states for t in train]).std(0)
-            scale = np.where(scale > 0, scale, 1.0)
-            grid = sorted({*ALPHA_GRID, c.alpha})
-            scores = []
-            for W in self._solve(train, grid):
-                self.W_ = W
-                scores.append(_validation_score(self._rollout, val, self.span, c.val_horizon, scale))
-            best = min(scores)
-            # the largest penalty within 10% of the best score: tiny penalties fit the
-            # validation windows marginally better but make the closed loop fragile
-            ok = [a for a, sc in zip(grid, scores) if np.isfinite(sc) and sc <= 1.1 * best]
-            self.alpha_ = float(max(ok)) if ok else float(grid[int(np.argmin(scores))])
-            # refitting on all data changes the model: keep raising the penalty until its
-            # own long free run from the end of the data stays in range
-            longest = max(trajectories, key=len).states
-            for a in [g for g in grid if g >= self.alpha_]:
-                (self.W_,) = self._solve(trajectories, [a])
-                self.alpha_ = float(a)
-                if np.isfinite(_validation_score(self._rollout, longest, self.span, c.val_horizon, scale)):
-                    return
+        self.alpha_, self.degree_ = c.alpha, c.degree
+        if not c.search:
+            (self.W_,) = self._solve(trajectories, [self.alpha_])
             return
-        (self.W_,) = self._solve(trajectories, [self.alpha_])
+        train, val = _split_validation(trajectories, c.val_fraction, self.span + c.val_horizon + 1)
+        scale = np.concatenate([t.states for t in train]).std(0)
+        scale = np.where(scale > 0, scale, 1.0)
+        grid = sorted({*NGRC_ALPHA_GRID, c.alpha})
+        scored = []  # (score, degree, alpha)
+        for degree in sorted({*NGRC_DEGREES, c.degree}):
+            self.degree_ = degree
+            for a, W in zip(grid, self._solve(train, grid)):
+                self.W_ = W
+                scored.append((_validation_score(self._rollout, val, self.span, c.val_horizon, scale), degree, a))
+        best = min(sc for sc, _, _ in scored)
+        # among candidates within 10% of the best score, the lowest degree, then the largest
+        # penalty: tiny penalties fit the validation windows marginally better but make the
+        # closed loop fragile
+        ok = [(d, -a) for sc, d, a in scored if np.isfinite(sc) and sc <= 1.1 * best]
+        if ok:
+            degree, neg_a = min(ok)
+            self.degree_, self.alpha_ = degree, float(-neg_a)
+        else:
+            _, self.degree_, self.alpha_ = min(scored)
+        # refitting on all data changes the model: keep raising the penalty until its
+        # own long free runs from the data stay in range
+        longest = max(trajectories, key=len).states
+        for a in [g for g in grid if g >= self.alpha_]:
+            (self.W_,) = self._solve(trajectories, [a])
+            self.alpha_ = float(a)
+            if np.isfinite(_validation_score(self._rollout, longest, self.span, c.val_horizon, scale)):
+                return
 
     def _rollout(self, context, horizon):
         window = context[:, -self.span :, :].copy()
@@ -208,15 +223,16 @@ class NGRC(Model):
         return {"W": self.W_}
 
     def _get_meta(self):
-        return {"alpha": self.alpha_}
+        return {"alpha": self.alpha_, "degree": self.degree_}
 
     def _set_meta(self, meta):
         self.alpha_ = float(meta["alpha"])
+        self.degree_ = int(meta.get("degree", self.config.degree))
 
     def _set_state(self, state):
         W = np.asarray(state["W"], dtype=np.float64)
         n_lin = self.config.delays * self.dim_
-        n_feat = 1 + n_lin + sum(len(i) for i in monomial_index(n_lin, self.config.degree))
+        n_feat = 1 + n_lin + sum(len(i) for i in monomial_index(n_lin, self.degree_))
         if W.shape != (n_feat, self.dim_):
             raise ValueError(f"W has shape {W.shape}, expected {(n_feat, self.dim_)}")
         self.W_ = W
