@@ -30,12 +30,12 @@ def test_recovers_lorenz_coefficients(lorenz_fine):
     assert m.feature_names_ == ["1", "x0", "x1", "x2", "x0^2", "x0 x1", "x0 x2", "x1^2", "x1 x2", "x2^2"]
     np.testing.assert_array_equal(m.coef_ != 0, TRUE != 0)
     nz = TRUE != 0
-    # 8th-order differences (the default) at dt = 0.002: exact to well under 0.1%
+    # the weak form (the default) at dt = 0.002: exact to well under 0.1%
     assert np.max(np.abs(m.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])) < 1e-3
     text = m.equations()
     assert text.splitlines()[0].startswith("x0' = -10.000") and "x0 x2" in text
     # second-order differences (pysindy's default) are biased by about 1% at this step
-    m2 = models.create("sindy", fd_order=2).fit(lorenz_fine)
+    m2 = models.create("sindy", derivative="fd", fd_order=2).fit(lorenz_fine)
     assert np.max(np.abs(m2.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])) > 3 * np.max(
         np.abs(m.coef_[nz] - TRUE[nz]) / np.abs(TRUE[nz])
     )
@@ -44,7 +44,7 @@ def test_recovers_lorenz_coefficients(lorenz_fine):
 def test_agrees_with_pysindy_stlsq(lorenz_fine):
     ps = pytest.importorskip("pysindy")
     x = lorenz_fine.states
-    ours = models.create("sindy", threshold=0.1, alpha=0.05, fd_order=2).fit(lorenz_fine)
+    ours = models.create("sindy", threshold=0.1, alpha=0.05, derivative="fd", fd_order=2).fit(lorenz_fine)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         peer = ps.SINDy(optimizer=ps.STLSQ(threshold=0.1, alpha=0.05), feature_library=ps.PolynomialLibrary(degree=2))
@@ -226,7 +226,7 @@ def test_finite_differences_are_exact_on_polynomials_of_their_order(order):
     np.testing.assert_allclose(fd_derivative(x, t[1, 0] - t[0, 0], order), order * (t - 0.3) ** (order - 1), atol=1e-8)
 
 
-@pytest.mark.parametrize("derivative", ["fd", "spectral", "weak"])
+@pytest.mark.parametrize("derivative", ["weak", "fd", "spectral"])
 def test_coarse_lorenz_coefficients_within_half_a_percent(derivative):
     """The quick suite's sampling (30 points per period) biases second-order differences;
     the default and the weak form recover σ, ρ, β to 0.5%."""

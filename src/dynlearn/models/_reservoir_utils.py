@@ -33,7 +33,7 @@ def spectral_radius(W) -> float:
             try:
                 v0 = np.ones(shape[0])  # a fixed start vector keeps ARPACK deterministic
                 vals = scipy.sparse.linalg.eigs(
-                    scipy.sparse.csr_matrix(W), k=1, which="LM", return_eigenvectors=False, v0=v0, tol=1e-8
+                    scipy.sparse.csr_matrix(W), k=1, which="LM", return_eigenvectors=False, v0=v0, tol=1e-6
                 )
                 rho = float(np.abs(vals[0]))
             except scipy.sparse.linalg.ArpackNoConvergence:

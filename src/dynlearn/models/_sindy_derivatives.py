@@ -27,7 +27,9 @@ config's ``derivative``); users add their own with ``DERIVATIVES.register``.
   ``-∫ φ_k' x dt = Ξ ∫ φ_k Θ(x) dt`` with no derivative of the data; the
   integrals are trapezoidal sums, which are highly accurate because ``φ``
   and its first ``weak_power - 1`` derivatives vanish at both ends of the
-  window. Windows overlap by half.
+  window. Windows overlap by half. Each row is divided by ``∫ φ_k dt``, so
+  it is a weighted mean of the pointwise rows and the optimisers' ridge and
+  threshold keep their meaning.
 """
 
 from __future__ import annotations
@@ -106,11 +108,13 @@ def spectral_derivative(x: np.ndarray, dt: float) -> np.ndarray:
 
 
 def weak_test_functions(m: int, power: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """Trapezoid-weighted ``φ`` and ``φ'`` on a window of ``m`` samples (both vanish at the ends)."""
+    """Trapezoid-weighted ``φ`` and ``φ'`` on a window of ``m`` samples (both vanish at the ends),
+    divided by ``∫ φ dt``: a weak row is then a weighted mean of pointwise rows, on their scale,
+    so the ridge penalty and the threshold mean what they mean for derivative rows."""
     u = np.linspace(-1.0, 1.0, m)
     phi = (1.0 - u**2) ** power
     dphi = -2.0 * power * u * (1.0 - u**2) ** (power - 1) * (2.0 / ((m - 1) * dt))
-    return phi * dt, dphi * dt
+    return phi / phi.sum(), dphi / phi.sum()
 
 
 def weak_rows(library, z: np.ndarray, x: np.ndarray, dt: float, window: int, power: int):

@@ -40,6 +40,8 @@ from dynlearn._validation import as_rng
 from dynlearn.config import ModelConfig
 from dynlearn.data import Trajectory
 from dynlearn.errors import ValidationError
+from dynlearn.models import _reservoir_compiled
+from dynlearn.models._reservoir_compiled import CompiledReservoir
 from dynlearn.models._reservoir_utils import monomial_index, monomial_plan, random_reservoir, ridge_solutions
 from dynlearn.models.base import Model
 from dynlearn.models.registry import register
@@ -247,7 +249,9 @@ class ESNConfig(ModelConfig):
     ``washout`` states dropped at the start of each training trajectory,
     ``readout`` ``"pathak"`` (every second unit squared) or ``"linear"``,
     ``readout_input`` (the input x_t joins the readout features); ``search``
-    tunes spectral radius, leak rate and α on a validation split."""
+    tunes spectral radius, leak rate and α on a validation split; ``backend``
+    ``"numba"`` runs the reservoir loops compiled with a sparse ``W``,
+    ``"numpy"`` in numpy, ``"auto"`` compiled when numba is installed."""
 
     n_reservoir: int = 300
     spectral_radius: float = 0.9
@@ -263,9 +267,11 @@ class ESNConfig(ModelConfig):
     search: bool = False
     val_fraction: float = 0.2
     val_horizon: int = 50
+    backend: str = "auto"
 
     def validate(self):
         for ok, msg in [
+            (self.backend in ("auto", "numpy", "numba"), f"backend must be auto/numpy/numba, got {self.backend!r}"),
             (self.n_reservoir >= 1, f"n_reservoir must be >= 1, got {self.n_reservoir}"),
             (self.spectral_radius >= 0, f"spectral_radius must be >= 0, got {self.spectral_radius}"),
             (0 < self.density <= 1, f"density must be in (0, 1], got {self.density}"),
@@ -310,9 +316,22 @@ class ESN(Model):
         b = rng.uniform(-1.0, 1.0, c.n_reservoir) * c.bias_scaling
         return W * spectral_radius, Win, b
 
+    def _compiled(self, W) -> CompiledReservoir | None:
+        """The compiled loops for reservoir ``W`` (None on the numpy backend), cached per matrix."""
+        if self.config.backend == "numpy" or not _reservoir_compiled.available():
+            return None
+        cache = getattr(self, "_compiled_cache", None)
+        if cache is None or cache[0] is not W:
+            cache = (W, CompiledReservoir(W))
+            self._compiled_cache = cache
+        return cache[1]
+
     def _run(self, U: np.ndarray, r: np.ndarray, W, Win, b, leak: float) -> np.ndarray:
         """Drive states ``r`` ``(B, n)`` with inputs ``U`` ``(B, T, dim)``; returns ``(B, T, n)``."""
         drive = U @ Win.T + b
+        compiled = self._compiled(W)
+        if compiled is not None:
+            return compiled.drive(drive, r, leak)
         out = np.empty((U.shape[0], U.shape[1], len(b)))
         if U.shape[0] == 1 and self.config.density <= 0.25:
             # one sequence through a sparse reservoir: a CSR mat-vec is several times cheaper than dense
@@ -375,6 +394,22 @@ class ESN(Model):
         B = context.shape[0]
         R = self._run(context, np.zeros((B, len(self.b_))), self.W_, self.Win_, self.b_, self.leak_rate_)
         r, u = R[:, -1], context[:, -1]
+        compiled = self._compiled(self.W_)
+        if compiled is not None:
+            c = self.config
+            with np.errstate(over="ignore", invalid="ignore"):
+                return compiled.closed_loop(
+                    self.Win_,
+                    self.b_,
+                    self.Wout_,
+                    self.bout_,
+                    r,
+                    u,
+                    self.leak_rate_,
+                    horizon,
+                    c.readout == "pathak",
+                    c.readout_input,
+                )
         out = np.empty((B, horizon, context.shape[2]))
         WT, WinT, a = self.W_.T, self.Win_.T, self.leak_rate_
         for h in range(horizon):
