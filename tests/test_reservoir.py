@@ -136,6 +136,21 @@ def test_esn_forecasts_lorenz_and_round_trips(lorenz_std, tmp_path):
     np.testing.assert_array_equal(models.load(tmp_path / "e").predict(ctx, 20), m.predict(ctx, 20))
 
 
+def test_esn_compiled_loops_match_numpy(lorenz_std):
+    pytest.importorskip("numba")
+    kw = dict(n_reservoir=120, washout=20, seed=3)
+    a = models.create("esn", backend="numpy", **kw).fit(lorenz_std[:600])
+    b = models.create("esn", backend="numba", **kw).fit(lorenz_std[:600])
+    # the compiled loops hold W in float32: the same model to about 1e-7
+    np.testing.assert_allclose(b.Wout_, a.Wout_, rtol=1e-3, atol=1e-3)
+    ctx = np.stack([lorenz_std[600:650], lorenz_std[700:750]])
+    np.testing.assert_allclose(b.predict(ctx, 40), a.predict(ctx, 40), atol=1e-4)
+    b.W_ = a.W_
+    b.Wout_, b.bout_ = a.Wout_, a.bout_
+    b._compiled_cache = None
+    np.testing.assert_allclose(b.predict(ctx, 40), a.predict(ctx, 40), atol=1e-5)
+
+
 def test_esn_search_picks_from_its_grid(lorenz_std):
     m = models.create("esn", search=True, n_reservoir=60, washout=20).fit(lorenz_std[:1200], dt=0.025)
     assert m.spectral_radius_ in (0.45, 0.9, 0.9 * 1.4) and m.leak_rate_ in (0.25, 0.5, 1.0)
