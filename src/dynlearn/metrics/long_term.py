@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import logsumexp
 
 from dynlearn._validation import as_rng, check_array, check_positive
 from dynlearn.errors import ValidationError
@@ -125,6 +124,8 @@ def _subsample(x: np.ndarray, m: int) -> np.ndarray:
 
 def _log_mixture(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """``log (1/K) sum_k N(z; c_k, I)`` for each row of ``z``, in chunks."""
+    from scipy.special import logsumexp  # imported here: scipy.special is slow to load
+
     k, dim = centers.shape
     c2 = np.sum(centers**2, axis=1)
     const = -np.log(k) - 0.5 * dim * np.log(2.0 * np.pi)
