@@ -47,33 +47,31 @@ def _drive(indptr, indices, data, drive, r0, leak, out):  # pragma: no cover - c
                 out[b, t, i] = r[i]
 
 
-def _closed_loop(
-    indptr, indices, data, Win, bias, Wout, bout, r0, u0, leak, pathak, use_input, out
-):  # pragma: no cover
+def _closed_loop(indptr, indices, data, Win, bias, WoutT, bout, r0, u0, leak, pathak, use_input, out):  # pragma: no cover
     B, H, d = out.shape
     n = bias.shape[0]
     r = np.empty(n)
     pre = np.empty(n)
     u = np.empty(d)
+    feat = np.zeros(WoutT.shape[1])
     for b in range(B):
         for i in range(n):
             r[i] = r0[b, i]
         for j in range(d):
             u[j] = u0[b, j]
         for h in range(H):
+            # readout features φ(r, u), then W_out φ + c (WoutT rows are contiguous)
+            for i in range(n):
+                feat[i] = r[i] * r[i] if (pathak and i % 2 == 1) else r[i]
+            if use_input:
+                for j in range(d):
+                    feat[n + j] = u[j]
             for k in range(d):
                 s = bout[k]
-                for i in range(n):
-                    v = r[i]
-                    if pathak and i % 2 == 1:
-                        v = v * v
-                    s += v * Wout[i, k]
-                if use_input:
-                    for j in range(d):
-                        s += u[j] * Wout[n + j, k]
+                for i in range(feat.shape[0]):
+                    s += WoutT[k, i] * feat[i]
                 out[b, h, k] = s
-            for j in range(d):
-                u[j] = out[b, h, j]
+                u[k] = s
             for i in range(n):
                 s = bias[i]
                 for j in range(d):
@@ -121,7 +119,7 @@ class CompiledReservoir:
             *self.csr,
             np.ascontiguousarray(Win, dtype=np.float64),
             np.ascontiguousarray(bias, dtype=np.float64),
-            np.ascontiguousarray(Wout, dtype=np.float64),
+            np.ascontiguousarray(np.asarray(Wout, dtype=np.float64).T),
             np.ascontiguousarray(bout, dtype=np.float64),
             np.ascontiguousarray(r0, dtype=np.float64),
             np.ascontiguousarray(u0, dtype=np.float64),
