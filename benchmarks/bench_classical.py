@@ -166,11 +166,25 @@ def bench_esn(repeats: int) -> dict:
     t0 = time.perf_counter()
     ours("pathak").fit(train[:200], dt=0.025).predict(s[:60], 5)
     r["dynlearn_first_use_s"] = time.perf_counter() - t0
-    r["train_reservoirpy_s"], (res, esn) = timed(fit_peer, repeats)
-    r["generate1000_reservoirpy_s"], _ = timed(lambda: peer_generate(res, esn, s[1950:2000], 1000), repeats)
+    # peer and ours alternate within each repeat, and each repeat gives its own ratio: on a
+    # shared machine the load changes between measurements taken minutes apart
+    times: dict = {}
+    for _ in range(repeats):
+        t, (res, esn) = timed(fit_peer)
+        times.setdefault("train_reservoirpy", []).append(t)
+        t, _ = timed(lambda: peer_generate(res, esn, s[1950:2000], 1000))
+        times.setdefault("generate1000_reservoirpy", []).append(t)
+        for readout in ("linear", "pathak"):
+            t, m = timed(lambda readout=readout: ours(readout).fit(train, dt=0.025))
+            times.setdefault(f"train_dynlearn_{readout}", []).append(t)
+            t, _ = timed(lambda m=m: m.predict(s[1950:2000], 1000))
+            times.setdefault(f"generate1000_dynlearn_{readout}", []).append(t)
+    for key, v in times.items():
+        r[f"{key}_s"] = float(np.median(v))
     for readout in ("linear", "pathak"):
-        r[f"train_dynlearn_{readout}_s"], m = timed(lambda readout=readout: ours(readout).fit(train, dt=0.025), repeats)
-        r[f"generate1000_dynlearn_{readout}_s"], _ = timed(lambda m=m: m.predict(s[1950:2000], 1000), repeats)
+        for what in ("train", "generate1000"):
+            ratios = np.array(times[f"{what}_reservoirpy"]) / np.array(times[f"{what}_dynlearn_{readout}"])
+            r[f"{what}_ratio_{readout}_per_repeat"] = [round(float(x), 2) for x in ratios]
     vp = {"reservoirpy": [], "linear": [], "pathak": []}
     for seed in range(3):
         res, esn = fit_peer(seed)
@@ -210,13 +224,9 @@ def main() -> None:
         first = s["simulate_numba_first_call_fresh_process_s"]
         print(f"  SINDy simulate (numba, 1st call in a fresh process) {s['simulate_pysindy_s'] / first:8.1f}x")
     for readout in ("linear", "pathak"):
-        print(
-            f"  ESN train ({readout})               {e['train_reservoirpy_s'] / e[f'train_dynlearn_{readout}_s']:8.1f}x"
-        )
-        print(
-            f"  ESN generate 1000 ({readout})       "
-            f"{e['generate1000_reservoirpy_s'] / e[f'generate1000_dynlearn_{readout}_s']:8.1f}x"
-        )
+        for what in ("train", "generate1000"):
+            per = e[f"{what}_ratio_{readout}_per_repeat"]
+            print(f"  ESN {what} ({readout})  median {np.median(per):5.1f}x  per repeat {per}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=2)
