@@ -172,7 +172,7 @@ def bench_esn(repeats: int) -> dict:
     for _ in range(repeats):
         t, (res, esn) = timed(fit_peer)
         times.setdefault("train_reservoirpy", []).append(t)
-        t, _ = timed(lambda: peer_generate(res, esn, s[1950:2000], 1000))
+        t, _ = timed(lambda res=res, esn=esn: peer_generate(res, esn, s[1950:2000], 1000))
         times.setdefault("generate1000_reservoirpy", []).append(t)
         for readout in ("linear", "pathak"):
             t, m = timed(lambda readout=readout: ours(readout).fit(train, dt=0.025))
