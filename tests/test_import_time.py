@@ -38,7 +38,8 @@ def test_models_are_listed_and_classical_ones_created_without_heavy_imports():
     seen = json.loads(_run(PROBE))
     assert seen["import"] == [] and seen["names"] == []  # names are read, modules not imported
     for name in ("sindy", "ngrc", "esn"):
-        assert "torch" not in seen[name] and "matplotlib" not in seen[name], (name, seen[name])
+        # numba is loaded on the first compiled simulation, not when a model is created
+        assert seen[name] == [], (name, seen[name])
 
 
 @pytest.mark.slow  # importing torch takes seconds
