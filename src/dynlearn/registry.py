@@ -24,6 +24,15 @@ def normalize_name(name: str) -> str:
     return "".join(ch for ch in str(name).lower() if ch.isalnum())
 
 
+def _describe(obj: object) -> str:
+    """``module.QualName`` of a class or function, else the object's type and name."""
+    qual = getattr(obj, "__qualname__", None)
+    if qual is not None:
+        return f"{getattr(obj, '__module__', '?')}.{qual}"
+    label = getattr(obj, "name", None)
+    return f"a {type(obj).__name__}" + (f" named {label!r}" if label else "")
+
+
 class _Lazy:
     """A placeholder for an entry whose module registers it when imported."""
 
@@ -46,10 +55,17 @@ class Registry(Generic[T]):
         def _add(item: T) -> T:
             key = normalize_name(name)
             if not key:
-                raise ValueError(f"{self.kind} name {name!r} has no letters or digits")
+                raise ValidationError(
+                    f"{self.kind} name {name!r} has no letters or digits; use a name like 'my_{self.kind}'"
+                )
             old = self._items.get(key, (None, None))[1]
+            # a lazy placeholder is replaced by the entry its module registers
             if key in self._items and not overwrite and old is not item and not isinstance(old, _Lazy):
-                raise ValueError(f"{self.kind} {name!r} is already registered; pass overwrite=True to replace it")
+                taken = self._items[key][0]
+                raise DuplicateNameError(
+                    f"{self.kind} name {name!r} is already taken by {_describe(old)} (registered as {taken!r}); "
+                    "choose another name, or pass overwrite=True to replace it"
+                )
             self._items[key] = (name, item)
             return item
 

@@ -18,7 +18,7 @@ from dynlearn.config import ModelConfig, build_config
 from dynlearn.models.base import Capabilities, Model, read_model_dir
 from dynlearn.models.registry import MODELS, register
 
-_INFRASTRUCTURE = {"base", "config", "registry"}
+_INFRASTRUCTURE = {"base", "config", "registry", "torch_model", "window_model"}
 _REGISTERS = re.compile(r"""^@register\(\s*["']([^"']+)["']""", re.MULTILINE)
 
 

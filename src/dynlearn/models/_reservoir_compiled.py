@@ -47,7 +47,9 @@ def _drive(indptr, indices, data, drive, r0, leak, out):  # pragma: no cover - c
                 out[b, t, i] = r[i]
 
 
-def _closed_loop(indptr, indices, data, Win, bias, WoutT, bout, r0, u0, leak, pathak, use_input, out):  # pragma: no cover
+def _closed_loop(
+    indptr, indices, data, Win, bias, WoutT, bout, r0, u0, leak, pathak, use_input, out
+):  # pragma: no cover
     B, H, d = out.shape
     n = bias.shape[0]
     r = np.empty(n)

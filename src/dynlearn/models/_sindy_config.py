@@ -6,11 +6,11 @@ import dataclasses
 
 import numpy as np
 
+from dynlearn.config import ModelConfig
 from dynlearn.errors import UnknownNameError, ValidationError
 from dynlearn.models._sindy_derivatives import DERIVATIVES
-from dynlearn.models._sindy_library import build_library
+from dynlearn.models._sindy_library import CustomLibrary, build_library
 from dynlearn.models._sindy_optimizers import OPTIMIZERS
-from dynlearn.models.config import ModelConfig
 
 _ENSEMBLES = ("none", "bagging", "library", "both")
 
@@ -48,6 +48,8 @@ class SINDyConfig(ModelConfig):
     (compiled RK4 for pure polynomial libraries) or ``"auto"`` (compiled
     whenever the model is polynomial and numba is installed: the compiled
     kernel is cached on disk, so only the first process ever compiles it).
+    ``custom_library``: a :class:`CustomLibrary` of Python functions that
+    replaces ``library`` (Python only; such a model cannot be saved).
     """
 
     library: str = "poly"
@@ -78,8 +80,14 @@ class SINDyConfig(ModelConfig):
     embed_lag: int = 1
     substeps: int = 1
     backend: str = "auto"
+    custom_library: CustomLibrary | None = None
 
     def validate(self):
+        if self.custom_library is not None and not isinstance(self.custom_library, CustomLibrary):
+            raise ValidationError(
+                f"sindy: custom_library must be a CustomLibrary built in Python, got {self.custom_library!r}; "
+                "from the CLI or a suite file, name registered function families in 'library' instead"
+            )
         checks = [
             (self.degree >= 1, f"degree must be >= 1, got {self.degree}"),
             (self.n_frequencies >= 1, f"n_frequencies must be >= 1, got {self.n_frequencies}"),

@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 
 from dynlearn._validation import as_rng, check_array
-from dynlearn.config import ModelConfig
 from dynlearn.errors import DivergenceError, FileFormatError, UnknownNameError, ValidationError
 from dynlearn.models import _sindy_compiled
 from dynlearn.models import _sindy_optimizers as opt
@@ -383,6 +382,10 @@ class SINDy(Model):
         return out
 
     def _predict(self, context, horizon, inputs=None):
+        c = self.config
+        if c.embed > 1:
+            lags = [context[:, -1 - j * c.embed_lag, :] for j in range(c.embed)]
+            return self._integrate(np.concatenate(lags, axis=1), horizon, None)[..., : self.dim_]
         # the inputs from the last context time on drive the forecast
         U = None if inputs is None else inputs[:, context.shape[1] - 1 :]
         return self._integrate(context[:, -1, :], horizon, U)
@@ -391,14 +394,12 @@ class SINDy(Model):
         if self.config.discrete_time:
             raise ValidationError("this sindy model was fitted as a map (discrete_time=true); it has no vector field")
         if self.n_inputs_:
+            raise ValidationError("this sindy model depends on inputs; evaluate it with model.rhs(x, u)")
+        if self.config.embed > 1:
             raise ValidationError(
-                "this sindy model was fitted with control inputs; forecast with model.simulate(x0, n_steps, inputs=u)"
+                "this sindy model is delay-embedded (embed > 1): its field acts on embedded states; use model.rhs"
             )
-        c = self.config
-        if c.embed > 1:
-            lags = [context[:, -1 - j * c.embed_lag, :] for j in range(c.embed)]
-            return self._integrate(np.concatenate(lags, axis=1), horizon, None)[..., : self.dim_]
-        return self._integrate(context[:, -1, :], horizon, None)
+        return self.rhs(states)
 
     # printing ------------------------------------------------------------------------
     def equations(self, precision: int = 3, uncertainty: bool = True) -> str:
