@@ -121,9 +121,17 @@ def ridge_solutions(F: np.ndarray, Y: np.ndarray, alphas, *, center: bool) -> li
     G = scipy.linalg.blas.dsyrk(1.0, np.asfortranarray(Fc), trans=1, lower=0)
     FY = Fc.T @ Yc
     if len(alphas) == 1 and alphas[0] > 0:  # one penalty: a Cholesky solve is cheaper than eigh
-        G[np.diag_indices_from(G)] += alphas[0]
-        W = scipy.linalg.solve(G, FY, assume_a="pos", lower=False, check_finite=False)
-        return [(W, ym - fm @ W)]
+        with warnings.catch_warnings():
+            # ill-conditioned (tiny alpha, collinear features): take the eigendecomposition below,
+            # which drops the null directions, instead of printing scipy's LinAlgWarning
+            warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+            try:
+                Ga = G.copy()
+                Ga[np.diag_indices_from(Ga)] += alphas[0]
+                W = scipy.linalg.solve(Ga, FY, assume_a="pos", lower=False, check_finite=False)
+                return [(W, ym - fm @ W)]
+            except (scipy.linalg.LinAlgWarning, np.linalg.LinAlgError):
+                pass
     evals, evecs = scipy.linalg.eigh(G, lower=False, check_finite=False)
     evals = np.maximum(evals, 0.0)
     proj = evecs.T @ FY
