@@ -20,6 +20,8 @@ import importlib.util
 
 import numpy as np
 
+from dynlearn.systems._tableau import RK4
+
 _KERNEL = None
 BLOWUP = 1e12
 
@@ -29,17 +31,16 @@ def available() -> bool:
     return _KERNEL is not None or importlib.util.find_spec("numba") is not None
 
 
-def _simulate(x0, idx, C, h, n_steps, substeps, discrete, out):  # pragma: no cover - compiled by numba
+def _simulate(x0, idx, C, h, n_steps, substeps, discrete, out, a, bw, c):  # pragma: no cover - compiled by numba
     B, d = x0.shape
     feat = np.empty(idx.shape[0])
     f = np.empty(d)
     acc = np.empty(d)
     y = np.empty(d)
     x = np.empty(d)
-    # classical RK4 as stages: evaluate at x + a_s h f_prev, accumulate w_s f
-    stage_a = (0.0, 0.5, 0.5, 1.0)
-    stage_w = (1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0)
-    n_stages = 1 if discrete else 4
+    # an explicit Runge-Kutta tableau (a, bw, c) as data: stage st evaluates at x + h sum_j a[st, j] K[j]
+    n_stages = 1 if discrete else bw.shape[0]
+    K = np.empty((bw.shape[0], d))
     n_sub = 1 if discrete else substeps
     for b in range(B):
         for i in range(d):
@@ -53,7 +54,10 @@ def _simulate(x0, idx, C, h, n_steps, substeps, discrete, out):  # pragma: no co
                         acc[i] = 0.0
                     for st in range(n_stages):
                         for i in range(d):
-                            y[i] = x[i] + stage_a[st] * h * f[i]
+                            v = 0.0
+                            for j in range(st):
+                                v += a[st, j] * K[j, i]
+                            y[i] = x[i] + h * v
                         for k in range(idx.shape[0]):
                             v = 1.0
                             for j in range(idx.shape[1]):
@@ -65,7 +69,8 @@ def _simulate(x0, idx, C, h, n_steps, substeps, discrete, out):  # pragma: no co
                             for k in range(C.shape[1]):
                                 v += C[i, k] * feat[k]
                             f[i] = v
-                            acc[i] += stage_w[st] * v
+                            K[st, i] = v
+                            acc[i] += bw[st] * v
                     for i in range(d):
                         x[i] = f[i] if discrete else x[i] + h * acc[i]
                 for i in range(d):
@@ -98,5 +103,8 @@ def simulate_poly(
         int(substeps),
         bool(discrete),
         out,
+        RK4.a_f,
+        RK4.b_f,
+        RK4.c_f,
     )
     return out

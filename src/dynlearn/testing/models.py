@@ -42,6 +42,7 @@ from dynlearn.config import ModelConfig, build_config
 from dynlearn.data import Trajectory
 from dynlearn.errors import FileFormatError, NotFittedError, ValidationError
 from dynlearn.models.base import Capabilities, Model
+from dynlearn.systems._stepper import rk_step
 from dynlearn.testing.checks import BoundCheck, CheckFailed, CheckSuite, expect, expect_raises
 
 MODEL_CHECKS: CheckSuite[ModelCheckContext] = CheckSuite("model")
@@ -77,11 +78,7 @@ def driven_data() -> Trajectory:
     for k in range(n - 1):
         y, t = x[k], k * dt
         for _ in range(sub):
-            k1 = f(y, t)
-            k2 = f(y + h / 2 * k1, t + h / 2)
-            k3 = f(y + h / 2 * k2, t + h / 2)
-            k4 = f(y + h * k3, t + h)
-            y, t = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), t + h
+            y, t = rk_step(f, y, t, h), t + h
         x[k + 1] = y
     times = dt * np.arange(n)
     return Trajectory(times, x, inputs=_drive(times))
@@ -614,11 +611,7 @@ def check_samples(ctx: ModelCheckContext) -> None:
 
 def _rk4(field, x: np.ndarray, h: float, n: int) -> np.ndarray:
     for _ in range(n):
-        k1 = field(x)
-        k2 = field(x + h / 2 * k1)
-        k3 = field(x + h / 2 * k2)
-        k4 = field(x + h * k3)
-        x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        x = rk_step(lambda y, _t: field(y), x, 0.0, h)
     return x
 
 

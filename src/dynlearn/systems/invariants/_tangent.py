@@ -24,14 +24,23 @@ or its compiled tangent disagrees with :meth:`System.jac` on attractor points.
 
 from __future__ import annotations
 
+import importlib.util
 from collections import namedtuple
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is absent
-    numba = None
+from dynlearn.systems._tableau import RK4
+
+_NUMBA = None  # imported on first compile: `import dynlearn.systems` must not load numba
+
+
+def _numba():
+    global _NUMBA
+    if _NUMBA is None:
+        import numba
+
+        _NUMBA = numba
+    return _NUMBA
 
 _COMPLEX_H = 1e-30
 _FD_REL = 1e-6
@@ -43,6 +52,7 @@ _PARAM_TYPES: dict = {}
 def _kernels():
     if _KERNELS:
         return _KERNELS
+    numba = _numba()
 
     @numba.njit(nogil=True)
     def tangent_complex(rhs, x, Q, t, p, z, zr, J, fx, JQ):  # pragma: no cover - compiled
@@ -92,9 +102,13 @@ def _kernels():
                     JQ[b, i, k] = s
 
     @numba.njit(nogil=True)
-    def run(tangent, rhs, x, Q, t0, h, n, p, logs, is_map, blowup):  # pragma: no cover - compiled
-        """Advance ``n`` steps; returns (-1, n) or (trajectory, step) of a blow-up / degenerate frame."""
+    def run(tangent, rhs, x, Q, t0, h, n, p, logs, is_map, blowup, a, bw, c):  # pragma: no cover - compiled
+        """Advance ``n`` steps of the explicit Runge–Kutta method ``(a, bw, c)``
+        (a Butcher tableau of :mod:`dynlearn.systems._tableau`, as float arrays)
+        on the state and its tangent frame; returns (-1, n) or (trajectory,
+        step) of a blow-up / degenerate frame."""
         B, d = x.shape
+        s = bw.shape[0]
         z = np.empty((B * d, d), dtype=np.complex128)
         zr = np.empty((B * (2 * d + 1), d))
         J = np.empty((B, d, d))
@@ -102,10 +116,8 @@ def _kernels():
         JQ = np.empty((B, d, d))
         xs = np.empty((B, d))
         Qs = np.empty((B, d, d))
-        ax = np.empty((B, d))
-        aQ = np.empty((B, d, d))
-        hh = 0.5 * h
-        h6 = h / 6.0
+        Kx = np.empty((s, B, d))
+        KQ = np.empty((s, B, d, d))
         for step in range(n):
             t = t0 + step * h
             if is_map:
@@ -113,36 +125,32 @@ def _kernels():
                 x[:, :] = fx
                 Q[:, :, :] = JQ
             else:
-                tangent(rhs, x, Q, t, p, z, zr, J, fx, JQ)
+                for st in range(s):
+                    for b in range(B):
+                        for i in range(d):
+                            acc = 0.0
+                            for j in range(st):
+                                acc += a[st, j] * Kx[j, b, i]
+                            xs[b, i] = x[b, i] + h * acc
+                            for k in range(d):
+                                acc = 0.0
+                                for j in range(st):
+                                    acc += a[st, j] * KQ[j, b, i, k]
+                                Qs[b, i, k] = Q[b, i, k] + h * acc
+                    tangent(rhs, xs, Qs, t + c[st] * h, p, z, zr, J, fx, JQ)
+                    Kx[st] = fx
+                    KQ[st] = JQ
                 for b in range(B):
                     for i in range(d):
-                        ax[b, i] = fx[b, i]
-                        xs[b, i] = x[b, i] + hh * fx[b, i]
+                        acc = 0.0
+                        for st in range(s):
+                            acc += bw[st] * Kx[st, b, i]
+                        x[b, i] += h * acc
                         for k in range(d):
-                            aQ[b, i, k] = JQ[b, i, k]
-                            Qs[b, i, k] = Q[b, i, k] + hh * JQ[b, i, k]
-                tangent(rhs, xs, Qs, t + hh, p, z, zr, J, fx, JQ)
-                for b in range(B):
-                    for i in range(d):
-                        ax[b, i] += 2.0 * fx[b, i]
-                        xs[b, i] = x[b, i] + hh * fx[b, i]
-                        for k in range(d):
-                            aQ[b, i, k] += 2.0 * JQ[b, i, k]
-                            Qs[b, i, k] = Q[b, i, k] + hh * JQ[b, i, k]
-                tangent(rhs, xs, Qs, t + hh, p, z, zr, J, fx, JQ)
-                for b in range(B):
-                    for i in range(d):
-                        ax[b, i] += 2.0 * fx[b, i]
-                        xs[b, i] = x[b, i] + h * fx[b, i]
-                        for k in range(d):
-                            aQ[b, i, k] += 2.0 * JQ[b, i, k]
-                            Qs[b, i, k] = Q[b, i, k] + h * JQ[b, i, k]
-                tangent(rhs, xs, Qs, t + h, p, z, zr, J, fx, JQ)
-                for b in range(B):
-                    for i in range(d):
-                        x[b, i] += h6 * (ax[b, i] + fx[b, i])
-                        for k in range(d):
-                            Q[b, i, k] += h6 * (aQ[b, i, k] + JQ[b, i, k])
+                            acc = 0.0
+                            for st in range(s):
+                                acc += bw[st] * KQ[st, b, i, k]
+                            Q[b, i, k] += h * acc
             for b in range(B):
                 for i in range(d):
                     if not abs(x[b, i]) <= blowup:  # also catches NaN
@@ -194,7 +202,7 @@ def _candidates(system) -> list:
         if src is not None:
             ns = {"np": np, **_globals_of([fn])}
             exec(compile(src, f"<rows of {system.name}>", "exec"), ns)
-            rows = numba.njit(nogil=True)(ns["_rhs_rows"])
+            rows = _numba().njit(nogil=True)(ns["_rhs_rows"])
 
             def looped(x, t, p):
                 res = np.empty_like(x)
@@ -217,7 +225,7 @@ def _compile(system, mode: str, P, p, x_test: np.ndarray):
     x_test = np.ascontiguousarray(x_test[:4], dtype=np.float64)
     B, d = x_test.shape
     for fn in _candidates(system):
-        rhs = numba.njit(nogil=True)(fn)
+        rhs = _numba().njit(nogil=True)(fn)
         try:
             Qt = np.ascontiguousarray(np.broadcast_to(np.eye(d), (B, d, d)))
             fx, JQ = np.empty((B, d)), np.empty((B, d, d))
@@ -246,7 +254,7 @@ def compiled_qr(system, p, x_test: np.ndarray):
     mismatch (e.g. a non-analytic function under the complex step) means
     trying the next mode, then ``None``. The complex step is tried first for
     an analytic ``jacobian``, differences for ``jacobian="fd"``."""
-    if numba is None or system.kind == "delay":
+    if not available() or system.kind == "delay":
         return None
     P = _params(p)
     if P is None:
@@ -264,11 +272,13 @@ def compiled_qr(system, p, x_test: np.ndarray):
     tangent, run = k[mode], k["run"]
 
     def step(x, Q, t0, h, n, logs, blowup):
-        b, i = run(tangent, rhs, x, Q, float(t0), float(h), int(n), P, logs, is_map, float(blowup))
+        b, i = run(
+            tangent, rhs, x, Q, float(t0), float(h), int(n), P, logs, is_map, float(blowup), RK4.a_f, RK4.b_f, RK4.c_f
+        )
         return int(b), int(i)
 
     return step
 
 
 def available() -> bool:
-    return numba is not None
+    return importlib.util.find_spec("numba") is not None

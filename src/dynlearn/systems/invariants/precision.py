@@ -33,6 +33,8 @@ import numpy as np
 
 from dynlearn._validation import check_positive
 from dynlearn.errors import DivergenceError, ValidationError
+from dynlearn.systems._stepper import rk_step
+from dynlearn.systems._tableau import RK4
 from dynlearn.systems.base import System
 from dynlearn.systems.integrate import BLOWUP, integrate
 from dynlearn.systems.invariants import _tangent as _compiled_tangent
@@ -75,12 +77,7 @@ def _numpy_stepper(system: System, p):
                 if is_map:
                     xn, Qn = _tangent(system, x, Q, t, p)
                 else:
-                    k1x, k1q = _tangent(system, x, Q, t, p)
-                    k2x, k2q = _tangent(system, x + 0.5 * h * k1x, Q + 0.5 * h * k1q, t + 0.5 * h, p)
-                    k3x, k3q = _tangent(system, x + 0.5 * h * k2x, Q + 0.5 * h * k2q, t + 0.5 * h, p)
-                    k4x, k4q = _tangent(system, x + h * k3x, Q + h * k3q, t + h, p)
-                    xn = x + (h / 6.0) * (k1x + 2.0 * k2x + 2.0 * k3x + k4x)
-                    Qn = Q + (h / 6.0) * (k1q + 2.0 * k2q + 2.0 * k3q + k4q)
+                    xn, Qn = rk_step(lambda y, tt: _tangent(system, y[0], y[1], tt, p), (x, Q), t, h, RK4)
                 bad = ~(np.abs(xn) <= blowup).all(axis=1)
                 if bad.any():
                     return int(np.argmax(bad)), i
