@@ -394,3 +394,14 @@ def test_kernels_are_cached_on_disk_across_processes(tmp_path):
     assert first[0] == "0" and int(second[0]) >= 1  # compiled once, then loaded from the cache
     assert first[1] == second[1]
     assert list((tmp_path / "kernels").glob("k_*.py"))
+
+
+def test_kernel_cache_is_used_only_from_a_private_directory(tmp_path, monkeypatch):
+    # numba's cache index is a pickle: a directory others can write is never used
+    from dynlearn.systems import _compiled
+
+    monkeypatch.setenv("DYNLEARN_CACHE_DIR", str(tmp_path))
+    path = _compiled.cache_dir()
+    assert path == tmp_path / "kernels" and (path.stat().st_mode & 0o077) == 0
+    path.chmod(0o777)
+    assert _compiled.cache_dir() is None

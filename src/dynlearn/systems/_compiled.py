@@ -28,8 +28,10 @@ again. The hash covers everything the machine code depends on: the generated
 source (right-hand side, tableau), the values of the globals it reads (numbers,
 arrays, helper functions' source), the Python and numba versions; a changed
 system gets a new file. ``<cache>`` is ``$DYNLEARN_CACHE_DIR``, else
-``$XDG_CACHE_HOME`` or ``~/.cache``; when it is not writable the kernels are
-compiled in memory only.
+``$XDG_CACHE_HOME`` or ``~/.cache``; when it is not writable, not owned by the
+user, or writable by others, the kernels are compiled in memory only: numba's
+cache index is a pickle, so it is read only from a directory that only this
+user's dynlearn writes (the same trust as Python's own ``__pycache__``).
 
 numba is imported here lazily, on the first compilation: ``import
 dynlearn.systems`` does not load it. Without numba, or when a right-hand side
@@ -90,10 +92,14 @@ def cache_dir() -> Path | None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         path = Path(base) / "dynlearn" / "kernels"
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        return path if os.access(path, os.W_OK) else None
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat()
     except OSError:
         return None
+    # numba's cache index is a pickle: use only a directory that this user owns and nobody else can write,
+    # so what it loads was written by this user's own dynlearn, as with Python's own bytecode cache
+    private = not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
+    return path if private and os.access(path, os.W_OK) else None
 
 
 def _path_for(digest: str) -> Path | None:
