@@ -128,3 +128,21 @@ def test_catalog_systems_and_data_files_in_one_suite(tmp_path):
         cells = {(c.system, c.method): c for c in store.cells(spec.key)}
     assert set(cells) == {(s, m) for s in ("Lorenz", "sales") for m in ("naive", "linear_ar")}
     assert all(np.isfinite(c.metrics["mase"]) for c in cells.values())
+
+
+def test_a_finite_runaway_forecast_is_recorded_as_diverged(tmp_path, monkeypatch):
+    # the benchmark's divergence rule (10x the training range) holds for data cells too, not only non-finite values
+    from dynlearn.bench import userdata
+
+    spec = load_suite(suite_file(tmp_path))
+    real = userdata._fold
+
+    def runaway(*args, **kwargs):
+        pred, fit_s, pred_s = real(*args, **kwargs)
+        return pred * 1e4, fit_s, pred_s
+
+    monkeypatch.setattr(userdata, "_fold", runaway)
+    (data,) = spec.data
+    method = next(m for m in spec.methods if m.name == "mean")
+    res = userdata.run_data_cell(data, method, 0, ["mase"], None)
+    assert res.status == "diverged" and "training range" in res.reason

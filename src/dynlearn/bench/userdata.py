@@ -200,6 +200,7 @@ def run_data_cell(spec: DataSpec, method, seed: int, metric_names, forecast_dir:
     import traceback
 
     from dynlearn import metrics
+    from dynlearn.bench.cell import divergence
     from dynlearn.bench.store import CellResult
 
     config = _config(method, seed, spec.season)
@@ -220,10 +221,9 @@ def run_data_cell(spec: DataSpec, method, seed: int, metric_names, forecast_dir:
         return CellResult(spec.name, method.name, seed, "error", reason, {})
     x = traj.states
     status, reason = "ok", ""
-    for o, pred in folds:
-        bad = ~np.isfinite(pred).all(axis=1)
-        if bad.any():
-            status, reason = "diverged", f"forecast from origin {o} non-finite from step {int(np.argmax(bad))}"
+    for o, pred in folds:  # the benchmark's divergence rule, against the data before the origin
+        if (why := divergence(pred, x[:o])) is not None:
+            status, reason = "diverged", f"{why} (origin {o})"
             break
     values: dict[str, float] = {}
     with np.errstate(all="ignore"):
