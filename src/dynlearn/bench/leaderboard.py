@@ -25,6 +25,8 @@ class Row:
         d = asdict(self)
         for k in ("median", "q25", "q75"):
             d[k] = d[k] if math.isfinite(d[k]) else None  # JSON has no inf/NaN
+        iqr = self.q75 - self.q25
+        d["iqr"] = iqr if math.isfinite(iqr) else None
         return d
 
 

@@ -20,8 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dynlearn.bench.cell import run_cell
 from dynlearn.bench.datasets import prepare
+from dynlearn.bench.executors import Executor
+from dynlearn.bench.records import run_cell_recorded as run_cell  # run_cell + peak memory and versions
 from dynlearn.bench.store import CellResult, ResultStore
 from dynlearn.bench.suite import Suite
 from dynlearn.errors import OutputExistsError
@@ -125,6 +126,7 @@ def run_suite(
     on_event: Callback | None = None,
     retry_failed: bool = False,
     force: bool = False,
+    executor: Executor | None = None,
 ) -> RunSummary:
     """Run (or resume) ``suite`` into ``out_dir``; returns what was done.
 
@@ -133,6 +135,8 @@ def run_suite(
     as done unless ``retry_failed`` (then they are deleted and computed again).
     ``out_dir`` must be new, empty or a benchmark folder unless ``force``
     (:func:`check_out_dir`).
+    ``executor`` (:mod:`dynlearn.bench.executors`, e.g. Ray) runs the cells
+    instead of ``jobs`` local processes; the store is written here either way.
     """
     start = time.perf_counter()
     check_out_dir(out_dir, force=force)
@@ -177,7 +181,12 @@ def run_suite(
         ]
         failed = 0
         notify("cell", 0, len(todo), None)
-        if jobs <= 1 or len(args) <= 1:
+        if executor is not None:
+            for n, result in enumerate(executor.map_cells(args), 1):
+                store.add_cell(suite.key, result)
+                failed += result.status != "ok"
+                notify("cell", n, len(todo), result)
+        elif jobs <= 1 or len(args) <= 1:
             for n, a in enumerate(args, 1):
                 with quiet():
                     result = run_cell(*a)

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS cells (
     run TEXT NOT NULL, system TEXT NOT NULL, method TEXT NOT NULL, seed INTEGER NOT NULL,
     status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
     fit_seconds REAL, predict_seconds REAL, finished REAL NOT NULL,
+    peak_mem_mb REAL, versions TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run, system, method, seed)
 );
 CREATE TABLE IF NOT EXISTS results (
@@ -32,6 +33,11 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (run, system, method, seed, metric)
 );
 """
+
+#: columns added to ``cells`` after the first schema, with their SQL types; a store written
+#: before them gets them (NULL / '' in old rows) when opened, and keeps every row
+ADDED_CELL_COLUMNS = {"peak_mem_mb": "REAL", "versions": "TEXT NOT NULL DEFAULT ''"}
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,10 @@ class CellResult:
     metrics: dict[str, float]
     fit_seconds: float | None = None
     predict_seconds: float | None = None
+    #: peak resident memory the cell added, MiB (dynlearn.bench.records); None if unmeasured
+    peak_mem_mb: float | None = None
+    #: JSON object of package versions the cell ran with ('' if unrecorded)
+    versions: str = ""
 
 
 class ResultStore:
@@ -57,8 +67,18 @@ class ResultStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise FileFormatError(f"{self.path} is not a usable results database ({exc}); move it away") from None
+
+    def _migrate(self) -> None:
+        """Add the columns a store of an older schema lacks (ALTER TABLE keeps every row)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(cells)")}
+        with self._db:
+            for name, sql_type in ADDED_CELL_COLUMNS.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE cells ADD COLUMN {name} {sql_type}")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()
@@ -101,8 +121,8 @@ class ResultStore:
         """Commit one cell and its metrics atomically."""
         with self._db:
             self._db.execute(
-                "INSERT INTO cells(run, system, method, seed, status, reason, fit_seconds, predict_seconds, finished)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO cells(run, system, method, seed, status, reason, fit_seconds, predict_seconds, finished,"
+                " peak_mem_mb, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run,
                     cell.system,
@@ -113,6 +133,8 @@ class ResultStore:
                     cell.fit_seconds,
                     cell.predict_seconds,
                     time.time(),
+                    cell.peak_mem_mb,
+                    cell.versions,
                 ),
             )
             self._db.executemany(
@@ -138,13 +160,18 @@ class ResultStore:
         ):
             metrics.setdefault((s, m, int(k)), {})[metric] = _decode(v)
         out = []
-        for s, m, k, status, reason, fs, ps in self._db.execute(
-            "SELECT system, method, seed, status, reason, fit_seconds, predict_seconds FROM cells"
+        for s, m, k, status, reason, fs, ps, mem, ver in self._db.execute(
+            "SELECT system, method, seed, status, reason, fit_seconds, predict_seconds, peak_mem_mb, versions"
+            " FROM cells"
             " WHERE run = ? ORDER BY system, method, seed",
             (run,),
         ):
-            out.append(CellResult(s, m, int(k), status, reason, metrics.get((s, m, int(k)), {}), fs, ps))
+            out.append(CellResult(s, m, int(k), status, reason, metrics.get((s, m, int(k)), {}), fs, ps, mem, ver))
         return out
+
+    def runs(self) -> list[tuple[str, str]]:
+        """``(run, suite)`` of every run in the store, most recent first."""
+        return self._db.execute("SELECT run, suite FROM runs ORDER BY created DESC").fetchall()
 
     def result_rows(self, run: str) -> list[tuple]:
         """All metric rows, sorted: the table a resumed run must reproduce exactly."""

@@ -44,13 +44,20 @@ def _what(spec) -> str:
     return " + ".join(parts)
 
 
+def _median_iqr(row, fmt) -> str:
+    """``median (IQR)``; the IQR is q75 - q25 over the cells' values."""
+    if row.count == 0:
+        return "-"
+    return f"{fmt(row.median)} ({fmt(row.q75 - row.q25)})"
+
+
 def _print_leaderboard(suite, cells, system: str | None = None) -> None:
     from dynlearn.bench.leaderboard import fmt, leaderboard, methods_ranked
 
     rows = leaderboard(cells, list(suite.metrics), [m.name for m in suite.methods], system=system)
     from dynlearn import metrics
 
-    title = f"suite {suite.name}" + (f" — {system}" if system else "") + ": median over systems x seeds"
+    title = f"suite {suite.name}" + (f" — {system}" if system else "") + ": median (IQR) over systems x seeds"
     table = Table(title=title)
     table.add_column("rank", justify="right")
     table.add_column("method")
@@ -64,7 +71,7 @@ def _print_leaderboard(suite, cells, system: str | None = None) -> None:
         table.add_row(
             str(rank),
             method,
-            *[fmt(mine[m].median) for m in suite.metrics],
+            *[_median_iqr(mine[m], fmt) for m in suite.metrics],
             str(max(r.count for r in mine.values())),
             str(first.failures),
         )
@@ -81,13 +88,24 @@ def run(
     force: bool = typer.Option(
         False, "--force", help="Write into an --out folder that holds other files and no results.sqlite."
     ),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        "-e",
+        help="Where cells run: local (worker processes, --jobs) or ray (pip install 'dynlearn[ray]').",
+    ),
+    address: str = typer.Option(
+        None, "--address", help="Ray cluster to join (e.g. auto, ray://head:10001); default: a local Ray instance."
+    ),
 ) -> None:
     """Run (or resume) a suite: every missing (system, method, seed) cell is computed and committed."""
     from dynlearn.bench import ResultStore, load_suite, paths, run_suite, write_report
+    from dynlearn.bench.executors import make_executor
     from dynlearn.bench.runner import check_out_dir
 
     spec = load_suite(suite)
     check_out_dir(out, force=force, flag="--force")
+    runner = make_executor(executor, address=address, num_cpus=jobs if address is None else None)
     with ResultStore(paths(out, spec)["store"]) as store:
         done = len(store.done_cells(spec.key))
     total = len(spec.cells())
@@ -116,7 +134,15 @@ def run(
                 )
 
         try:
-            summary = run_suite(spec, out, jobs=jobs, on_event=on_event, retry_failed=retry_failed, force=force)
+            summary = run_suite(
+                spec,
+                out,
+                jobs=jobs,
+                on_event=on_event,
+                retry_failed=retry_failed,
+                force=force,
+                executor=runner,
+            )
         except KeyboardInterrupt:
             progress.stop()
             with ResultStore(paths(out, spec)["store"]) as store:
@@ -124,7 +150,12 @@ def run(
             err_console.print(
                 f"interrupted: {saved} of {total} cells are saved in {out}; run the same command again to resume"
             )
+            if runner is not None:
+                runner.close()  # _exit_now skips the finally below
             _exit_now(130)
+        finally:
+            if runner is not None:
+                runner.close()
     err_console.print(
         f"{summary.computed} cells computed, {summary.skipped} reused, {summary.failed} failed, "
         f"in {summary.seconds:.1f} s; results in {summary.store}"
@@ -202,3 +233,93 @@ def suites_cmd() -> None:
     for name in builtin_suites():
         s = load_suite(name)
         console.print(f"[bold]{name}[/]: {len(s.cells())} cells — {s.description}")
+
+
+def _resolve_run(arg: str, out: Path):
+    """``arg`` as (store, run, suite): a results folder or .sqlite file (its latest run), else a run or
+    suite name in the store at ``out``."""
+    from dynlearn.bench import ResultStore, suite_from_dict
+    from dynlearn.errors import DynlearnError
+
+    p = Path(arg)
+    if p.is_dir() or p.suffix == ".sqlite":
+        path = p / "results.sqlite" if p.is_dir() else p
+        if not path.exists():
+            raise DynlearnError(f"{arg} holds no results.sqlite; pass a benchmark --out folder or a run name")
+        store = ResultStore(path)
+        run = store.latest_run()
+    else:
+        path = out / "results.sqlite"
+        if not path.exists():
+            raise DynlearnError(f"no results in {out}/; pass --out, or give a results folder instead of {arg!r}")
+        store = ResultStore(path)
+        runs = store.runs()
+        run = next((r for r, _ in runs if r == arg), None) or next((r for r, s in runs if s == arg), None)
+        if run is None:
+            store.close()
+            known = ", ".join(sorted({r for r, _ in runs} | {s for _, s in runs})) or "none"
+            raise DynlearnError(f"{path} holds no run or suite {arg!r} (known: {known})")
+    if run is None:
+        store.close()
+        raise DynlearnError(f"{path} holds no run yet")
+    return store, run, suite_from_dict(store.run_spec(run), check_models=False)
+
+
+@app.command("export")
+def export_cmd(
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (.csv or .parquet)."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Benchmark folder holding results.sqlite."),
+    suite: str = typer.Option(None, "--suite", "-s", help="Suite name (default: the most recent run)."),
+    fmt: str = typer.Option(None, "--format", "-f", help="csv or parquet (default: from the file suffix, else csv)."),
+) -> None:
+    """Export every cell of a run (record + metrics, one row per cell) to CSV or Parquet."""
+    from dynlearn.bench.export import format_of, table, write_table
+
+    kind = format_of(output, fmt)  # refuse a bad format before reading anything
+    store, run, spec = _suite_of_store(out, suite)
+    with store:
+        cells = store.cells(run)
+    path = write_table(table(run, spec.name, cells, list(spec.metrics)), output, kind)
+    console.print(f"{len(cells)} cells of run {run} -> {path} ({kind})")
+
+
+@app.command("compare")
+def compare_cmd(
+    run_a: str = typer.Argument(..., help="Baseline: a results folder / .sqlite (latest run) or a run/suite name."),
+    run_b: str = typer.Argument(..., help="Candidate, as RUN_A."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Store that run/suite names refer to."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Family-wise error rate (Holm over all methods x metrics)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable rows."),
+    show_all: bool = typer.Option(False, "--all", help="List unchanged methods too."),
+) -> None:
+    """Which methods changed significantly from RUN_A to RUN_B (Wilcoxon signed-rank over paired cells, Holm)."""
+    from dynlearn.bench.compare import compare
+    from dynlearn.bench.leaderboard import fmt
+    from dynlearn.errors import ValidationError
+
+    if not 0 < alpha < 1:
+        raise ValidationError(f"--alpha must be in (0, 1), got {alpha}")
+    sa, ra, spec_a = _resolve_run(run_a, out)
+    with sa:
+        cells_a = sa.cells(ra)
+    sb, rb, spec_b = _resolve_run(run_b, out)
+    with sb:
+        cells_b = sb.cells(rb)
+    names = [m for m in spec_a.metrics if m in spec_b.metrics]
+    rows = compare(cells_a, cells_b, names, alpha=alpha)
+    if as_json:
+        typer.echo(json.dumps([{"run_a": ra, "run_b": rb, **r.to_json()} for r in rows], indent=2))
+        return
+    table = Table(title=f"{rb} against {ra}: Wilcoxon signed-rank over paired cells, Holm-corrected, alpha {alpha:g}")
+    for col in ("method", "metric", "pairs", "median A", "median B", "median B-A", "p", "p (Holm)", "change"):
+        table.add_column(col, justify="left" if col in ("method", "metric", "change") else "right")
+    colour = {"better": "green", "worse": "red", "same": "dim"}
+    shown = [r for r in rows if show_all or r.verdict != "same"]
+    for r in shown:
+        table.add_row(
+            r.method, r.metric, str(r.pairs), fmt(r.median_a), fmt(r.median_b), fmt(r.median_diff),
+            fmt(r.p), fmt(r.p_holm), f"[{colour[r.verdict]}]{r.verdict}[/]",
+        )  # fmt: skip
+    console.print(table)
+    if not shown:
+        console.print(f"no significant change in {len(rows)} method x metric comparisons (--all lists them)")

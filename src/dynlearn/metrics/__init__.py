@@ -14,6 +14,8 @@ and can be called uniformly with :func:`evaluate`.  See ``docs/metrics.md``.
 from __future__ import annotations
 
 from ._registry import METRICS, MetricInfo, evaluate, get, names, register
+from .agreement import kendall, mutual_information, pearson, spearman
+from .dysts_protocol import gmm_kl_divergence, spectrum_hellinger
 from .forecasting import (
     coefficient_of_variation,
     mape,
@@ -53,6 +55,12 @@ __all__ = [
     "rmsle",
     "rmsse",
     "wmape",
+    "gmm_kl_divergence",
+    "kendall",
+    "mutual_information",
+    "pearson",
+    "spearman",
+    "spectrum_hellinger",
     "DEFAULT_THRESHOLDS",
     "METRICS",
     "MetricInfo",

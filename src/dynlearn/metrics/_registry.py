@@ -12,6 +12,8 @@ from numpy.typing import ArrayLike
 from dynlearn.errors import ValidationError
 from dynlearn.registry import Registry
 
+from . import agreement as _ag
+from . import dysts_protocol as _dp
 from . import forecasting as _fc
 from .long_term import power_spectrum_distance, state_space_divergence
 from .short_term import mae, mse, nrmse, rmse, smape, valid_prediction_time
@@ -202,3 +204,34 @@ for _name, _fn, _better, _desc, _ref in [
     ("merr", _fc.mean_error, False, "mean error (bias) mean (y - yhat); ranks by value, 0 is best only in |.|", "-"),
 ]:
     register(_name, _fn, kind="short", higher_is_better=_better, description=_desc, reference=_ref)
+
+# agreement (correlations, mutual information) and dysts's own attractor metrics: the remaining
+# metrics of the dysts benchmark (Gilpin 2023), per test window like the other short-term metrics
+
+_GILPIN23 = "Gilpin 2023, Phys. Rev. Research 5:043252 (dysts benchmark)"
+for _name, _fn, _desc, _ref in [
+    ("pearson", _ag.pearson, "Pearson correlation of forecast and truth, per dimension, averaged", _GILPIN23),
+    ("spearman", _ag.spearman, "Spearman rank correlation, per dimension, averaged", _GILPIN23),
+    ("kendall", _ag.kendall, "Kendall's tau-b, per dimension, averaged", _GILPIN23),
+    (
+        "mutual_info",
+        _ag.mutual_information,
+        "mutual information (nats), KSG k=3 estimator, per dimension, averaged",
+        "Kraskov, Stoegbauer & Grassberger 2004, Phys. Rev. E 69:066138; " + _GILPIN23,
+    ),
+]:
+    register(_name, _fn, kind="short", higher_is_better=True, description=_desc, reference=_ref)
+register(
+    "gmm_kl",
+    _dp.gmm_kl_divergence,
+    kind="short",
+    reference="Mikhaeil et al. 2022, NeurIPS; " + _GILPIN23,
+    description="dysts's KL between unit-variance Gaussian mixtures on the two orbits (Monte Carlo, seeded)",
+)
+register(
+    "spectrum_hellinger",
+    _dp.spectrum_hellinger,
+    kind="short",
+    reference="Mikhaeil et al. 2022, NeurIPS; " + _GILPIN23,
+    description="dysts's Hellinger distance between the first 100 raw FFT power bins, mean over dimensions",
+)

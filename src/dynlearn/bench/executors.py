@@ -1,0 +1,130 @@
+"""Executors: where benchmark cells run. Local processes by default, Ray to scale out.
+
+An executor takes the runner's list of cell arguments and yields one
+:class:`~dynlearn.bench.store.CellResult` per cell, in any order, as cells
+finish. It never writes the store: the runner, in the parent process, commits
+each result in its own transaction. That split is what makes every executor
+safe to interrupt: a cell whose worker dies is either retried (Ray) or left
+uncommitted and recomputed by the next run, never stored twice (the
+``cells`` primary key would refuse a duplicate anyway).
+
+The local process pool lives in :mod:`dynlearn.bench.runner` itself
+(``jobs``); :func:`make_executor` returns ``None`` for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
+
+from dynlearn.bench.records import run_cell_recorded
+from dynlearn.bench.store import CellResult
+from dynlearn.errors import DynlearnError, ValidationError
+
+EXECUTORS = ("local", "ray")
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs cells somewhere and yields their results as they finish."""
+
+    name: str
+
+    def map_cells(self, args: list[tuple]) -> Iterator[CellResult]:
+        """Yield ``run_cell_recorded(*a)`` for every ``a`` in ``args``, in completion order."""
+        ...
+
+    def close(self) -> None:
+        """Release what the executor started (a local Ray instance, say)."""
+        ...
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise DynlearnError("the Ray executor needs ray, which is not installed; pip install 'dynlearn[ray]'") from None
+    return ray
+
+
+def _single_thread_env() -> dict[str, str]:
+    return {k: "1" for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+
+
+class RayExecutor:
+    """Cells as Ray tasks, one CPU each.
+
+    ``address=None`` starts a private local Ray instance with ``num_cpus`` CPUs
+    (default: all) and stops it on :meth:`close`; an address (``"auto"``,
+    ``"ray://head:10001"``, ``"10.0.0.5:6379"``) joins an existing cluster and
+    leaves it running. Tasks whose worker process dies are retried up to
+    ``max_retries`` times by Ray; a cell that still fails is recorded as an
+    error, and the run goes on. Every node needs dynlearn installed; a node
+    without the runner's data cache simulates the data itself (same seed, same
+    numbers), and forecast files for the report are written on the node that
+    ran the cell.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, *, num_cpus: int | None = None, max_retries: int = 3):
+        self.address = address
+        self.num_cpus = num_cpus
+        self.max_retries = max_retries
+        self._ray = None
+        self._started = False
+
+    def _start(self):
+        ray = _import_ray()
+        if not ray.is_initialized():
+            runtime_env = {"env_vars": _single_thread_env()}
+            if self.address is None:
+                ray.init(
+                    num_cpus=self.num_cpus or os.cpu_count() or 1,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    runtime_env=runtime_env,
+                )
+                self._started = True
+            else:
+                ray.init(address=self.address, log_to_driver=False, runtime_env=runtime_env)
+        self._ray = ray
+        return ray
+
+    def map_cells(self, args: list[tuple]) -> Iterator[CellResult]:
+        ray = self._ray or self._start()
+        task = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(run_cell_recorded)
+        pending = {task.remote(*a): a for a in args}
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    a = pending.pop(ref)
+                    try:
+                        yield ray.get(ref)
+                    except ray.exceptions.RayError as exc:  # worker died max_retries + 1 times, say
+                        method = a[1]
+                        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (ray)"
+                        yield CellResult(str(getattr(a[0], "name", a[0])), method.name, a[2], "error", reason, {})
+        finally:
+            for ref in pending:  # interrupted: drop what has not finished; nothing of it is stored
+                ray.cancel(ref, force=True)
+
+    def close(self) -> None:
+        if self._ray is not None and self._started:
+            self._ray.shutdown()
+        self._ray = None
+        self._started = False
+
+
+def make_executor(name: str, *, address: str | None = None, num_cpus: int | None = None) -> Executor | None:
+    """The executor called ``name`` (``None`` for ``"local"``: the runner's own process pool)."""
+    if name == "local":
+        if address is not None:
+            raise ValidationError("--address is for the Ray executor; add --executor ray or drop --address")
+        return None
+    if name == "ray":
+        _import_ray()  # refuse before any work starts
+        return RayExecutor(address, num_cpus=num_cpus)
+    raise ValidationError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
