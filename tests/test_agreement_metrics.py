@@ -61,6 +61,7 @@ def test_mutual_information_of_gaussians_matches_the_closed_form():
     assert metrics.mutual_information(3 * x + 1, y) == pytest.approx(metrics.mutual_information(x, y), rel=1e-4)
 
 
+@pytest.mark.slow  # importing scikit-learn takes seconds
 def test_mutual_information_matches_scikit_learn():
     fs = pytest.importorskip("sklearn.feature_selection", reason="scikit-learn comes with the oracles extra")
     y, yhat = _pair(n=600, dim=2, noise=0.7, seed=3)
