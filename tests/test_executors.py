@@ -92,3 +92,14 @@ def test_a_ray_worker_killed_mid_cell_loses_and_duplicates_nothing(tmp_path, mon
     # the retried cells score exactly like plain persistence: nothing was half-stored
     by = {(c.method, c.seed): c.metrics["nrmse"] for c in cells}
     assert by["dying_persistence", 0] == by["persistence", 0] and by["dying_persistence", 1] == by["persistence", 1]
+
+
+def test_cli_refuses_an_unknown_executor_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from dynlearn.cli.main import app
+
+    res = CliRunner().invoke(app, ["bench", "run", "--suite", "quick", "--out", str(tmp_path), "--executor", "dask"])
+    assert res.exit_code != 0
+    assert "unknown executor 'dask'" in str(res.exception) + res.output
+    assert not (tmp_path / "results.sqlite").exists()
