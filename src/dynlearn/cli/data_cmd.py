@@ -242,7 +242,9 @@ def evaluate(
     spec = load_suite(suite_file)  # reads and checks the data once, before any model runs
     if not season:
         _season_hint(spec)
-    bench_cmd.run(suite=str(suite_file), out=out, jobs=jobs, report=True, retry_failed=False)
+    bench_cmd.run(
+        suite=str(suite_file), out=out, jobs=jobs, report=True, retry_failed=False, executor="local", address=None
+    )
     err_console.print(f"suite file: {suite_file} (rerun or extend it with `dynlearn bench run --suite {suite_file}`)")
 
 
