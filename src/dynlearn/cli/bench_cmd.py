@@ -310,7 +310,10 @@ def compare_cmd(
     if as_json:
         typer.echo(json.dumps([{"run_a": ra, "run_b": rb, **r.to_json()} for r in rows], indent=2))
         return
-    table = Table(title=f"{rb} against {ra}: Wilcoxon signed-rank over paired cells, Holm-corrected, alpha {alpha:g}")
+    table = Table(
+        title=f"B = {run_b} ({rb}) against A = {run_a} ({ra}):\n"
+        f"Wilcoxon signed-rank over paired cells, Holm-corrected, alpha {alpha:g}"
+    )
     for col in ("method", "metric", "pairs", "median A", "median B", "median B-A", "p", "p (Holm)", "change"):
         table.add_column(col, justify="left" if col in ("method", "metric", "change") else "right")
     colour = {"better": "green", "worse": "red", "same": "dim"}
