@@ -242,8 +242,17 @@ def evaluate(
     spec = load_suite(suite_file)  # reads and checks the data once, before any model runs
     if not season:
         _season_hint(spec)
+    # every option explicitly: called as a function, typer's defaults would be OptionInfo objects
+    # (force: the folder already holds the suite file written above)
     bench_cmd.run(
-        suite=str(suite_file), out=out, jobs=jobs, report=True, retry_failed=False, executor="local", address=None
+        suite=str(suite_file),
+        out=out,
+        jobs=jobs,
+        report=True,
+        retry_failed=False,
+        force=True,
+        executor="local",
+        address=None,
     )
     err_console.print(f"suite file: {suite_file} (rerun or extend it with `dynlearn bench run --suite {suite_file}`)")
 
