@@ -8,19 +8,24 @@ safe to interrupt: a cell whose worker dies is either retried (Ray) or left
 uncommitted and recomputed by the next run, never stored twice (the
 ``cells`` primary key would refuse a duplicate anyway).
 
-The local process pool lives in :mod:`dynlearn.bench.runner` itself
-(``jobs``); :func:`make_executor` returns ``None`` for it.
+:class:`LocalExecutor` (the default) runs cells in the calling process or in
+``jobs`` spawned worker processes; :class:`RayExecutor` runs them as Ray tasks.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing as mp
 import os
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from dynlearn.bench.records import run_cell_recorded
 from dynlearn.bench.store import CellResult
 from dynlearn.errors import DynlearnError, ValidationError
+from dynlearn.progress import quiet, set_progress
 
 EXECUTORS = ("local", "ray")
 
@@ -38,6 +43,85 @@ class Executor(Protocol):
     def close(self) -> None:
         """Release what the executor started (a local Ray instance, say)."""
         ...
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: only the parent handles it (by terminating
+    # the workers), so a worker never turns it into a failed cell and takes the next one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_progress(False)  # training bars of workers would tear the runner's own
+
+
+def _run_cell_args(args: tuple) -> CellResult:
+    return run_cell_recorded(*args)
+
+
+def _remove_torn_files(folder: Path) -> None:
+    """Temp files of atomic writes a terminated worker left behind (the caller holds the run lock)."""
+    if folder.is_dir():
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _single_threaded_children():
+    """Workers inherit the environment at spawn: one BLAS/OpenMP thread each, so
+    ``jobs`` workers use ``jobs`` cores instead of oversubscribing them."""
+    keys = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: "1" for k in keys})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class LocalExecutor:
+    """Cells in this process (``jobs <= 1``) or in ``jobs`` spawned worker processes.
+
+    Workers get one BLAS/OpenMP thread each and ignore SIGINT: on Ctrl-C (or
+    any exception while the runner consumes the results, or ``close()`` of the
+    iterator) the pool is terminated at once, cells in flight are dropped, and
+    temp files of their atomic writes in ``scratch`` are removed.
+    """
+
+    name = "local"
+
+    def __init__(self, jobs: int = 1, *, scratch: str | Path | None = None):
+        self.jobs = jobs
+        self.scratch = Path(scratch) if scratch is not None else None
+
+    def _clean(self) -> None:
+        if self.scratch is not None:
+            _remove_torn_files(self.scratch)
+
+    def map_cells(self, args: list[tuple]) -> Iterator[CellResult]:
+        if self.jobs <= 1 or len(args) <= 1:
+            for a in args:
+                with quiet():
+                    result = run_cell_recorded(*a)
+                yield result
+            return
+        self._clean()
+        with _single_threaded_children():
+            pool = mp.get_context("spawn").Pool(min(self.jobs, len(args)), initializer=_worker_init)
+        try:
+            # chunksize 1: each worker takes one cell at a time, in suite order
+            yield from pool.imap_unordered(_run_cell_args, args, chunksize=1)
+            pool.close()
+        except BaseException:  # GeneratorExit (the runner closed us) included
+            pool.terminate()  # SIGTERM to every worker: cells in flight are dropped, never half-stored
+            self._clean()
+            raise
+        finally:
+            pool.join()
+
+    def close(self) -> None:
+        pass
 
 
 def _import_ray():
@@ -119,7 +203,8 @@ class RayExecutor:
 
 
 def make_executor(name: str, *, address: str | None = None, num_cpus: int | None = None) -> Executor | None:
-    """The executor called ``name`` (``None`` for ``"local"``: the runner's own process pool)."""
+    """The executor called ``name``; ``None`` for ``"local"`` (the runner then makes a
+    :class:`LocalExecutor` with its ``jobs``)."""
     if name == "local":
         if address is not None:
             raise ValidationError("--address is for the Ray executor; add --executor ray or drop --address")

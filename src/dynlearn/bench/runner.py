@@ -1,8 +1,9 @@
 """The benchmark runner: every missing cell of a suite, committed as it finishes.
 
 Data for each (system, seed) is simulated once (all seeds of a system in one
-batched integration) and cached; cells run in local worker processes
-(``jobs``) and the parent alone writes the store, one transaction per cell.
+batched integration) and cached; cells run on an executor
+(:mod:`dynlearn.bench.executors`: ``jobs`` local worker processes by default,
+or Ray) and the parent alone writes the store, one transaction per cell.
 Interrupt it any way you like (Ctrl-C, SIGKILL): the next run skips the
 committed cells and computes the rest, so the final table is the one an
 uninterrupted run gives. On Ctrl-C the workers are terminated at once (they
@@ -12,23 +13,18 @@ ignore SIGINT themselves), so no queued cell is computed and thrown away.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
-import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dynlearn.bench.datasets import prepare
-from dynlearn.bench.executors import Executor
-from dynlearn.bench.records import run_cell_recorded as run_cell  # run_cell + peak memory and versions
+from dynlearn.bench.executors import Executor, LocalExecutor
 from dynlearn.bench.store import CellResult, ResultStore
 from dynlearn.bench.suite import Suite
 from dynlearn.errors import OutputExistsError
 from dynlearn.io_utils import exclusive_lock
 from dynlearn.models import MODELS
-from dynlearn.progress import quiet, set_progress
 
 Callback = Callable[[str, int, int, CellResult | None], None]
 
@@ -81,41 +77,6 @@ def check_out_dir(out_dir: str | Path, *, force: bool = False, flag: str = "forc
             f"results.sqlite; pass {flag} to write the benchmark beside them, or choose a new folder"
         )
     return out
-
-
-def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group: only the parent handles it (by terminating
-    # the workers), so a worker never turns it into a failed cell and takes the next one.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    set_progress(False)  # training bars of workers would tear the runner's own
-
-
-def _run_cell_args(args: tuple) -> CellResult:
-    return run_cell(*args)
-
-
-def _remove_torn_files(folder: Path) -> None:
-    """Temp files of atomic writes a terminated worker left behind (the caller holds the run lock)."""
-    if folder.is_dir():
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def _single_threaded_children():
-    """Workers inherit the environment at spawn: one BLAS/OpenMP thread each, so
-    ``jobs`` workers use ``jobs`` cores instead of oversubscribing them."""
-    keys = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update({k: "1" for k in keys})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def run_suite(
@@ -181,35 +142,13 @@ def run_suite(
         ]
         failed = 0
         notify("cell", 0, len(todo), None)
-        if executor is not None:
-            for n, result in enumerate(executor.map_cells(args), 1):
+        runner = executor if executor is not None else LocalExecutor(jobs, scratch=p["forecasts"])
+        # closing: if committing or the caller's callback raises (Ctrl-C), the executor stops its workers
+        with contextlib.closing(runner.map_cells(args)) as results:
+            for n, result in enumerate(results, 1):
                 store.add_cell(suite.key, result)
                 failed += result.status != "ok"
                 notify("cell", n, len(todo), result)
-        elif jobs <= 1 or len(args) <= 1:
-            for n, a in enumerate(args, 1):
-                with quiet():
-                    result = run_cell(*a)
-                store.add_cell(suite.key, result)
-                failed += result.status != "ok"
-                notify("cell", n, len(todo), result)
-        else:
-            _remove_torn_files(p["forecasts"])
-            with _single_threaded_children():
-                pool = mp.get_context("spawn").Pool(min(jobs, len(args)), initializer=_worker_init)
-            try:
-                # chunksize 1: each worker takes one cell at a time, in suite order
-                for n, result in enumerate(pool.imap_unordered(_run_cell_args, args, chunksize=1), 1):
-                    store.add_cell(suite.key, result)
-                    failed += result.status != "ok"
-                    notify("cell", n, len(todo), result)
-                pool.close()
-            except BaseException:
-                pool.terminate()  # SIGTERM to every worker: cells in flight are dropped, never half-stored
-                _remove_torn_files(p["forecasts"])
-                raise
-            finally:
-                pool.join()
     return RunSummary(
         suite.key, p["store"], len(suite.cells()), len(done), len(todo), failed, time.perf_counter() - start
     )
