@@ -7,6 +7,7 @@ Research 5, 043252). As there, each is computed per dimension along time and
 averaged over dimensions; arrays are ``(time,)`` or ``(time, dim)``. Higher
 is better for all four. A dimension in which the truth or the forecast is
 constant has no correlation; it is left out of the average (NaN if all are).
+scipy is imported on first use (``import dynlearn.metrics`` stays light).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
-from scipy.special import digamma
 
 from dynlearn._validation import check_array, check_positive
 from dynlearn.errors import ValidationError
@@ -54,26 +53,33 @@ def pearson(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 
     Pearson 1895. (dysts's ``pearson`` returns the Spearman coefficient for
     one-dimensional input; this one is Pearson's in every case.)"""
-    return _per_dim(y_true, y_pred, lambda a, b: stats.pearsonr(a, b)[0])
+    from scipy.stats import pearsonr
+
+    return _per_dim(y_true, y_pred, lambda a, b: pearsonr(a, b)[0])
 
 
 def spearman(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Spearman rank correlation: Pearson's ``r`` of the ranks (ties get average ranks), averaged over dims.
 
     Spearman 1904."""
-    return _per_dim(y_true, y_pred, lambda a, b: stats.spearmanr(a, b)[0])
+    from scipy.stats import spearmanr
+
+    return _per_dim(y_true, y_pred, lambda a, b: spearmanr(a, b)[0])
 
 
 def kendall(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Kendall's tau-b: (concordant - discordant pairs) / sqrt((n0 - n1)(n0 - n2)), averaged over dims.
 
     ``n0 = n(n-1)/2``, ``n1``/``n2`` the pairs tied in ``y``/``yhat``. Kendall 1938, 1945."""
-    return _per_dim(y_true, y_pred, lambda a, b: stats.kendalltau(a, b)[0])
+    from scipy.stats import kendalltau
+
+    return _per_dim(y_true, y_pred, lambda a, b: kendalltau(a, b)[0])
 
 
 def _ksg(x: np.ndarray, y: np.ndarray, k: int) -> float:
     """Kraskov-Stoegbauer-Grassberger estimate (their algorithm 1) of I(X; Y) in nats, scalar x and y."""
     from scipy.spatial import cKDTree
+    from scipy.special import digamma
 
     n = len(x)
     x = (x - x.mean()) / x.std()
