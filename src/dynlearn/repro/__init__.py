@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dynlearn.io_utils import atomic_write_text
+from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
 from dynlearn.registry import Registry
 
 
@@ -113,6 +113,10 @@ def run(
     seconds = time.perf_counter() - start
     result.metrics.setdefault("wall_seconds", round(seconds, 1))
     if doc is not None:
+        # the page links its figures by bare name: they go beside it, or it would show stale pictures
+        for fig in result.figures:
+            if Path(fig).is_file() and Path(fig).resolve().parent != Path(doc).resolve().parent:
+                atomic_write_bytes(Path(doc).parent / Path(fig).name, Path(fig).read_bytes())
         atomic_write_text(doc, render_page(rec, result, seconds, smoke))
     return result
 
