@@ -27,6 +27,8 @@ NOT_CHAOTIC = {
     "ForcedFitzHughNagumo": "lambda_max on record 0.0013 +- 0.0013",
     "ForcedVanDerPol": "lambda_max on record -0.071: periodic at these parameters",
     "GlycolyticOscillation": "lambda_max on record 0.0014 +- 0.0023",
+    "GumowskiMira": "lambda_max on record -0.0042 +- 0.013 after 10^6 iterations x 8 starts (5,000 gave 0.11 +- 0.03)",
+    "IsothermalChemical": "lambda_max on record 0.0168 +- 0.0169 after 10^6 steps x 8 starts (short runs gave 0.098 +- 0.033)",
     "KawczynskiStrizhak": "lambda_max on record -0.0006 +- 0.0011",
     "Torus": "declared quasi-periodic reference (all exponents zero)",
 }
