@@ -30,13 +30,13 @@ import dataclasses
 import math
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from dynlearn.config import ModelConfig
 from dynlearn.errors import DynlearnError, ValidationError
 from dynlearn.models.base import Capabilities
+from dynlearn.models.neural_ode import fit_time_scales
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel, torch_generator
 from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
@@ -217,18 +217,8 @@ class NeuralCDE(TorchModel):
 
         cfg = self.config
         require("torchcde", self.name)
-        steps = np.concatenate([np.diff(t.times) for t in trajectories])
-        states = np.concatenate([t.states for t in trajectories])
-        tau = float(steps.mean())
         net = self._init_module(trajectories[0].dim)
-        mean, std = states.mean(0), states.std(0)
-        std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
-        net.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        net.std.copy_(torch.as_tensor(std, dtype=torch.float32))
-        net.time_scale.fill_(tau)
-        uniform = {round(t.dt, 12) for t in trajectories if t.dt is not None}
-        all_uniform = len(uniform) == 1 and all(t.dt is not None for t in trajectories)
-        self.forecast_dt_ = cfg.forecast_dt or (trajectories[0].dt if all_uniform else tau)
+        mean, std, tau = fit_time_scales(self, net, trajectories, cfg.forecast_dt)
 
         seg = segments(trajectories, cfg.window, stride=cfg.stride)
         z = torch.as_tensor((seg.states - mean) / std, dtype=torch.float32)

@@ -155,6 +155,26 @@ def flow(field: VectorField, z0: torch.Tensor, gaps: torch.Tensor, cfg: NeuralOD
     return torch.stack(out, dim=1)
 
 
+
+def fit_time_scales(model, module, trajectories, forecast_dt):
+    """Fit-time scales of a continuous-time module, shared by the neural ODE, CDE and SDE:
+    the module normalises states by the data's mean and std (a constant coordinate keeps
+    std 1) and time by the mean sampling step ``tau``; ``model.forecast_dt_`` is
+    ``forecast_dt``, else the common step of uniformly sampled data, else ``tau``.
+    Returns ``(mean, std, tau)``."""
+    steps = np.concatenate([np.diff(t.times) for t in trajectories])
+    states = np.concatenate([t.states for t in trajectories])
+    tau = float(steps.mean())
+    mean, std = states.mean(0), states.std(0)
+    std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+    module.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+    module.std.copy_(torch.as_tensor(std, dtype=torch.float32))
+    module.time_scale.fill_(tau)
+    uniform = {round(t.dt, 12) for t in trajectories if t.dt is not None}
+    all_uniform = len(uniform) == 1 and all(t.dt is not None for t in trajectories)
+    model.forecast_dt_ = forecast_dt or (trajectories[0].dt if all_uniform else tau)
+    return mean, std, tau
+
 @register("neural_ode")
 class NeuralODE(TorchModel):
     """Neural ODE dx/dt = f_θ(x) (MLP vector field, torchdiffeq solver), trained by
@@ -175,18 +195,8 @@ class NeuralODE(TorchModel):
         from dynlearn.training.shooting import segments, shooting_loss  # models import training lazily
 
         cfg = self.config
-        steps = np.concatenate([np.diff(t.times) for t in trajectories])
-        states = np.concatenate([t.states for t in trajectories])
-        tau = float(steps.mean())
         field = self._init_module(trajectories[0].dim)
-        mean, std = states.mean(0), states.std(0)
-        std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
-        field.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        field.std.copy_(torch.as_tensor(std, dtype=torch.float32))
-        field.time_scale.fill_(tau)
-        uniform = {round(t.dt, 12) for t in trajectories if t.dt is not None}
-        all_uniform = len(uniform) == 1 and all(t.dt is not None for t in trajectories)
-        self.forecast_dt_ = cfg.forecast_dt or (trajectories[0].dt if all_uniform else tau)
+        mean, std, tau = fit_time_scales(self, field, trajectories, cfg.forecast_dt)
 
         seg = segments(trajectories, cfg.window, stride=cfg.stride)
         z = torch.as_tensor((seg.states - mean) / std, dtype=torch.float32)

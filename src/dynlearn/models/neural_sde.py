@@ -40,7 +40,7 @@ from dynlearn.config import ModelConfig
 from dynlearn.errors import ValidationError
 from dynlearn.models.base import Capabilities
 from dynlearn.models.neural_cde import require
-from dynlearn.models.neural_ode import _ACTIVATIONS, _FIXED, VectorField, advance, flow
+from dynlearn.models.neural_ode import _ACTIVATIONS, _FIXED, VectorField, advance, fit_time_scales, flow
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel, torch_generator
 from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
@@ -154,18 +154,8 @@ class NeuralSDE(TorchModel):
         from dynlearn.training.shooting import segments
 
         cfg = self.config
-        steps = np.concatenate([np.diff(t.times) for t in trajectories])
-        states = np.concatenate([t.states for t in trajectories])
-        tau = float(steps.mean())
         field = self._init_module(trajectories[0].dim)
-        mean, std = states.mean(0), states.std(0)
-        std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
-        field.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        field.std.copy_(torch.as_tensor(std, dtype=torch.float32))
-        field.time_scale.fill_(tau)
-        uniform = {round(t.dt, 12) for t in trajectories if t.dt is not None}
-        all_uniform = len(uniform) == 1 and all(t.dt is not None for t in trajectories)
-        self.forecast_dt_ = cfg.forecast_dt or (trajectories[0].dt if all_uniform else tau)
+        mean, std, tau = fit_time_scales(self, field, trajectories, cfg.forecast_dt)
 
         seg = segments(trajectories, cfg.window, stride=cfg.stride)
         z = torch.as_tensor((seg.states - mean) / std, dtype=torch.float32)
