@@ -365,7 +365,10 @@ def test_ctrl_c_stops_bench_workers_at_once_then_resume_completes(tmp_path):
     suite = tmp_path / "slow.json"
     suite.write_text(json.dumps(spec))
     out = tmp_path / "runs"
+    # a process started from a terminal handles Ctrl-C; one started in the background of a
+    # non-interactive shell (as a CI job may be) inherits SIGINT ignored: restore the terminal's case
     code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
         f"import sys; sys.path.insert(0, {tests_dir!r}); import _slow_model; from dynlearn.cli import main; "
         f"main(['bench', 'run', '--suite', {str(suite)!r}, '--out', {str(out)!r}, '--jobs', '2', '--no-report'])"
     )
