@@ -75,7 +75,15 @@ def measure(src: str | None, epochs: int, workdir: Path) -> dict:
         env["PYTHONPATH"] = src
     cmd = [sys.executable, "-m", "dynlearn", "bench", "run", "--suite", str(suite_file), "--out", str(out)]
     cmd += ["--jobs", "2", "--no-report"]
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        # as a terminal-started process: a benchmark launched in the background inherits SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 600
     while _count(out / "results.sqlite") < 1 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.02)
