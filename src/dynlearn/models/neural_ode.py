@@ -156,6 +156,21 @@ def flow(field: VectorField, z0: torch.Tensor, gaps: torch.Tensor, cfg: NeuralOD
 
 
 
+def rollout(model, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """Deterministic flow of ``model.module_`` from ``last`` (B, d) over the time gaps (n,); (B, n, d).
+    Shared by the neural ODE and the neural SDE's drift (its noise-free path)."""
+    f = model.module_
+    mean, std = f.mean.double().numpy(), f.std.double().numpy()
+    tau = float(f.time_scale[0])
+    z = torch.as_tensor((last - mean) / std, dtype=torch.float32)
+    out = []
+    with torch.no_grad():
+        for g in gaps:
+            z = advance(f, z, torch.full((len(z),), g / tau), model.config)
+            out.append(z.double().numpy())
+    return np.stack(out, axis=1) * std + mean
+
+
 def fit_time_scales(model, module, trajectories, forecast_dt):
     """Fit-time scales of a continuous-time module, shared by the neural ODE, CDE and SDE:
     the module normalises states by the data's mean and std (a constant coordinate keeps
@@ -223,16 +238,7 @@ class NeuralODE(TorchModel):
 
     def _rollout(self, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
         """From ``last`` (B, d) over the time gaps (n,) shared by the batch; (B, n, d)."""
-        f = self.module_
-        mean, std = f.mean.double().numpy(), f.std.double().numpy()
-        tau = float(f.time_scale[0])
-        z = torch.as_tensor((last - mean) / std, dtype=torch.float32)
-        out = []
-        with torch.no_grad():
-            for g in gaps:
-                z = advance(f, z, torch.full((len(z),), g / tau), self.config)
-                out.append(z.double().numpy())
-        return np.stack(out, axis=1) * std + mean
+        return rollout(self, last, gaps)
 
     def _predict(self, context, horizon):
         return self._rollout(context[:, -1], np.full(horizon, self.forecast_dt_))

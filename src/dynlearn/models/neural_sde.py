@@ -40,7 +40,7 @@ from dynlearn.config import ModelConfig
 from dynlearn.errors import ValidationError
 from dynlearn.models.base import Capabilities
 from dynlearn.models.neural_cde import require
-from dynlearn.models.neural_ode import _ACTIVATIONS, _FIXED, VectorField, advance, fit_time_scales, flow
+from dynlearn.models.neural_ode import _ACTIVATIONS, _FIXED, VectorField, advance, fit_time_scales, flow, rollout
 from dynlearn.models.registry import register
 from dynlearn.models.torch_model import TorchModel, torch_generator
 from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
@@ -196,16 +196,7 @@ class NeuralSDE(TorchModel):
         return 0.5 * torch.mean((z[:, 1:] - mean) ** 2 / var + torch.log(var))
 
     def _skeleton(self, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
-        f = self.module_
-        mean, std = f.mean.double().numpy(), f.std.double().numpy()
-        tau = float(f.time_scale[0])
-        z = torch.as_tensor((last - mean) / std, dtype=torch.float32)
-        out = []
-        with torch.no_grad():
-            for g in gaps:
-                z = advance(f, z, torch.full((len(z),), g / tau), self.config)
-                out.append(z.double().numpy())
-        return np.stack(out, axis=1) * std + mean
+        return rollout(self, last, gaps)
 
     def _predict(self, context, horizon):
         return self._skeleton(context[:, -1], np.full(horizon, self.forecast_dt_))
