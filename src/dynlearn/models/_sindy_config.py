@@ -44,10 +44,12 @@ class SINDyConfig(ModelConfig):
     variable (1: none), ``embed_lag`` samples apart. ``substeps``: least RK4
     steps per sampling step when forecasting (more are taken, ``n_substeps_``,
     when the learned field is stiff: ``h L <= 1`` with L its largest Jacobian
-    norm on the training states); ``backend``: ``"numpy"``, ``"numba"``
-    (compiled RK4 for pure polynomial libraries) or ``"auto"`` (compiled
-    whenever the model is polynomial and numba is installed: the compiled
-    kernel is cached on disk, so only the first process ever compiles it).
+    norm on the training states); ``backend``: for pure polynomial libraries, ``"numpy"``
+    (the learned equations generated as Python code, no compiler), ``"numba"``
+    (one compiled RK4 loop, cached on disk) or ``"auto"`` (whichever is
+    expected to finish first: numba's import and kernel load cost about a
+    second in a fresh process, so short forecasts run as Python); both give
+    the same numbers. Other libraries always use the numpy integrator.
     ``custom_library``: a :class:`CustomLibrary` of Python functions that
     replaces ``library`` (Python only; such a model cannot be saved).
     """

@@ -9,8 +9,10 @@ orders, or the weak form, which needs none), and finds a sparse ``Ξ`` by
 sequentially thresholded ridge regression (STLSQ) or SR3. Ensembles (bagging
 over samples, library bagging; Fasel et al. 2022) give coefficient
 uncertainties. Forecasts integrate the learned ODE by RK4 at the training
-sampling step: polynomial models in one compiled loop (numba, cached on disk),
-others with the catalog's batched numpy integrator.
+sampling step: polynomial models by their equations written out as Python
+(no compiler: fast in a fresh process) or in one compiled loop (numba, cached
+on disk), whichever is cheaper for the request; others with the catalog's
+batched numpy integrator.
 
 A single observed variable can be delay-embedded (``embed`` coordinates
 ``x(t), x(t - τ), ...``, Takens 1981): a scalar autonomous ODE ``x' = f(x)``
@@ -354,10 +356,18 @@ class SINDy(Model):
     def _integrate(self, x: np.ndarray, n_steps: int, U) -> np.ndarray:
         c = self.config
         dt = 1.0 if c.discrete_time else float(self.dt_)
-        poly = self._poly_arrays() if c.backend != "numpy" and _sindy_compiled.available() else None
-        if poly is not None:
+        poly = self._poly_arrays()
+        if poly is not None and np.isfinite(poly[1]).all():
+            args = (x, *poly, dt, n_steps, self.n_substeps_, c.discrete_time)
+            way = {"numpy": "python", "numba": "numba"}.get(c.backend) or _sindy_compiled.choose(
+                len(x), n_steps, self.n_substeps_, *poly, c.discrete_time
+            )
+            if way == "numba" and not _sindy_compiled.available():
+                way = "python"
             with np.errstate(over="ignore", invalid="ignore"):
-                return _sindy_compiled.simulate_poly(x, *poly, dt, n_steps, self.n_substeps_, c.discrete_time)
+                if way == "numba":
+                    return _sindy_compiled.simulate_poly(*args)
+                return _sindy_compiled.simulate_python(*args)
         try:
             return integrate(self.as_system(U), x, n_points=n_steps + 1, dt=dt, backend="numpy")[:, 1:]
         except DivergenceError:

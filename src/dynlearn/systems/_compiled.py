@@ -52,6 +52,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dynlearn.systems import _cache
+from dynlearn.systems._cache import cache_dir
+from dynlearn.systems._cache import on_disk as _on_disk_fn
 from dynlearn.systems._codegen import Unsupported, generate
 from dynlearn.systems._tableau import DOPRI5, Tableau
 
@@ -83,25 +86,6 @@ def _nb():
     return _numba
 
 
-def cache_dir() -> Path | None:
-    """Directory of the generated kernels, or ``None`` when no writable one exists."""
-    root = os.environ.get("DYNLEARN_CACHE_DIR")
-    if root:
-        path = Path(root) / "kernels"
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        path = Path(base) / "dynlearn" / "kernels"
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = path.stat()
-    except OSError:
-        return None
-    # numba's cache index is a pickle: use only a directory that this user owns and nobody else can write,
-    # so what it loads was written by this user's own dynlearn, as with Python's own bytecode cache
-    private = not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
-    return path if private and os.access(path, os.W_OK) else None
-
-
 def _path_for(digest: str) -> Path | None:
     d = cache_dir()
     return None if d is None else d / f"k_{digest}.py"
@@ -120,6 +104,9 @@ def _import(source: str, injected: dict, digest: str, cacheable: bool):
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(source)
             os.replace(tmp, path)
+            _cache.prune(keep=digest)  # a new kernel: keep the cache within its bound
+        else:
+            _cache.touch(path)
         module.__file__ = str(path)
         sys.modules[name] = module  # numba's cache may refer to the module's namedtuple by name
         code = compile(source, str(path), "exec")
@@ -127,6 +114,17 @@ def _import(source: str, injected: dict, digest: str, cacheable: bool):
         code = compile(source, f"<{name}>", "exec")
     exec(code, module.__dict__)
     return module
+
+
+def load_module(source: str, injected: dict, digest: str):
+    """Execute a generated kernels module (its functions decorated ``@_jit``) backed by the disk
+    cache when one may be used: the SINDy and tangent kernels are cached exactly like the integrators'."""
+    return _import(source, injected, digest, True)
+
+
+def on_disk(digest: str, function: str) -> bool:
+    """Whether numba's disk cache holds ``function`` of the generated module ``digest``."""
+    return _on_disk_fn(digest, function)
 
 
 def _is_plain_function(v) -> bool:
@@ -251,10 +249,7 @@ def expected_seconds(system, tab: Tableau, work: float, params, x0, numpy_second
 
 def _on_disk(digest: str, kind: str) -> bool:
     """Whether numba's cache holds the kernel of this generated module."""
-    path = _path_for(digest)
-    if path is None or not path.exists():
-        return False
-    return any((path.parent / "__pycache__").glob(f"k_{digest}.{kind}_kernel-*.nbi"))
+    return _on_disk_fn(digest, f"{kind}_kernel")
 
 
 def _pool_map(fn, items, threads):
