@@ -1,17 +1,23 @@
 """Speed of dynlearn's SINDy and ESN against pysindy and reservoirpy, in one run.
 
-    .venv/bin/python benchmarks/bench_classical.py [--steps 10000] [--json out.json]
+    .venv/bin/python benchmarks/bench_classical.py [--steps 10000] [--parts import,sindy,esn] [--json out.json]
 
 SINDy: Lorenz-63 sampled every 0.002 (5,000 points), polynomial library of
 degree 2, STLSQ (threshold 0.1, alpha 0.05) and second-order differences in
 both (pysindy's defaults); fit time, and the time to simulate ``--steps`` steps
 from the first state (pysindy: ``simulate``, LSODA with rtol = atol = 1e-12
-through a Python callback; dynlearn: RK4 at the sampling step with the numpy
-backend and with the compiled one). The compiled backend's first call is also
-timed in a fresh Python process that loads the saved model, so it includes
-importing numba and loading the kernel from numba's on-disk cache. The
-trajectories are compared over the first 1,000 steps (2 time units, before
+through a Python callback; dynlearn: RK4 at the sampling step, by the generated
+Python step (``backend="numpy"``), by the catalog's generic numpy integrator on
+the learned right-hand side, and by the compiled kernel, warm). First calls are
+also timed in fresh Python processes that load the saved model: ``auto`` (the
+default) and ``numba``, with an empty kernel cache and with the kernel on disk,
+so numba's import and cache load fall inside the timed call when numba is used.
+The trajectories are compared over the first 1,000 steps (2 time units, before
 chaos amplifies rounding) and over all.
+
+Import: best and median of 5 fresh interpreters for ``python -c pass``,
+``import numpy``, ``from dynlearn import systems, models, metrics`` (and which
+heavy modules it loaded) and ``python -m dynlearn --help``.
 
 ESN: standardised Lorenz-63 sampled every 0.025, 2,000 training points, the
 same hyper-parameters in both (``--units`` units, default 500, spectral radius 0.9, leak rate 0.5,
@@ -76,37 +82,84 @@ def bench_sindy(steps: int, repeats: int) -> dict:
     r["coef_max_abs_diff"] = float(np.max(np.abs(ours.coef_ - peer.coefficients())))
 
     r["simulate_pysindy_s"], ref = timed(lambda: peer.simulate(x[0], dt * np.arange(steps + 1))[1:])
-    r["simulate_numpy_s"], a = timed(lambda: ours.predict(x[:1], steps), repeats)
-    r["dev_numpy_first1000"] = float(np.max(np.abs(a[:1000] - ref[:1000])))
-    r["dev_numpy_all"] = float(np.max(np.abs(a - ref)))
+    # backend="numpy": the learned equations generated as Python code (no compiler)
+    r["simulate_python_s"], a = timed(lambda: ours.predict(x[:1], steps), repeats)
+    r["dev_python_first1000"] = float(np.max(np.abs(a[:1000] - ref[:1000])))
+    r["dev_python_all"] = float(np.max(np.abs(a - ref)))
+    # the catalog's generic numpy integrator on the learned right-hand side (the path before the generated one)
+    generic = ours.as_system()
+    r["simulate_generic_numpy_s"], _ = timed(
+        lambda: systems.integrate(generic, x[:1], n_points=steps + 1, dt=dt, backend="numpy")
+    )
     try:
         import numba  # noqa: F401
 
         ours.set_params(backend="numba")
         r["simulate_numba_first_call_in_process_s"], _ = timed(lambda: ours.predict(x[:1], steps))
         r["simulate_numba_s"], b = timed(lambda: ours.predict(x[:1], steps), repeats)
-        r["simulate_numba_first_call_fresh_process_s"] = fresh_process_first_call(ours, x[:1], steps)
-        r["dev_numba_first1000"] = float(np.max(np.abs(b[:1000] - ref[:1000])))
-        r["dev_numba_all"] = float(np.max(np.abs(b - ref)))
+        r["identical_python_numba"] = bool(np.array_equal(a, b))
+        r["fresh"] = fresh_process_first_calls(ours, x[:1], steps)
     except ImportError:
         pass
     return r
 
 
-def fresh_process_first_call(model, context: np.ndarray, steps: int) -> float:
-    """Seconds of the first ``predict`` in a new interpreter that loads the saved model
-    (numba imported and the kernel loaded from its on-disk cache inside that call)."""
+def fresh_process_first_calls(model, context: np.ndarray, steps: int) -> dict:
+    """The first ``predict`` in new interpreters that load the saved model: ``auto`` (the default)
+    and ``numba`` with an empty kernel cache and with the kernel on disk (numba's import and the
+    cache load fall inside the call). Each also reports the interpreter's import of dynlearn."""
+    out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         model.save(os.path.join(tmp, "m"))
         np.save(os.path.join(tmp, "ctx.npy"), context)
-        code = (
-            "import time, numpy as np\n"
-            "from dynlearn import models\n"
-            f"m = models.load({os.path.join(tmp, 'm')!r}); c = np.load({os.path.join(tmp, 'ctx.npy')!r})\n"
-            f"t = time.perf_counter(); m.predict(c, {steps}); print(time.perf_counter() - t)\n"
-        )
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        return float(out.stdout.strip().splitlines()[-1])
+
+        def run(backend: str, cache: str) -> dict:
+            code = (
+                "import time\nt0 = time.perf_counter()\nimport numpy as np\nfrom dynlearn import models\n"
+                "t1 = time.perf_counter()\n"
+                f"m = models.load({os.path.join(tmp, 'm')!r}).set_params(backend={backend!r})\n"
+                f"c = np.load({os.path.join(tmp, 'ctx.npy')!r})\n"
+                f"t = time.perf_counter(); m.predict(c, {steps}); t2 = time.perf_counter()\n"
+                "import sys; print(t1 - t0, t2 - t, 'numba' in sys.modules)\n"
+            )
+            env = {**os.environ, "DYNLEARN_CACHE_DIR": os.path.join(tmp, cache)}
+            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+            imp, call, nb = res.stdout.split()[-3:]
+            return {"import_s": float(imp), "call_s": float(call), "numba_loaded": nb == "True"}
+
+        out["auto_empty_cache"] = run("auto", "empty")
+        out["numba_empty_cache"] = run("numba", "primed")  # compiles and leaves the kernel on disk
+        out["numba_kernel_on_disk"] = run("numba", "primed")
+        out["auto_kernel_on_disk"] = run("auto", "primed")
+    return out
+
+
+def bench_import(repeats: int = 5) -> dict:
+    """Wall time of fresh interpreters (best of ``repeats``): bare Python, numpy, the library's
+    three packages, and ``dynlearn --help``; plus whether torch/numba/scipy got imported."""
+    probe = "import sys; {}; print(sorted(m for m in ('torch', 'numba', 'scipy', 'matplotlib') if m in sys.modules))"
+    cases = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "import numpy": [sys.executable, "-c", "import numpy"],
+        "from dynlearn import systems, models, metrics": [
+            sys.executable,
+            "-c",
+            probe.format("from dynlearn import systems, models, metrics"),
+        ],
+        "dynlearn --help": [sys.executable, "-m", "dynlearn", "--help"],
+    }
+    out: dict = {}
+    for name, cmd in cases.items():
+        times, text = [], ""
+        for _ in range(repeats):
+            t = time.perf_counter()
+            res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            times.append(time.perf_counter() - t)
+            text = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else ""
+        out[name] = {"best_s": min(times), "median_s": float(np.median(times))}
+        if name.startswith("from dynlearn"):
+            out[name]["heavy_modules_loaded"] = text
+    return out
 
 
 HP = dict(units=500, sr=0.9, lr=0.5, input_scaling=0.5, connectivity=0.1, input_connectivity=0.1, ridge=1e-6)
@@ -203,8 +256,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10_000, help="SINDy simulation length")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--units", type=int, default=500, help="ESN reservoir size")
+    ap.add_argument("--parts", default="import,sindy,esn", help="comma-separated: import, sindy, esn")
     ap.add_argument("--json", help="also write the numbers here")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     try:
         import torch
 
@@ -213,23 +268,35 @@ def main() -> None:
         pass
     out = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}"}
     HP["units"] = args.units
-    out["sindy"] = s = bench_sindy(args.steps, args.repeats)
-    out["esn"] = e = bench_esn(args.repeats)
+    if "import" in parts:
+        out["import"] = bench_import()
+    if "sindy" in parts:
+        out["sindy"] = bench_sindy(args.steps, args.repeats)
+    if "esn" in parts:
+        out["esn"] = bench_esn(args.repeats)
+    out["load_at_end"] = os.getloadavg()
     print(json.dumps(out, indent=2))
     print("\nratios (peer time / dynlearn time):")
-    print(f"  SINDy fit                       {s['fit_pysindy_s'] / s['fit_dynlearn_s']:8.1f}x")
-    print(f"  SINDy simulate {args.steps} (numpy)   {s['simulate_pysindy_s'] / s['simulate_numpy_s']:8.1f}x")
-    if "simulate_numba_s" in s:
-        print(f"  SINDy simulate (numba, compiled) {s['simulate_pysindy_s'] / s['simulate_numba_s']:8.1f}x")
-        first = s["simulate_numba_first_call_fresh_process_s"]
-        print(f"  SINDy simulate (numba, 1st call in a fresh process) {s['simulate_pysindy_s'] / first:8.1f}x")
-    for readout in ("linear", "pathak"):
+    s = out.get("sindy")
+    if s:
+        peer = s["simulate_pysindy_s"]
+        print(f"  SINDy fit                                  {s['fit_pysindy_s'] / s['fit_dynlearn_s']:8.1f}x")
+        print(f"  SINDy simulate {args.steps} (generated Python)   {peer / s['simulate_python_s']:8.1f}x")
+        print(f"  SINDy simulate (generic numpy integrator)  {peer / s['simulate_generic_numpy_s']:8.1f}x")
+        if "simulate_numba_s" in s:
+            print(f"  SINDy simulate (compiled, warm)            {peer / s['simulate_numba_s']:8.1f}x")
+            for k, v in s["fresh"].items():
+                print(f"  SINDy first call in a fresh process, {k:22s} {peer / v['call_s']:8.1f}x")
+    e = out.get("esn")
+    for readout in ("linear", "pathak") if e else ():
         for what in ("train", "generate1000"):
             per = e[f"{what}_ratio_{readout}_per_repeat"]
             print(f"  ESN {what} ({readout})  median {np.median(per):5.1f}x  per repeat {per}")
     if args.json:
-        with open(args.json, "w") as fh:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as fh:
             json.dump(out, fh, indent=2)
+        os.replace(tmp, args.json)
 
 
 if __name__ == "__main__":

@@ -116,10 +116,10 @@ def _import(source: str, injected: dict, digest: str, cacheable: bool):
     return module
 
 
-def load_module(source: str, injected: dict, digest: str):
+def load_module(source: str, injected: dict, digest: str, cacheable: bool = True):
     """Execute a generated kernels module (its functions decorated ``@_jit``) backed by the disk
     cache when one may be used: the SINDy and tangent kernels are cached exactly like the integrators'."""
-    return _import(source, injected, digest, True)
+    return _import(source, injected, digest, cacheable)
 
 
 def on_disk(digest: str, function: str) -> bool:
