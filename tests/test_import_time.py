@@ -45,3 +45,21 @@ def test_models_are_listed_and_classical_ones_created_without_heavy_imports():
 def test_a_torch_model_is_loaded_on_first_use():
     code = "import sys\nfrom dynlearn import models\nmodels.create('gru')\nprint('torch' in sys.modules)"
     assert _run(code) == "True"
+
+
+def test_the_three_packages_import_without_torch_numba_scipy_or_matplotlib():
+    code = (
+        "import sys\nfrom dynlearn import systems, models, metrics\n"
+        "print([m for m in ('torch', 'numba', 'scipy', 'matplotlib', 'rich') if m in sys.modules])"
+    )
+    assert _run(code) == "[]"
+
+
+def test_help_imports_neither_numpy_nor_the_library():
+    code = (
+        "import sys\nfrom dynlearn.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print([m for m in ('numpy', 'torch', 'numba', 'scipy', 'matplotlib', 'dynlearn.systems', 'dynlearn.models')"
+        " if m in sys.modules])"
+    )
+    assert _run(code) == "[]"

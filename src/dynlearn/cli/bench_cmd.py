@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dynlearn.cli._common import console, err_console
@@ -113,6 +112,8 @@ def run(
         f"suite [bold]{spec.name}[/]: {_what(spec)} x {len(spec.methods)} methods x "
         f"{len(spec.seeds)} seeds = {total} cells" + (f" ({done} already done, resuming)" if done else "")
     )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -7,12 +7,15 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
 from dynlearn.cli._common import COLUMNS, FILL, RESAMPLE, TIME_COLUMN, err_console, read_options
 from dynlearn.errors import ValidationError
+
+if TYPE_CHECKING:  # numpy is imported where it is used: `dynlearn --help` must not wait for it
+    import numpy as np
 
 DATA_FILE = "data.json"  # beside model.json: what the model was fitted on
 BASELINES = ("naive", "seasonal_naive", "mean")
@@ -112,6 +115,8 @@ def check_context(model_dir: Path, model, ctx, path: Path, *, dt_given: bool = F
 
 def forecast_trajectory(model, ctx, pred: np.ndarray):
     """The forecast as a Trajectory whose times continue the context in the model's forecast step."""
+    import numpy as np
+
     from dynlearn.data import Trajectory
 
     step = getattr(model, "forecast_dt_", None) or model.dt_ or ctx.dt or 1.0
