@@ -40,13 +40,18 @@ from dynlearn.systems._tableau import RK4
 _KERNEL = None  # the loaded compiled kernel
 _DIGEST: str | None = None
 BLOWUP = 1e12
-#: seconds per generated operation: one trajectory on Python floats, a batch on numpy columns (+ per row)
+# Cost model of backend="auto", measured on the shared 2-core machine at load 8-13 (all of them
+# slower than on an idle core, in about the same proportion; only their ratios decide):
+#: seconds per counted operation of the generated step: one trajectory on Python floats; a batch on
+#: numpy columns (per operation, plus per operation and row)
 PY_OP_SECONDS = 6e-8
-NP_OP_SECONDS, NP_ROW_SECONDS = 1.2e-6, 2e-9
-#: compiled seconds per operation and trajectory, and the one-off cost of compiling the kernel
-NB_OP_SECONDS = 2e-9
-COMPILE_SECONDS = 4.0
-
+NP_OP_SECONDS, NP_ROW_SECONDS = 1.5e-6, 1.3e-9
+#: compiled seconds per counted operation and trajectory
+NB_OP_SECONDS = 5e-9
+#: a fresh process's import of numba plus the kernel's load from the disk cache (1.3 s measured at
+#: load 8, 4.4 s at load 13), and the kernel's compilation when it is not on disk (3-5 s, more loaded)
+LOAD_SECONDS = 1.3
+COMPILE_SECONDS = 5.0
 
 def available() -> bool:
     """Whether numba is installed (checked without importing it)."""
@@ -245,11 +250,11 @@ def simulate_python(
 def choose(batch: int, n_steps: int, substeps: int, idx: np.ndarray, C: np.ndarray, discrete: bool) -> str:
     """``"python"`` or ``"numba"``, whichever is expected to answer first for this request.
 
-    Generated: operations × (60 ns on floats for one trajectory, or 1.2 µs + 2 ns per row on numpy
-    columns). Compiled: operations × 2 ns per trajectory, plus importing numba and loading the kernel
-    from the disk cache (:data:`dynlearn.systems._compiled.LOAD_SECONDS`) or compiling it
-    (:data:`COMPILE_SECONDS`) unless this process already did. Both constants were measured on one
-    core; only their ratio matters for the choice."""
+    Generated: operations × (60 ns on floats for one trajectory, or 1.5 µs + 1.3 ns per row on numpy
+    columns). Compiled: operations × 5 ns per trajectory, plus importing numba and loading the kernel
+    from the disk cache (:data:`LOAD_SECONDS`) or compiling it (:data:`COMPILE_SECONDS`) unless this
+    process already did. The decision depends only on the request's sizes and the cache's state,
+    never on a clock, so the same call makes the same choice (and both give the same numbers)."""
     if not available():
         return "python"
     _, ops = _step(np.asarray(idx, dtype=np.int64), np.asarray(C, dtype=np.float64), discrete)
@@ -257,10 +262,9 @@ def choose(batch: int, n_steps: int, substeps: int, idx: np.ndarray, C: np.ndarr
     py = work * (PY_OP_SECONDS if batch == 1 else NP_OP_SECONDS + NP_ROW_SECONDS * batch)
     nb = work * batch * NB_OP_SECONDS
     if _KERNEL is None:
+        if py < LOAD_SECONDS:  # cannot lose to the fixed cost: do not even look at the cache
+            return "python"
         from dynlearn.systems import _compiled
 
-        if py < _compiled.LOAD_SECONDS:  # cannot lose to the fixed cost: do not even look at the cache
-            return "python"
-        digest = _kernel_module()[2]
-        nb += _compiled.LOAD_SECONDS if _compiled.on_disk(digest, "_simulate") else COMPILE_SECONDS
+        nb += LOAD_SECONDS if _compiled.on_disk(_kernel_module()[2], "_simulate") else COMPILE_SECONDS
     return "python" if py <= nb or not math.isfinite(nb) else "numba"
