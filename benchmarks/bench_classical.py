@@ -135,9 +135,13 @@ def fresh_process_first_calls(model, context: np.ndarray, steps: int) -> dict:
 
 
 def bench_import(repeats: int = 5) -> dict:
-    """Wall time of fresh interpreters (best of ``repeats``): bare Python, numpy, the library's
-    three packages, and ``dynlearn --help``; plus whether torch/numba/scipy got imported."""
-    probe = "import sys; {}; print(sorted(m for m in ('torch', 'numba', 'scipy', 'matplotlib') if m in sys.modules))"
+    """Wall time of fresh interpreters (best and median of ``repeats``, the cases interleaved so they
+    share the machine's load): bare Python, numpy, the library's three packages, ``dynlearn --help``;
+    whether the three packages loaded torch/numba/scipy/matplotlib/rich. Measured with bytecode
+    caching (as after ``pip install``, which byte-compiles; one warm-up run writes ``__pycache__``)
+    and, when the environment sets ``PYTHONDONTWRITEBYTECODE``, also as that environment runs it
+    (every module compiled from source in every process)."""
+    probe = "import sys; {}; print(sorted(m for m in ('torch', 'numba', 'scipy', 'matplotlib', 'rich') if m in sys.modules))"
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "import numpy": [sys.executable, "-c", "import numpy"],
@@ -148,17 +152,25 @@ def bench_import(repeats: int = 5) -> dict:
         ],
         "dynlearn --help": [sys.executable, "-m", "dynlearn", "--help"],
     }
-    out: dict = {}
-    for name, cmd in cases.items():
-        times, text = [], ""
-        for _ in range(repeats):
-            t = time.perf_counter()
-            res = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            times.append(time.perf_counter() - t)
-            text = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else ""
-        out[name] = {"best_s": min(times), "median_s": float(np.median(times))}
-        if name.startswith("from dynlearn"):
-            out[name]["heavy_modules_loaded"] = text
+    cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    envs = {"bytecode cached": cached}
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        envs["PYTHONDONTWRITEBYTECODE=1"] = dict(os.environ)
+    for cmd in cases.values():  # warm-up: writes __pycache__, fills the OS file cache
+        subprocess.run(cmd, capture_output=True, text=True, check=True, env=cached)
+    times: dict = {}
+    heavy = ""
+    for _ in range(repeats):
+        for env_name, env in envs.items():
+            for name, cmd in cases.items():
+                t = time.perf_counter()
+                res = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+                times.setdefault(env_name, {}).setdefault(name, []).append(time.perf_counter() - t)
+                if name.startswith("from dynlearn"):
+                    heavy = res.stdout.strip().splitlines()[-1]
+    out: dict = {"heavy_modules_loaded_by_the_three_packages": heavy}
+    for env_name, per in times.items():
+        out[env_name] = {name: {"best_s": min(v), "median_s": float(np.median(v))} for name, v in per.items()}
     return out
 
 

@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -109,6 +108,8 @@ def load_npz(path: str | os.PathLike) -> Trajectory | TrajectorySet:
         raise FileFormatError(
             f"{path} is not an npz archive ({what}): the file is corrupt or truncated, or of another kind"
         )
+    import zipfile  # np.load imports it too; not needed at import time
+
     try:
         with np.load(path, allow_pickle=False) as data:
             if META_KEY not in data.files:

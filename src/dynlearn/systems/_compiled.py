@@ -47,7 +47,6 @@ import os
 import sys
 import threading
 import types
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +54,6 @@ import numpy as np
 from dynlearn.systems import _cache
 from dynlearn.systems._cache import cache_dir
 from dynlearn.systems._cache import on_disk as _on_disk_fn
-from dynlearn.systems._codegen import Unsupported, generate
 from dynlearn.systems._tableau import DOPRI5, Tableau
 
 #: trajectories per compiled chunk of the fixed-step kernel (work arrays stay in the L1/L2 cache)
@@ -155,6 +153,8 @@ def _generated(system, kind: str, tab: Tableau, params, x0):
     """The generated kernels source for this system, method and per-trajectory parameters (memoised)."""
     mem_key = _key(system, kind, tab, params)
     if mem_key not in _GENERATED:
+        from dynlearn.systems._codegen import Unsupported, generate  # ast and inspect: not at import
+
         _, _, _, names, arrays = mem_key
         try:
             n = min(16, len(x0))
@@ -195,6 +195,8 @@ def _kernels(system, kind: str, tab: Tableau, params, x0):
 
 
 def _is_compile_failure(exc: BaseException) -> bool:
+    from dynlearn.systems._codegen import Unsupported
+
     nb = _numba
     if nb is not None and isinstance(exc, nb.core.errors.NumbaError):
         return True
@@ -255,6 +257,8 @@ def _on_disk(digest: str, kind: str) -> bool:
 def _pool_map(fn, items, threads):
     n_threads = max(1, min(threads or os.cpu_count() or 1, 8))
     if n_threads > 1 and len(items) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(min(n_threads, len(items))) as pool:
             return list(pool.map(fn, items))
     return [fn(b) for b in items]

@@ -15,7 +15,6 @@ import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -185,6 +184,8 @@ def compute_all(
                 continue
             save(s.name, record)
     else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # multiprocessing: not at import
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(_compute, s.name, settings): s.name for s in todo}
             try:
