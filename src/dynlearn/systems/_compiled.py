@@ -22,16 +22,15 @@ per-trajectory values and are packed into a namedtuple inside the kernel, so a
 kernel's signature holds only arrays and floats.
 
 **On-disk cache.** The generated source is written to
-``<cache>/dynlearn/kernels/k_<hash>.py`` and compiled with numba's
-``cache=True``, so a fresh process loads the machine code instead of compiling
-again. The hash covers everything the machine code depends on: the generated
-source (right-hand side, tableau), the values of the globals it reads (numbers,
-arrays, helper functions' source), the Python and numba versions; a changed
-system gets a new file. ``<cache>`` is ``$DYNLEARN_CACHE_DIR``, else
-``$XDG_CACHE_HOME`` or ``~/.cache``; when it is not writable, not owned by the
-user, or writable by others, the kernels are compiled in memory only: numba's
-cache index is a pickle, so it is read only from a directory that only this
-user's dynlearn writes (the same trust as Python's own ``__pycache__``).
+``<cache>/kernels/k_<hash>.py`` and compiled with numba's ``cache=True``, so
+a fresh process loads the machine code instead of compiling again. The hash
+covers everything the machine code depends on: the generated source
+(right-hand side, tableau), the values of the globals it reads (numbers,
+arrays, helper functions' source), the Python, numba and numpy versions; a
+changed system gets a new file. Where the cache is, when it may be trusted
+(numba's index is a pickle: only a directory private to the user is used)
+and its size bound are :mod:`dynlearn.systems._cache`'s business;
+:func:`load_module` gives the SINDy and tangent kernels the same cache.
 
 numba is imported here lazily, on the first compilation: ``import
 dynlearn.systems`` does not load it. Without numba, or when a right-hand side
