@@ -183,7 +183,10 @@ def step_source(idx: np.ndarray, C: np.ndarray, discrete: bool) -> tuple[str, in
             ops += max(0, len(factors) - 1)
         for i in range(d):
             terms = [f"{float(C[i, k])!r} * t{k}" for k in used if C[i, k] != 0.0]
-            L.append(f"{ind}k{st}_{i} = {_sum(terms)}")
+            # long sums in chunks, left to right as before (Python's compiler recurses on long expressions)
+            L.append(f"{ind}k{st}_{i} = {_sum(terms[:64])}")
+            for lo in range(64, len(terms), 64):
+                L.append(f"{ind}k{st}_{i} = k{st}_{i} + {_sum(terms[lo : lo + 64])}")
             ops += 2 * len(terms)
     for i in range(d):
         if discrete:
