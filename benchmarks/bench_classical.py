@@ -134,13 +134,31 @@ def fresh_process_first_calls(model, context: np.ndarray, steps: int) -> dict:
     return out
 
 
+def _drop_dynlearn_bytecode() -> bool:
+    """Remove the ``__pycache__`` folders of an editable (source-tree) install of dynlearn; False
+    (nothing removed) for an installed copy in site-packages, whose bytecode pip wrote."""
+    import shutil
+    from pathlib import Path
+
+    import dynlearn
+
+    root = Path(dynlearn.__file__).parent
+    if "site-packages" in root.parts:
+        return False
+    for d in root.rglob("__pycache__"):
+        shutil.rmtree(d, ignore_errors=True)
+    return True
+
+
 def bench_import(repeats: int = 5) -> dict:
     """Wall time of fresh interpreters (best and median of ``repeats``, the cases interleaved so they
     share the machine's load): bare Python, numpy, the library's three packages, ``dynlearn --help``;
-    whether the three packages loaded torch/numba/scipy/matplotlib/rich. Measured with bytecode
-    caching (as after ``pip install``, which byte-compiles; one warm-up run writes ``__pycache__``)
-    and, when the environment sets ``PYTHONDONTWRITEBYTECODE``, also as that environment runs it
-    (every module compiled from source in every process)."""
+    whether the three packages loaded torch/numba/scipy/matplotlib/rich.
+
+    *bytecode cached*: as after ``pip install`` (which byte-compiles); a warm-up run writes
+    ``__pycache__``. *no dynlearn bytecode* (editable installs only): ``PYTHONDONTWRITEBYTECODE=1``
+    and dynlearn's ``__pycache__`` removed, so each process compiles dynlearn's modules from source,
+    as in an environment that sets that variable over a source checkout."""
     probe = "import sys; {}; print(sorted(m for m in ('torch', 'numba', 'scipy', 'matplotlib', 'rich') if m in sys.modules))"
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
@@ -153,21 +171,27 @@ def bench_import(repeats: int = 5) -> dict:
         "dynlearn --help": [sys.executable, "-m", "dynlearn", "--help"],
     }
     cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    envs = {"bytecode cached": cached}
-    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        envs["PYTHONDONTWRITEBYTECODE=1"] = dict(os.environ)
-    for cmd in cases.values():  # warm-up: writes __pycache__, fills the OS file cache
-        subprocess.run(cmd, capture_output=True, text=True, check=True, env=cached)
+    nobyte = {**cached, "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def warm() -> None:  # writes __pycache__, fills the OS file cache
+        for cmd in cases.values():
+            subprocess.run(cmd, capture_output=True, text=True, check=True, env=cached)
+
+    warm()
     times: dict = {}
     heavy = ""
     for _ in range(repeats):
-        for env_name, env in envs.items():
+        for env_name in ("bytecode cached", "no dynlearn bytecode"):
+            if env_name != "bytecode cached" and not _drop_dynlearn_bytecode():
+                continue
             for name, cmd in cases.items():
+                env = cached if env_name == "bytecode cached" else nobyte
                 t = time.perf_counter()
                 res = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
                 times.setdefault(env_name, {}).setdefault(name, []).append(time.perf_counter() - t)
                 if name.startswith("from dynlearn"):
                     heavy = res.stdout.strip().splitlines()[-1]
+            warm()
     out: dict = {"heavy_modules_loaded_by_the_three_packages": heavy}
     for env_name, per in times.items():
         out[env_name] = {name: {"best_s": min(v), "median_s": float(np.median(v))} for name, v in per.items()}
