@@ -169,6 +169,8 @@ def bench_import(repeats: int = 5) -> dict:
             probe.format("from dynlearn import systems, models, metrics"),
         ],
         "dynlearn --help": [sys.executable, "-m", "dynlearn", "--help"],
+        # the floor of any typer command's help: typer and the rich modules its help renders with
+        "import typer, typer.rich_utils": [sys.executable, "-c", "import typer, typer.rich_utils"],
     }
     cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     nobyte = {**cached, "PYTHONDONTWRITEBYTECODE": "1"}
