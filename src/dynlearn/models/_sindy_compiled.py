@@ -53,6 +53,7 @@ NB_OP_SECONDS = 5e-9
 LOAD_SECONDS = 1.3
 COMPILE_SECONDS = 5.0
 
+
 def available() -> bool:
     """Whether numba is installed (checked without importing it)."""
     return _KERNEL is not None or importlib.util.find_spec("numba") is not None

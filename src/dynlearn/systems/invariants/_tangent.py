@@ -69,6 +69,7 @@ def _tangent_complex(x, Q, t, p, z, zr, J, fx, JQ):  # pragma: no cover - compil
             for i in range(d):
                 JQ[b, i, k] = fz[b * d + k, i].imag / _COMPLEX_H
 
+
 def _tangent_fd(x, Q, t, p, z, zr, J, fx, JQ):  # pragma: no cover - compiled
     # rows: B points x, then for each (b, j) the pair x +- eps e_j
     B, d = x.shape
@@ -98,6 +99,7 @@ def _tangent_fd(x, Q, t, p, z, zr, J, fx, JQ):  # pragma: no cover - compiled
                 for j in range(d):
                     s += J[b, i, j] * Q[b, j, k]
                 JQ[b, i, k] = s
+
 
 def _run(x, Q, t0, h, n, p, logs, is_map, blowup, a, bw, c):  # pragma: no cover - compiled
     """Advance ``n`` steps of the explicit Runge–Kutta method ``(a, bw, c)``
