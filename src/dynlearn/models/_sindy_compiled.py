@@ -7,17 +7,20 @@ step. A trajectory whose state leaves the finite numbers (``|x| > 1e12`` or
 NaN) is NaN from that step on. Two implementations give the same numbers:
 
 * **generated** (:func:`simulate_python`): the learned equations written out as
-  one Python function per model, with only the non-zero terms, e.g. for
-  Lorenz ``k0 = -10.0 * x0 + 10.0 * x1``; it runs on Python floats for one
-  trajectory and on numpy columns for a batch. It needs no compiler, so it
-  answers at once in a fresh process: about 5 µs per RK4 step of a 3-variable
-  model with 7 terms on one core.
+  one Python function per model, with only the non-zero terms and the RK4
+  stages unrolled (for Lorenz the first stage's ``x0'`` is
+  ``k0_0 = -10.0 * t1 + 10.0 * t2``, ``t1 = x0`` and ``t2 = x1`` being library
+  terms); it runs on Python floats for one trajectory and on numpy columns for
+  a batch. It needs no compiler, so it answers at once in a fresh process:
+  6-9 µs per RK4 step of Lorenz (7 terms) on the shared, loaded 2-core
+  machine where it was measured.
 * **compiled** (:func:`simulate_poly`): one numba loop over the batch that
   takes the model as arrays, so one machine-code kernel serves every model; it
-  is written to dynlearn's private kernel cache (see
-  :mod:`dynlearn.systems._compiled`) and loaded from there by later processes.
-  Importing numba and loading the kernel costs a fixed 0.5–5 s per process
-  (machine load dependent), after which a step costs nanoseconds.
+  is written to dynlearn's private, size-bounded kernel cache (see
+  :mod:`dynlearn.systems._cache`) and loaded from there by later processes.
+  Importing numba and loading the kernel cost a fixed 1.1–4.4 s per process
+  in the measurements of ``docs/performance.md``, after which a step costs
+  nanoseconds.
 
 Both perform the kernel's floating-point operations in the same order (the
 zero terms the generated code leaves out add exact zeros in the kernel), so
@@ -38,7 +41,6 @@ import numpy as np
 from dynlearn.systems._tableau import RK4
 
 _KERNEL = None  # the loaded compiled kernel
-_DIGEST: str | None = None
 BLOWUP = 1e12
 # Cost model of backend="auto", measured on the shared 2-core machine at load 8-13 (all of them
 # slower than on an idle core, in about the same proportion; only their ratios decide):
@@ -119,12 +121,12 @@ def _kernel_module():
 
 
 def _kernel():
-    global _KERNEL, _DIGEST
+    global _KERNEL
     if _KERNEL is None:
         from dynlearn.systems import _compiled
 
-        source, injected, _DIGEST = _kernel_module()
-        _KERNEL = _compiled.load_module(source, injected, _DIGEST)._simulate
+        source, injected, digest = _kernel_module()
+        _KERNEL = _compiled.load_module(source, injected, digest)._simulate
     return _KERNEL
 
 
