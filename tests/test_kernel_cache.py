@@ -130,3 +130,9 @@ def test_sindy_kernel_lives_in_the_private_cache(tmp_path):
     )
     assert first[0] == "0" and int(second[0]) >= 1 and first[1] == second[1]
     assert list((tmp_path / "kernels" / "__pycache__").glob("k_*._simulate-*.nbi"))
+
+
+def test_info_does_not_create_the_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DYNLEARN_CACHE_DIR", str(tmp_path / "new"))
+    assert _cache.info()["kernels"] == 0 and not (tmp_path / "new").exists()
+    assert "created when something is first compiled" in _cli(capsys, "cache", "info")

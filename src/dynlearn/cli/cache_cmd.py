@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from dynlearn.cli._common import console
@@ -20,6 +22,9 @@ def info() -> None:
 
     i = _cache.info()
     console.print(f"directory: {i['directory']}", highlight=False, soft_wrap=True)
+    if i["used"] and not i["kernels"] and not Path(i["directory"]).exists():
+        console.print("empty: created when something is first compiled", highlight=False)
+        return
     if not i["used"]:
         console.print(
             "not used: it cannot be created, or it is not owned by you and private to you "

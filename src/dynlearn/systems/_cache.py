@@ -147,11 +147,11 @@ def prune(limit: float | None = None, keep: str | None = None) -> int:
 def info() -> dict:
     """What ``dynlearn cache info`` shows: directory, whether it is used, kernels, bytes, bound."""
     root = cache_root() / "kernels"
-    d = cache_dir()
+    d = cache_dir() if root.is_dir() else None  # looking does not create the directory
     groups = _groups(d) if d is not None else {}
     return {
         "directory": str(root),
-        "used": d is not None,
+        "used": d is not None or not root.exists(),  # a missing directory is created on first use
         "kernels": len(groups),
         "bytes": sum(_size(v) for v in groups.values()),
         "max_bytes": max_bytes(),
