@@ -169,7 +169,7 @@ def bench_import(repeats: int = 5) -> dict:
             probe.format("from dynlearn import systems, models, metrics"),
         ],
         "dynlearn --help": [sys.executable, "-m", "dynlearn", "--help"],
-        # the floor of any typer command's help: typer and the rich modules its help renders with
+        # typer with its rich help formatter (dynlearn's help uses the plain one since run 4 of docs/performance.md)
         "import typer, typer.rich_utils": [sys.executable, "-c", "import typer, typer.rich_utils"],
     }
     cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
