@@ -19,7 +19,15 @@
   odd symmetry of a bias-free tanh reservoir; ``readout="linear"`` is the
   plain ``φ = r``. Forecasts reset the reservoir, drive it with the whole
   context (teacher forcing) and then run it in closed loop, feeding each
-  prediction back as the next input.
+  prediction back as the next input. The model z-scores its inputs with the
+  training statistics (``standardize``), and drives the reservoir during
+  training with ``x_t + σ ε_t`` (ε standard normal, ``noise`` σ = 3e-3 in
+  those units) while the targets stay clean (Jaeger 2001, §6; Wikner et al.
+  2024, Neural Networks 170:94-110). Without that noise a readout fitted on
+  the attractor alone fits one step to 1e-3 yet its closed loop can be
+  unstable off the attractor: on Rössler at 30 points per period it diverged
+  within half a period for every ridge penalty tried (1e-6 to 1e-2); with it
+  the same reservoir forecasts 2.6-2.7 Lyapunov times.
 
 Both models can tune themselves (``search=true``) on a validation split: the
 last ``val_fraction`` of the training data is held out, each candidate is fitted
@@ -246,6 +254,11 @@ class ESNConfig(ModelConfig):
     """``n_reservoir`` units, ``spectral_radius`` of W, ``density`` of W,
     ``leak_rate`` a, ``input_scaling`` and ``input_density`` of W_in,
     ``bias_scaling`` (b uniform in ±bias_scaling), ridge ``alpha``,
+    ``noise`` (standard deviation of the Gaussian noise added to the training
+    inputs, not the targets, in units of each coordinate's standard deviation),
+    ``standardize`` (the model z-scores its inputs with the training mean and
+    standard deviation and forecasts in those units, so that ``input_scaling``
+    means the same on any data),
     ``washout`` states dropped at the start of each training trajectory,
     ``readout`` ``"pathak"`` (every second unit squared) or ``"linear"``,
     ``readout_input`` (the input x_t joins the readout features); ``search``
@@ -259,8 +272,10 @@ class ESNConfig(ModelConfig):
     leak_rate: float = 0.5
     input_scaling: float = 0.5
     input_density: float = 1.0
-    bias_scaling: float = 0.0
+    bias_scaling: float = 1.0
     alpha: float = 1e-6
+    noise: float = 3e-3
+    standardize: bool = True
     washout: int = 50
     readout: str = "pathak"
     readout_input: bool = True
@@ -280,6 +295,7 @@ class ESNConfig(ModelConfig):
             (0 < self.input_density <= 1, f"input_density must be in (0, 1], got {self.input_density}"),
             (self.bias_scaling >= 0, f"bias_scaling must be >= 0, got {self.bias_scaling}"),
             (self.alpha >= 0, f"alpha must be >= 0, got {self.alpha}"),
+            (self.noise >= 0, f"noise must be >= 0, got {self.noise}"),
             (self.washout >= 0, f"washout must be >= 0, got {self.washout}"),
             (self.readout in ("pathak", "linear"), f"readout must be 'pathak' or 'linear', got {self.readout!r}"),
             (0 < self.val_fraction < 1, f"val_fraction must be in (0, 1), got {self.val_fraction}"),
@@ -354,22 +370,48 @@ class ESN(Model):
         return np.concatenate([R, U], axis=-1) if self.config.readout_input else R
 
     def _design(self, trajectories, W, Win, b, leak):
+        """Readout features and targets; the reservoir is driven by the (scaled) states plus
+        ``noise``, the targets are the clean next states. The noise is drawn from its own
+        stream of the seed, so every candidate of a search sees the same noise."""
+        c = self.config
         F, Y = [], []
-        w = self.config.washout
+        w = c.washout
+        rng = np.random.default_rng([c.seed, 1])
         for tr in trajectories:
-            s = tr.states
-            R = self._run(s[None, :-1], np.zeros((1, len(b))), W, Win, b, leak)[0]
-            F.append(self._phi(R[w:], s[w:-1]))
+            s = self._scale_in(tr.states)
+            u = s[:-1]
+            if c.noise > 0:
+                u = u + c.noise * self._noise_unit * rng.standard_normal(u.shape)
+            R = self._run(u[None], np.zeros((1, len(b))), W, Win, b, leak)[0]
+            F.append(self._phi(R[w:], u[w:]))
             Y.append(s[w + 1 :])
         return np.concatenate(F), np.concatenate(Y)
+
+    def _scale_in(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean_) / self.std_
+
+    def _set_scaling(self, trajectories) -> None:
+        """Training mean and standard deviation; with ``standardize`` off the model works in data
+        units (mean 0, std 1) and the noise is still relative to each coordinate's spread."""
+        allx = np.concatenate([t.states for t in trajectories])
+        sd = allx.std(0)
+        sd = np.where(sd > 0, sd, 1.0)
+        if self.config.standardize:
+            self.mean_, self.std_ = allx.mean(0), sd
+            self._noise_unit = np.ones_like(sd)
+        else:
+            self.mean_, self.std_ = np.zeros_like(sd), np.ones_like(sd)
+            self._noise_unit = sd
 
     def _fit(self, trajectories):
         c = self.config
         dim = trajectories[0].dim
         self.spectral_radius_, self.leak_rate_, self.alpha_ = c.spectral_radius, c.leak_rate, c.alpha
+        self._set_scaling(trajectories)
         if c.search:
             train, val = _split_validation(trajectories, c.val_fraction, c.washout + c.val_horizon + 2)
-            scale = np.concatenate([t.states for t in train]).std(0)
+            val = self._scale_in(val)
+            scale = self._scale_in(np.concatenate([t.states for t in train])).std(0)
             scale = np.where(scale > 0, scale, 1.0)
             best = (np.inf, None)
             alphas = sorted({*ALPHA_GRID, c.alpha})
@@ -419,11 +461,19 @@ class ESN(Model):
         return out
 
     def _predict(self, context, horizon):
-        return self._rollout(context, horizon)
+        return self._rollout(self._scale_in(context), horizon) * self.std_ + self.mean_
 
     # persistence -----------------------------------------------------------------------
     def _get_state(self):
-        return {"W": self.W_, "Win": self.Win_, "b": self.b_, "Wout": self.Wout_, "bout": self.bout_}
+        return {
+            "W": self.W_,
+            "Win": self.Win_,
+            "b": self.b_,
+            "Wout": self.Wout_,
+            "bout": self.bout_,
+            "mean": self.mean_,
+            "std": self.std_,
+        }
 
     def _get_meta(self):
         return {"spectral_radius": self.spectral_radius_, "leak_rate": self.leak_rate_, "alpha": self.alpha_}
@@ -436,7 +486,7 @@ class ESN(Model):
     def _set_state(self, state):
         n, d = self.config.n_reservoir, self.dim_
         n_feat = n + (d if self.config.readout_input else 0)
-        want = {"W": (n, n), "Win": (n, d), "b": (n,), "Wout": (n_feat, d), "bout": (d,)}
+        want = {"W": (n, n), "Win": (n, d), "b": (n,), "Wout": (n_feat, d), "bout": (d,), "mean": (d,), "std": (d,)}
         arrays = {}
         for key, shape in want.items():
             a = np.asarray(state[key], dtype=np.float64)
@@ -445,3 +495,4 @@ class ESN(Model):
             arrays[key] = a
         self.W_, self.Win_, self.b_ = arrays["W"], arrays["Win"], arrays["b"]
         self.Wout_, self.bout_ = arrays["Wout"], arrays["bout"]
+        self.mean_, self.std_ = arrays["mean"], arrays["std"]
