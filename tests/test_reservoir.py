@@ -212,3 +212,14 @@ def test_esn_default_never_diverges_on_the_quick_suite(tmp_path):
     cells = _quick_cells(["Rossler", "Chen"], [0, 1, 2], {"n_reservoir": 300, "washout": 50}, tmp_path)
     assert all(c.status == "ok" for c in cells), [(c.system, c.seed, c.reason) for c in cells if c.status != "ok"]
     assert np.median([c.metrics["vpt_lyap"] for c in cells]) > 2.0
+
+
+def test_ngrc_standardize_round_trips_and_matches_prestandardised_data(tmp_path):
+    (tr,) = systems.simulate("Lorenz", n_points=1200, dt=0.025, seed=4)
+    z = Standardizer().fit(tr[:1000])
+    a = models.create("ngrc", standardize=True, alpha=1e-4).fit(tr[:1000])
+    b = models.create("ngrc", alpha=1e-4).fit(z.transform(tr[:1000]))
+    ctx = tr.states[990:1000]
+    np.testing.assert_allclose(a.predict(ctx, 30), z.inverse_transform(b.predict(z.transform(ctx), 30)), atol=1e-8)
+    a.save(tmp_path / "n")
+    np.testing.assert_array_equal(models.load(tmp_path / "n").predict(ctx, 30), a.predict(ctx, 30))

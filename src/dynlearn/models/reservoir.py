@@ -107,7 +107,10 @@ def _validation_score(predict, states: np.ndarray, context: int, horizon: int, s
 @dataclasses.dataclass
 class NGRCConfig(ModelConfig):
     """``delays`` k, ``skip`` s, monomial ``degree`` p (2-4), ridge ``alpha``,
-    ``increment`` (predict x_{t+1} - x_t, else x_{t+1}); ``search`` tunes α and
+    ``increment`` (predict x_{t+1} - x_t, else x_{t+1}), ``standardize`` (z-score
+    the states with the training mean and standard deviation before building the
+    features, so that α and the monomials have the same meaning on any data;
+    off by default, as in the paper); ``search`` tunes α and
     the degree (``NGRC_ALPHA_GRID`` x ``NGRC_DEGREES``, plus the configured
     values) on a validation split (``val_fraction``, ``val_horizon``)."""
 
@@ -116,6 +119,7 @@ class NGRCConfig(ModelConfig):
     degree: int = 2
     alpha: float = 2.5e-6
     increment: bool = True
+    standardize: bool = False
     search: bool = False
     val_fraction: float = 0.2
     val_horizon: int = 50
@@ -184,6 +188,13 @@ class NGRC(Model):
     def _fit(self, trajectories):
         c = self.config
         self.alpha_, self.degree_ = c.alpha, c.degree
+        allx = np.concatenate([t.states for t in trajectories])
+        sd = allx.std(0)
+        if c.standardize:
+            self.mean_, self.std_ = allx.mean(0), np.where(sd > 0, sd, 1.0)
+            trajectories = [t.replace(states=(t.states - self.mean_) / self.std_) for t in trajectories]
+        else:
+            self.mean_, self.std_ = np.zeros(allx.shape[1]), np.ones(allx.shape[1])
         if not c.search:
             (self.W_,) = self._solve(trajectories, [self.alpha_])
             return
@@ -227,10 +238,10 @@ class NGRC(Model):
         return out
 
     def _predict(self, context, horizon):
-        return self._rollout(context, horizon)
+        return self._rollout((context - self.mean_) / self.std_, horizon) * self.std_ + self.mean_
 
     def _get_state(self):
-        return {"W": self.W_}
+        return {"W": self.W_, "mean": self.mean_, "std": self.std_}
 
     def _get_meta(self):
         return {"alpha": self.alpha_, "degree": self.degree_}
@@ -246,6 +257,10 @@ class NGRC(Model):
         if W.shape != (n_feat, self.dim_):
             raise ValueError(f"W has shape {W.shape}, expected {(n_feat, self.dim_)}")
         self.W_ = W
+        mean, std = (np.asarray(state[k], dtype=np.float64) for k in ("mean", "std"))
+        if mean.shape != (self.dim_,) or std.shape != (self.dim_,):
+            raise ValueError(f"mean/std have shapes {mean.shape}/{std.shape}, expected {(self.dim_,)}")
+        self.mean_, self.std_ = mean, std
 
 
 # ------------------------------------------------------------------------------------------ ESN
