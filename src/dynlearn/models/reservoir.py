@@ -82,17 +82,24 @@ STABILITY_MARGIN = 1.0
 STABILITY_HORIZONS = 20
 
 
-def _validation_score(predict, states: np.ndarray, context: int, horizon: int, scale: np.ndarray) -> float:
+def _validation_score(
+    predict, states: np.ndarray, context: int, horizon: int, scale: np.ndarray, bounds: np.ndarray | None = None
+) -> float:
     """Mean closed-loop NRMSE over up to 5 windows of the validation states; inf if any
     forecast diverges, or if a free run ``STABILITY_HORIZONS`` times longer from any of the
-    windows leaves the validation data's range (widened by ``STABILITY_MARGIN`` spans on each side).
+    windows leaves the data's range (``bounds``, all the states the model may see, else the
+    validation states; widened by ``STABILITY_MARGIN`` spans on each side).
 
     The second test matters: the short-horizon error alone prefers the smallest
-    ridge penalty, whose closed loop is often unstable a little further out."""
+    ridge penalty, whose closed loop is often unstable a little further out. The range
+    is the whole training data's: a validation split of a few periods (the dysts protocol's
+    200 points at 100 per period) covers only part of the attractor, and a correct free run
+    leaves it."""
     starts = np.unique(np.linspace(context, len(states) - horizon, 5).astype(int))
     ctx = np.stack([states[s - context : s] for s in starts])
     truth = np.stack([states[s : s + horizon] for s in starts])
-    lo, hi = states.min(0), states.max(0)
+    ref = states if bounds is None else bounds
+    lo, hi = ref.min(0), ref.max(0)
     span = np.where(hi > lo, hi - lo, 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
         pred = predict(ctx, horizon)
@@ -202,12 +209,14 @@ class NGRC(Model):
         scale = np.concatenate([t.states for t in train]).std(0)
         scale = np.where(scale > 0, scale, 1.0)
         grid = sorted({*NGRC_ALPHA_GRID, c.alpha})
+        allx = np.concatenate([t.states for t in trajectories])
         scored = []  # (score, degree, alpha)
         for degree in sorted({*NGRC_DEGREES, c.degree}):
             self.degree_ = degree
             for a, W in zip(grid, self._solve(train, grid)):
                 self.W_ = W
-                scored.append((_validation_score(self._rollout, val, self.span, c.val_horizon, scale), degree, a))
+                sc = _validation_score(self._rollout, val, self.span, c.val_horizon, scale, allx)
+                scored.append((sc, degree, a))
         best = min(sc for sc, _, _ in scored)
         # among candidates within 10% of the best score, the lowest degree, then the largest
         # penalty: tiny penalties fit the validation windows marginally better but make the
@@ -224,7 +233,7 @@ class NGRC(Model):
         for a in [g for g in grid if g >= self.alpha_]:
             (self.W_,) = self._solve(trajectories, [a])
             self.alpha_ = float(a)
-            if np.isfinite(_validation_score(self._rollout, longest, self.span, c.val_horizon, scale)):
+            if np.isfinite(_validation_score(self._rollout, longest, self.span, c.val_horizon, scale, allx)):
                 return
 
     def _rollout(self, context, horizon):
@@ -426,6 +435,7 @@ class ESN(Model):
         if c.search:
             train, val = _split_validation(trajectories, c.val_fraction, c.washout + c.val_horizon + 2)
             val = self._scale_in(val)
+            allz = self._scale_in(np.concatenate([t.states for t in trajectories]))
             scale = self._scale_in(np.concatenate([t.states for t in train])).std(0)
             scale = np.where(scale > 0, scale, 1.0)
             best = (np.inf, None)
@@ -438,7 +448,7 @@ class ESN(Model):
                 F, Y = self._design(train, W, Win, b, leak)
                 for a, (Wout, bias) in zip(alphas, ridge_solutions(F, Y, alphas, center=True)):
                     self.W_, self.Win_, self.b_, self.Wout_, self.bout_, self.leak_rate_ = W, Win, b, Wout, bias, leak
-                    score = _validation_score(self._rollout, val, max(c.washout, 1), c.val_horizon, scale)
+                    score = _validation_score(self._rollout, val, max(c.washout, 1), c.val_horizon, scale, allz)
                     if score < best[0]:
                         best = (score, (sr, leak, a))
             if best[1] is not None:
