@@ -21,7 +21,7 @@
   context (teacher forcing) and then run it in closed loop, feeding each
   prediction back as the next input. The model z-scores its inputs with the
   training statistics (``standardize``), and drives the reservoir during
-  training with ``x_t + σ ε_t`` (ε standard normal, ``noise`` σ = 3e-3 in
+  training with ``x_t + σ ε_t`` (ε standard normal, ``noise`` σ = 1e-3 in
   those units) while the targets stay clean (Jaeger 2001, §6; Wikner et al.
   2024, Neural Networks 170:94-110). Without that noise a readout fitted on
   the attractor alone fits one step to 1e-3 yet its closed loop can be
@@ -294,11 +294,11 @@ class ESNConfig(ModelConfig):
     spectral_radius: float = 0.9
     density: float = 0.1
     leak_rate: float = 0.5
-    input_scaling: float = 0.5
+    input_scaling: float = 0.2
     input_density: float = 1.0
     bias_scaling: float = 1.0
     alpha: float = 1e-6
-    noise: float = 3e-3
+    noise: float = 1e-3
     standardize: bool = True
     washout: int = 50
     readout: str = "pathak"
