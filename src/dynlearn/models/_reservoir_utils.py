@@ -117,8 +117,10 @@ def ridge_solutions(F: np.ndarray, Y: np.ndarray, alphas, *, center: bool) -> li
         fm, ym = np.zeros(F.shape[1]), np.zeros(Y.shape[1])
         Fc, Yc = F, Y
     # FᵀF by a symmetric rank-k update: half the work of a general product; only the
-    # upper triangle is filled, and both solvers below are told to read that one
-    G = scipy.linalg.blas.dsyrk(1.0, np.asfortranarray(Fc), trans=1, lower=0)
+    # upper triangle is filled, and both solvers below are told to read that one. Fc is
+    # C-ordered, so Fcᵀ is a Fortran-ordered view: A Aᵀ of it needs no copy
+    Fc = np.ascontiguousarray(Fc)
+    G = scipy.linalg.blas.dsyrk(1.0, Fc.T, trans=0, lower=0)
     FY = Fc.T @ Yc
     if len(alphas) == 1 and alphas[0] > 0:  # one penalty: a Cholesky solve is cheaper than eigh
         with warnings.catch_warnings():
