@@ -223,3 +223,18 @@ def test_ngrc_standardize_round_trips_and_matches_prestandardised_data(tmp_path)
     np.testing.assert_allclose(a.predict(ctx, 30), z.inverse_transform(b.predict(z.transform(ctx), 30)), atol=1e-8)
     a.save(tmp_path / "n")
     np.testing.assert_array_equal(models.load(tmp_path / "n").predict(ctx, 30), a.predict(ctx, 30))
+
+
+@pytest.mark.slow
+def test_recommended_configs_on_the_dysts_protocol():
+    """Gilpin's protocol: 100 points per period, 1,000 raw (unstandardised) training points,
+    one 200-point forecast from the end of training, sMAPE on the 0-200 scale.
+    benchmarks/accuracy_dysts_protocol.py measured sMAPE 0.0 (NG-RC) and 2.2 (ESN) on Halvorsen."""
+    for name in ("Halvorsen", "Lorenz"):
+        (tr,) = systems.simulate(name, n_points=1200, points_per_period=100, seed=0)
+        train, truth = tr[:1000], tr.states[1000:]
+        ngrc = models.create("ngrc", standardize=True, search=True).fit(train)
+        assert metrics.smape(truth, ngrc.predict(train.states[-100:], 200)) < 1.0, name
+        if name == "Halvorsen":
+            esn = models.create("esn").fit(train)
+            assert metrics.smape(truth, esn.predict(train.states[-100:], 200)) < 10.0
