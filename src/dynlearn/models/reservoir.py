@@ -110,6 +110,16 @@ def _validation_score(
     return float(err) if np.isfinite(err) and stable else float("inf")
 
 
+def _scaling_state(state, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Saved input mean and std; models saved before ``standardize`` existed had none (identity)."""
+    if "mean" not in state and "std" not in state:
+        return np.zeros(dim), np.ones(dim)
+    mean, std = (np.asarray(state[k], dtype=np.float64) for k in ("mean", "std"))
+    if mean.shape != (dim,) or std.shape != (dim,):
+        raise ValueError(f"mean/std have shapes {mean.shape}/{std.shape}, expected {(dim,)}")
+    return mean, std
+
+
 # ---------------------------------------------------------------------------------------- NG-RC
 @dataclasses.dataclass
 class NGRCConfig(ModelConfig):
@@ -266,10 +276,7 @@ class NGRC(Model):
         if W.shape != (n_feat, self.dim_):
             raise ValueError(f"W has shape {W.shape}, expected {(n_feat, self.dim_)}")
         self.W_ = W
-        mean, std = (np.asarray(state[k], dtype=np.float64) for k in ("mean", "std"))
-        if mean.shape != (self.dim_,) or std.shape != (self.dim_,):
-            raise ValueError(f"mean/std have shapes {mean.shape}/{std.shape}, expected {(self.dim_,)}")
-        self.mean_, self.std_ = mean, std
+        self.mean_, self.std_ = _scaling_state(state, self.dim_)
 
 
 # ------------------------------------------------------------------------------------------ ESN
@@ -511,7 +518,7 @@ class ESN(Model):
     def _set_state(self, state):
         n, d = self.config.n_reservoir, self.dim_
         n_feat = n + (d if self.config.readout_input else 0)
-        want = {"W": (n, n), "Win": (n, d), "b": (n,), "Wout": (n_feat, d), "bout": (d,), "mean": (d,), "std": (d,)}
+        want = {"W": (n, n), "Win": (n, d), "b": (n,), "Wout": (n_feat, d), "bout": (d,)}
         arrays = {}
         for key, shape in want.items():
             a = np.asarray(state[key], dtype=np.float64)
@@ -520,4 +527,4 @@ class ESN(Model):
             arrays[key] = a
         self.W_, self.Win_, self.b_ = arrays["W"], arrays["Win"], arrays["b"]
         self.Wout_, self.bout_ = arrays["Wout"], arrays["bout"]
-        self.mean_, self.std_ = arrays["mean"], arrays["std"]
+        self.mean_, self.std_ = _scaling_state(state, d)
