@@ -238,3 +238,15 @@ def test_recommended_configs_on_the_dysts_protocol():
         if name == "Halvorsen":
             esn = models.create("esn").fit(train)
             assert metrics.smape(truth, esn.predict(train.states[-100:], 200)) < 10.0
+
+
+@pytest.mark.slow
+def test_ngrc_search_keeps_a_short_horizon_forecaster_when_no_candidate_is_stable_for_long():
+    """YuWang on the dysts protocol: every searched NG-RC leaves the data's range in 1,000-step
+    free runs; the search used to fall back to degree 2 with its largest α, which diverged
+    within the 200-step forecast (measured sMAPE 27 with the fallback to the best short one)."""
+    (tr,) = systems.simulate("YuWang", n_points=1200, points_per_period=100, seed=0)
+    train, truth = tr[:1000], tr.states[1000:]
+    m = models.create("ngrc", standardize=True, search=True).fit(train)
+    pred = m.predict(train.states[-100:], 200)
+    assert np.all(np.isfinite(pred)) and metrics.smape(truth, pred) < 50

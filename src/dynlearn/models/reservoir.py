@@ -85,8 +85,16 @@ STABILITY_HORIZONS = 20
 def _validation_score(
     predict, states: np.ndarray, context: int, horizon: int, scale: np.ndarray, bounds: np.ndarray | None = None
 ) -> float:
-    """Mean closed-loop NRMSE over up to 5 windows of the validation states; inf if any
-    forecast diverges, or if a free run ``STABILITY_HORIZONS`` times longer from any of the
+    err, stable = _validation_check(predict, states, context, horizon, scale, bounds)
+    return err if stable else float("inf")
+
+
+def _validation_check(
+    predict, states: np.ndarray, context: int, horizon: int, scale: np.ndarray, bounds: np.ndarray | None = None
+) -> tuple[float, bool]:
+    """(error, stable): the mean closed-loop NRMSE over up to 5 windows of the validation
+    states (inf if a forecast is not finite), and whether the model is stable. ``_validation_score``
+    is that error, or inf if any forecast diverges or if a free run ``STABILITY_HORIZONS`` times longer from any of the
     windows leaves the data's range (``bounds``, all the states the model may see, else the
     validation states; widened by ``STABILITY_MARGIN`` spans on each side).
 
@@ -107,7 +115,8 @@ def _validation_score(
         free = predict(ctx, STABILITY_HORIZONS * horizon)
         stable = bool(np.all(np.isfinite(free)))
         stable = stable and bool(np.all((free > lo - STABILITY_MARGIN * span) & (free < hi + STABILITY_MARGIN * span)))
-    return float(err) if np.isfinite(err) and stable else float("inf")
+    err = float(err) if np.isfinite(err) else float("inf")
+    return err, stable and np.isfinite(err)
 
 
 def _scaling_state(state, dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -220,14 +229,21 @@ class NGRC(Model):
         scale = np.where(scale > 0, scale, 1.0)
         grid = sorted({*NGRC_ALPHA_GRID, c.alpha})
         allx = np.concatenate([t.states for t in trajectories])
-        scored = []  # (score, degree, alpha)
+        scored, short = [], []  # (score, degree, alpha), (short-horizon error, degree, alpha)
         for degree in sorted({*NGRC_DEGREES, c.degree}):
             self.degree_ = degree
             for a, W in zip(grid, self._solve(train, grid)):
                 self.W_ = W
-                sc = _validation_score(self._rollout, val, self.span, c.val_horizon, scale, allx)
-                scored.append((sc, degree, a))
+                err, stable = _validation_check(self._rollout, val, self.span, c.val_horizon, scale, allx)
+                scored.append((err if stable else float("inf"), degree, a))
+                short.append((err, degree, a))
         best = min(sc for sc, _, _ in scored)
+        if not np.isfinite(best) and np.isfinite(min(short)[0]):
+            # no candidate stays in range over long free runs: keep the best short-horizon
+            # forecaster rather than the largest penalty, which is as unstable and less accurate
+            _, self.degree_, self.alpha_ = min(short)
+            (self.W_,) = self._solve(trajectories, [self.alpha_])
+            return
         # among candidates within 10% of the best score, the lowest degree, then the largest
         # penalty: tiny penalties fit the validation windows marginally better but make the
         # closed loop fragile
