@@ -33,7 +33,8 @@ Both models can tune themselves (``search=true``) on a validation split: the
 last ``val_fraction`` of the training data is held out, each candidate is fitted
 on the rest and scored by the mean closed-loop NRMSE over ``val_horizon``
 steps from several starting points, and refused if a long free run from any of
-them leaves the data's range; the best candidate is refitted on all data.
+them leaves the data's range; the best candidate is refitted on all data (NG-RC: if none is
+stable, the one with the smallest short-horizon error).
 """
 
 from __future__ import annotations
