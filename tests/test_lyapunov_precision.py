@@ -35,6 +35,8 @@ def test_stops_once_the_target_is_met():
     assert 200 <= est.n_steps < 200_000
     assert est.spectrum[0] == pytest.approx(0.419, abs=0.02)  # Sprott (2003), App. A
     assert est.spectrum.sum() == pytest.approx(np.log(0.3), abs=1e-9)  # constant det J = -b
+    assert est.per_trajectory.shape == (8,)
+    assert est.per_trajectory.mean() == pytest.approx(est.spectrum[0], rel=1e-12)
 
 
 def test_a_target_out_of_reach_stops_at_the_cap_and_says_so():
@@ -86,6 +88,13 @@ def test_lorenz_to_five_percent_on_the_compiled_path():
     assert est.reached and est.backend == "numba"
     assert est.spectrum[0] == pytest.approx(0.9056, rel=0.1)  # Sprott (2003)
     assert est.spectrum.sum() == pytest.approx(-(10 + 1 + 8 / 3), rel=1e-3)
+
+
+def test_tinkerbell_offsets_of_its_declared_state_stay_in_the_basin():
+    # issue 9: the earlier x0 (0.13738266, -0.0308518) sent 16 of the seeds 0-39 out of the basin
+    for seed in range(40):
+        (traj,) = systems.simulate("Tinkerbell", n_points=3000, seed=seed)
+        assert np.abs(traj.states).max() < 2.0, seed
 
 
 def _thin_basin(x, t, p):

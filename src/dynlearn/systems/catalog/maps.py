@@ -240,7 +240,9 @@ def _tinkerbell_jac(x, t, p):
 
 @map_(
     params={"a": 0.9, "b": -0.6013, "c": 2.0, "d": 0.5},
-    x0=(0.13738266, -0.0308518),
+    # a point on the attractor: 1% offsets of it stay in the basin for seeds 0-299, where those of the earlier
+    # (0.13738266, -0.0308518) left it for 16 of the seeds 0-39
+    x0=(0.00766255, -0.30729223),
     description="Tinkerbell map: a quadratic planar map whose attractor looks like a fairy's flight path.",
     reference="Nusse, H. E. & Yorke, J. A. (1994). Dynamics: Numerical Explorations. Springer, New York.",
     equations="x' = x^2 - y^2 + a x + b y; y' = 2 x y + c x + d y",

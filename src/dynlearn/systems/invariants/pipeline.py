@@ -154,6 +154,7 @@ def _precision_fields(est) -> dict:
         "lyapunov_backend": est.backend,
         "lyapunov_target_reached": est.reached,
         "lyapunov_relative_stderr": est.relative_stderr,
+        "lyapunov_max_per_trajectory": None if est.per_trajectory is None else est.per_trajectory.tolist(),
     }
 
 

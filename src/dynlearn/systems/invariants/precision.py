@@ -51,13 +51,18 @@ class PrecisionEstimate(LyapunovEstimate):
     """A :class:`LyapunovEstimate` with the stopping rule's outcome: the
     relative and absolute ``target`` on ``SE(λ_1)``, whether it was
     ``reached`` before the step cap, the ``backend`` that stepped last
-    (``"numba"`` or ``"numpy"``) and the wall-clock ``seconds``."""
+    (``"numba"`` or ``"numpy"``), the wall-clock ``seconds`` and
+    ``per_trajectory``, the ``λ_1`` of each trajectory (shape ``(B,)``):
+    trajectories that disagree by more than their noise (some regular, some
+    chaotic) mean a mixed phase space or coexisting attractors, where longer
+    runs do not shrink the standard error."""
 
     rel_se: float = math.nan
     abs_se: float = 0.0
     reached: bool = False
     backend: str = "numpy"
     seconds: float = 0.0
+    per_trajectory: np.ndarray | None = None
 
     @property
     def relative_stderr(self) -> float:
@@ -199,6 +204,7 @@ def lyapunov_to_precision(
         reached=reached,
         backend=used,
         seconds=time.perf_counter() - started,
+        per_trajectory=per[:, order[0]].copy(),
     )
 
 
