@@ -44,8 +44,12 @@ class InvariantSettings:
     The Lyapunov run then continues (:func:`~.precision.lyapunov_to_precision`)
     until ``SE(λ_1) ≤ max(lyapunov_rel_se·|λ_1|, lyapunov_abs_se / period)``
     (maps: ``lyapunov_abs_se`` per iteration) or the cap of
-    ``lyapunov_max_periods`` periods and ``lyapunov_max_steps`` steps per
-    trajectory (maps: ``map_max_iterations``). ``start`` is ``"offset"``
+    ``lyapunov_max_periods`` periods and ``max(lyapunov_max_steps,
+    lyapunov_max_work / (n_trajectories · dim²))`` steps per trajectory
+    (maps: ``map_max_iterations``): a tangent step costs about ``dim²``, so
+    low-dimensional flows, cheap per step, may run longer (a 3-dimensional
+    flow up to 5.5 million steps; from 8 dimensions on, the floor of 1 million).
+    The record states the cap it used (``lyapunov_cap_steps``). ``start`` is ``"offset"``
     (the declared initial condition plus seeded 1% offsets) or ``"orbit"``
     (points one period apart on the orbit of the declared initial condition:
     basin-safe, used automatically when an offset start diverges)."""
@@ -62,6 +66,7 @@ class InvariantSettings:
     lyapunov_abs_se: float = 0.002
     lyapunov_max_periods: float = 5000.0
     lyapunov_max_steps: int = 1_000_000
+    lyapunov_max_work: float = 4e8
     map_max_iterations: int = 1_000_000
     start: str = "offset"
     max_steps: int = 30_000
@@ -202,7 +207,8 @@ def _compute(system: System, cfg: InvariantSettings) -> dict:
         rec, s, h, x = _timescales(system, x, p, cfg)
         period = dominant_period(rec, s, MIN_CYCLES)
         steps = int(min(cfg.max_steps, max(1000, cfg.lyapunov_periods * period / h)))
-        cap = int(max(steps, min(cfg.lyapunov_max_steps, cfg.lyapunov_max_periods * period / h)))
+        by_work = max(cfg.lyapunov_max_steps, int(cfg.lyapunov_max_work / (len(x) * system.dim**2)))
+        cap = int(max(steps, min(by_work, cfg.lyapunov_max_periods * period / h)))
         align = int(min(cap // 5, max(200, cfg.align_periods * period / h)))
         est = lyapunov_to_precision(
             system,
@@ -241,6 +247,7 @@ def _compute(system: System, cfg: InvariantSettings) -> dict:
             "lyapunov_dt": est.dt,
             "lyapunov_steps": est.n_steps,
             "lyapunov_align_steps": est.transient,
+            **({"lyapunov_cap_steps": cap} if system.kind == "flow" else {}),
             **_precision_fields(est),
             "sample_dt": float(s),
         },
