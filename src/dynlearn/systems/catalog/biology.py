@@ -434,7 +434,10 @@ def BelousovZhabotinsky(x, t, p):
 @flow(
     params={"delta": 1.0, "kappa": 2.5, "mu": 0.29786, "sigma": 0.013},
     x0=(0.5141505602006595, 0.9984288208727641, 1.0061777118724),
-    description="Petrov-Scott-Showalter isothermal autocatalator: mixed-mode oscillations and chaos.",
+    description=(
+        "Petrov-Scott-Showalter isothermal autocatalator: mixed-mode oscillations. Not chaotic on record at these "
+        "parameters: lambda_max = 0.017 +- 0.017 after 10^6 steps of 8 starts (short runs gave 0.098 +- 0.033)."
+    ),
     reference=(
         "Petrov, V., Scott, S. K. & Showalter, K. (1992). Mixed-mode oscillations in chemical systems. "
         "J. Chem. Phys. 97, 6191-6198."
