@@ -286,7 +286,8 @@ Tsucs2 = flow(
     name="Tsucs2",
     params={"a": 40.0, "c": 0.833, "d": 0.5, "eps": 0.65, "f": 20.0, "k": 0.0},
     x0=(1.2969944, 1.12138, 50.028988),
-    description="Three-scroll unified chaotic system (TSUCS-2), a member of the Dequan Li family.",
+    description="Three-scroll unified system (TSUCS-2), a member of the Dequan Li family. Not chaotic on record at "
+    "these (dysts's) parameters: lambda_max = -0.0012 +- 0.0002 after 1.08e6 steps of 8 starts.",
     reference=(
         "Pan, L., Zhou, W. & Li, D. (2013). Synchronization of three-scroll unified chaotic system "
         "(TSUCS) and its hyper-chaotic system using active pinning control."
