@@ -165,8 +165,9 @@ def test_every_shipped_chaotic_flow_states_its_precision_and_settings():
 
 
 @pytest.mark.xfail(
-    reason="issue 9 target not met yet: only part of the catalog was recomputed under the precision rule "
-    "(see the report in docs/systems.md); finish with `dynlearn systems compute-invariants --below-precision`",
+    reason="issue 9 target not met: about 87% of the chaotic flows have SE <= 5%; the others are mixed phase "
+    "spaces or coexisting attractors whose trajectories disagree (see 'Precision of the shipped file' in "
+    "docs/systems.md)",
     strict=False,
 )
 def test_shipped_chaotic_flows_meet_the_precision_target():
