@@ -133,6 +133,19 @@ def test_a_fragile_basin_falls_back_to_starts_on_the_orbit(monkeypatch):
     assert rec["settings"]["lyapunov_backend"] == "numpy"
 
 
+def test_the_step_cap_scales_with_the_work_of_a_tangent_step(monkeypatch):
+    monkeypatch.setattr(_tangent, "available", lambda: False)
+    cfg = inv.InvariantSettings(
+        n_trajectories=4, n_samples=2048, min_periods=10, transient_periods=2, lyapunov_periods=2, align_periods=1,
+        lyapunov_rel_se=0.0, lyapunov_abs_se=0.0, lyapunov_max_periods=1e6, lyapunov_max_steps=100,
+        lyapunov_max_work=4 * 2**2 * 5000, correlation_points=300,
+    )  # fmt: skip
+    rec = inv.compute_invariants(THIN, cfg)  # a target out of reach: runs to the cap
+    st = rec["settings"]
+    assert st["lyapunov_cap_steps"] == 5000 == st["lyapunov_steps"]  # 4 trajectories x dim 2: work / (4 * 2^2)
+    assert not st["lyapunov_target_reached"]
+
+
 # ---------------------------------------------------------------- the shipped records
 
 
