@@ -24,6 +24,14 @@ implementation before the kernel, ``module.fused = False``), alternated
 load; the ratio is the speed-up. Also for BPTT and TF.
 
     .venv/bin/python benchmarks/bench_neural.py --plrnn-steps 300 --out runs/bench_plrnn.json
+
+``--neural-de-profile`` instead times one training epoch of the ``neural-de`` recipe's neural ODE and
+neural CDE on its irregular Lorenz-63 samples (1,200 observations, both regimes), under the variants
+that decide the cost: torchdiffeq's ``odeint`` per gap against the written-out RK4, batch 64 against
+256, mini-batches grouped by solver cost or not, one torch thread against two. Each variant runs
+``--repeats`` times, alternating, and the median seconds per epoch are reported.
+
+    .venv/bin/python benchmarks/bench_neural.py --neural-de-profile --out runs/bench_neural_de.json
 """
 
 from __future__ import annotations
@@ -122,6 +130,47 @@ def plrnn_speed(steps: int, repeats: int, regimes=("gtf", "bptt", "tf")) -> list
     return rows
 
 
+def neural_de_profile(repeats: int) -> list[dict]:
+    """Seconds per training epoch of the neural-de recipe's continuous-time models, per variant."""
+    from dynlearn.models import neural_ode
+    from dynlearn.repro.neural_de import _irregular_data
+
+    ode = dict(hidden=64, layers=2, window=8, stride=2, epochs=1)
+    cde = dict(hidden_state=32, hidden=64, layers=2, window=16, rollout=8, stride=2, epochs=1)
+    variants = [  # (label, model, config, own RK4, buckets, threads)
+        ("ode: odeint per gap, batch 64 (before)", "neural_ode", {**ode, "batch_size": 64}, False, False, 1),
+        ("ode: RK4 written out, batch 64", "neural_ode", {**ode, "batch_size": 64}, True, False, 1),
+        ("ode: RK4, batch 64, cost buckets", "neural_ode", {**ode, "batch_size": 64}, True, True, 1),
+        ("ode: RK4, batch 256, cost buckets", "neural_ode", {**ode, "batch_size": 256}, True, True, 1),
+        ("ode: RK4, batch 256, cost buckets, 2 threads", "neural_ode", {**ode, "batch_size": 256}, True, True, 2),
+        ("cde: torchcde, batch 64 (before)", "neural_cde", {**cde, "batch_size": 64}, True, True, 1),
+        ("cde: torchcde, batch 256", "neural_cde", {**cde, "batch_size": 256}, True, True, 1),
+        ("cde: torchcde, batch 256, 2 threads", "neural_cde", {**cde, "batch_size": 256}, True, True, 2),
+    ]
+    rows = []
+    for regime in ("moderate", "sparse"):
+        train, *_ = _irregular_data(0, 1200, 300, regime)
+        times: dict[str, list[float]] = {v[0]: [] for v in variants}
+        for rep in range(repeats + 1):  # repeat 0 warms up
+            for label, name, cfg, own, buckets, threads in variants:
+                neural_ode._OWN_RK4, neural_ode._BUCKETS = own, buckets
+                torch.set_num_threads(threads)
+                start = time.perf_counter()
+                models.create(name, seed=0, **cfg).fit(train)
+                if rep:
+                    times[label].append(time.perf_counter() - start)
+        neural_ode._OWN_RK4, neural_ode._BUCKETS = True, True
+        torch.set_num_threads(1)
+        base = {"neural_ode": None, "neural_cde": None}
+        for label, name, *_ in variants:
+            sec = float(np.median(times[label]))
+            base[name] = base[name] or sec
+            rows.append({"regime": regime, "variant": label, "seconds_per_epoch": sec, "all": times[label],
+                         "speedup_vs_before": base[name] / sec})  # fmt: skip
+            print(f"{regime:8s} {label:48s} {sec:7.2f} s/epoch  x{base[name] / sec:.1f}", flush=True)
+    return rows
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--systems", nargs="+", default=["Lorenz", "Rossler", "Chen"])
@@ -137,7 +186,13 @@ def main(argv=None) -> None:
     p.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     p.add_argument("--plrnn-steps", type=int, default=0, help="measure shPLRNN optimiser steps/s instead")
     p.add_argument("--repeats", type=int, default=3, help="alternations of the --plrnn-steps measurement")
+    p.add_argument("--neural-de-profile", action="store_true", help="time a neural ODE / CDE epoch per variant")
     args = p.parse_args(argv)
+    if args.neural_de_profile:
+        rows = neural_de_profile(args.repeats)
+        if args.out is not None:
+            _write_json(args.out, {"args": {k: str(v) for k, v in vars(args).items()}, "neural_de": rows})
+        return
     if args.plrnn_steps:
         torch.set_num_threads(1)
         rows = plrnn_speed(args.plrnn_steps, args.repeats)

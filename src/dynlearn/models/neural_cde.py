@@ -27,7 +27,6 @@ mean training gap ``τ``.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import torch
@@ -38,8 +37,7 @@ from dynlearn.errors import DynlearnError, ValidationError
 from dynlearn.models.base import Capabilities
 from dynlearn.models.neural_ode import fit_time_scales
 from dynlearn.models.registry import register
-from dynlearn.models.torch_model import TorchModel, torch_generator
-from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
+from dynlearn.models.torch_model import TorchModel
 
 
 def require(package: str, model: str):
@@ -61,8 +59,11 @@ class NeuralCDEConfig(ModelConfig):
     a window's last predictions are made in closed loop (0 = all teacher-forced);
     ``context``: states of the context ``predict`` encodes; ``substeps``: RK4 steps per
     knot interval; ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``grad_clip``,
-    ``stride``: training; ``forecast_dt``: step of ``predict`` (None: the training step,
-    or the mean one if irregular)."""
+    ``stride``: training; ``max_span``: score a read-out only if its target lies at most this
+    much time (data units) after the last observed state it depends on (None: all);
+    ``val_fraction``, ``patience``: early stopping on the held-out tail of the data (0: train
+    all ``epochs``); ``forecast_dt``: step of ``predict`` (None: the training step, or the mean
+    one if irregular)."""
 
     hidden_state: int = 32
     hidden: int = 64
@@ -77,10 +78,14 @@ class NeuralCDEConfig(ModelConfig):
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     stride: int = 1
+    max_span: float | None = None
+    val_fraction: float = 0.0
+    patience: int = 10
     forecast_dt: float | None = None
 
     def validate(self):
-        for name in ("hidden_state", "hidden", "layers", "context", "substeps", "epochs", "batch_size", "stride"):
+        for name in ("hidden_state", "hidden", "layers", "context", "substeps", "epochs", "batch_size", "stride",
+                     "patience"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.window < 2:
@@ -93,6 +98,10 @@ class NeuralCDEConfig(ModelConfig):
             raise ValidationError("weight_decay and grad_clip must be >= 0")
         if self.forecast_dt is not None and not self.forecast_dt > 0:
             raise ValidationError(f"forecast_dt must be > 0 or None, got {self.forecast_dt}")
+        if self.max_span is not None and not self.max_span > 0:
+            raise ValidationError(f"max_span must be > 0 or None, got {self.max_span}")
+        if not 0 <= self.val_fraction < 1:
+            raise ValidationError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
 
 def _mlp(n_in: int, hidden: int, layers: int, n_out: int) -> nn.Sequential:
@@ -198,8 +207,10 @@ class NeuralCDE(TorchModel):
         c = self.config
         return CDENet(self.dim_, c.hidden_state, c.hidden, c.layers)
 
-    def window_loss(self, z: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        """Mean squared error of the read-outs along windows ``z`` ``(B, W, d)`` at times ``s``."""
+    def window_loss(self, z: torch.Tensor, s: torch.Tensor, span: float | None = None) -> torch.Tensor:
+        """Mean squared error of the read-outs along windows ``z`` ``(B, W, d)`` at times ``s``
+        (rescaled); with ``span`` (rescaled), only read-outs whose target lies at most ``span``
+        after the last observed state they use are scored."""
         net, c = self.module_, self.config
         w = z.shape[1]
         forced = w - c.rollout
@@ -210,36 +221,45 @@ class NeuralCDE(TorchModel):
             preds.append(net.read(h[:, :-1], z[:, : forced - 1], gaps[:, : forced - 1]))
         if c.rollout:
             preds.append(net.closed_loop(h[:, -1], z[:, forced - 1], gaps[:, forced - 1 :], c.substeps))
-        return torch.mean((torch.cat(preds, dim=1) - z[:, 1:]) ** 2)
+        err = ((torch.cat(preds, dim=1) - z[:, 1:]) ** 2).mean(-1)  # (B, W-1)
+        if span is None:
+            return err.mean()
+        # elapsed time since the last true state: one gap while teacher-forced, then cumulative
+        elapsed = torch.cat([gaps[:, : forced - 1], s[:, forced:] - s[:, forced - 1 : forced]], dim=1)
+        mask = (elapsed <= span * (1 + 1e-6)).float()
+        return (err * mask).sum() / mask.sum().clamp(min=1.0)
 
     def _fit(self, trajectories):
+        from dynlearn.models._epochs import train_epochs
+        from dynlearn.training.early_stopping import holdout_tail
         from dynlearn.training.shooting import segments
 
         cfg = self.config
         require("torchcde", self.name)
         net = self._init_module(trajectories[0].dim)
-        mean, std, tau = fit_time_scales(self, net, trajectories, cfg.forecast_dt)
+        fit_on, held = trajectories, []
+        if cfg.val_fraction:
+            fit_on, held = holdout_tail(trajectories, cfg.val_fraction, cfg.window)
+        mean, std, tau = fit_time_scales(self, net, fit_on, cfg.forecast_dt)
+        span = None if cfg.max_span is None else cfg.max_span / tau
 
-        seg = segments(trajectories, cfg.window, stride=cfg.stride)
-        z = torch.as_tensor((seg.states - mean) / std, dtype=torch.float32)
-        s = torch.as_tensor((seg.times - seg.times[:, :1]) / tau, dtype=torch.float32)
-        n = len(z)
-        per_epoch = math.ceil(n / cfg.batch_size)
-        opt, sched = make_optimizer(net, cfg, cfg.epochs * per_epoch)
-        gen = torch_generator(cfg.seed + 1)
-        self.history_: list[float] = []
-        for epoch in range(1, cfg.epochs + 1):
-            perm = torch.randperm(n, generator=gen)
-            total = 0.0
-            for b in range(per_epoch):
-                idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                loss = self.window_loss(z[idx], s[idx])
-                check_loss(loss, epoch, self.name, cfg.lr)
-                optimizer_step(net, opt, sched, loss, cfg.grad_clip)
-                total += loss.item() * len(idx)
-            self.history_.append(total / n)
-        net.eval()
-        self.train_loss_ = self.history_[-1]
+        def tensors(trajs):
+            seg = segments(trajs, cfg.window, stride=cfg.stride)
+            z = torch.as_tensor((seg.states - mean) / std, dtype=torch.float32)
+            return z, torch.as_tensor((seg.times - seg.times[:, :1]) / tau, dtype=torch.float32)
+
+        z, s = tensors(fit_on)
+        val_loss = None
+        if held:
+            vz, vs = tensors(held)
+            step = 4 * cfg.batch_size
+
+            def val_loss():
+                parts = [(float(self.window_loss(vz[i : i + step], vs[i : i + step], span)), len(vz[i : i + step]))
+                         for i in range(0, len(vz), step)]  # fmt: skip
+                return sum(v * k for v, k in parts) / len(vz)
+
+        train_epochs(self, net, len(z), lambda idx: self.window_loss(z[idx], s[idx], span), val_loss=val_loss)
 
     def _predict(self, context, horizon):
         net, c = self.module_, self.config

@@ -43,12 +43,13 @@ from dynlearn.data import Trajectory
 from dynlearn.errors import NotFittedError, ValidationError
 from dynlearn.models.base import Capabilities
 from dynlearn.models.registry import register
-from dynlearn.models.torch_model import TorchModel, torch_generator
-from dynlearn.models.window_model import check_loss, make_optimizer, optimizer_step
-from dynlearn.progress import Epochs
+from dynlearn.models.torch_model import TorchModel
 
 _FIXED = ("rk4", "midpoint", "euler", "heun3")
 _ADAPTIVE = ("dopri5", "bosh3")
+# switches for benchmarks/bench_neural.py (--neural-de-profile), which measures what each saves
+_OWN_RK4 = True  # fixed-step RK4 written out instead of torchdiffeq's odeint
+_BUCKETS = True  # mini-batches grouped by solver cost
 _ACTIVATIONS = {"tanh": nn.Tanh, "softplus": nn.Softplus, "gelu": nn.GELU, "elu": nn.ELU}
 
 
@@ -60,7 +61,10 @@ class NeuralODEConfig(ModelConfig):
     euler, heun3; adaptive: dopri5, bosh3 with ``rtol``/``atol``); ``adjoint``:
     back-propagate with the adjoint method; ``epochs``, ``batch_size``, ``lr``,
     ``weight_decay``, ``grad_clip``, ``stride`` (spacing of segment starts):
-    training; ``forecast_dt``: step of ``predict`` (None: see the module docs)."""
+    training; ``max_span``: fit each segment only up to this much time after its
+    first observation (data time units; None: the whole segment); ``val_fraction``,
+    ``patience``: early stopping on the held-out tail of the data (0: train all
+    ``epochs``); ``forecast_dt``: step of ``predict`` (None: see the module docs)."""
 
     hidden: int = 64
     layers: int = 2
@@ -77,10 +81,13 @@ class NeuralODEConfig(ModelConfig):
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     stride: int = 1
+    max_span: float | None = None
+    val_fraction: float = 0.0
+    patience: int = 10
     forecast_dt: float | None = None
 
     def validate(self):
-        for name in ("hidden", "layers", "substeps", "epochs", "batch_size", "stride"):
+        for name in ("hidden", "layers", "substeps", "epochs", "batch_size", "stride", "patience"):
             if getattr(self, name) < 1:
                 raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.window < 2:
@@ -95,6 +102,10 @@ class NeuralODEConfig(ModelConfig):
             raise ValidationError("weight_decay and grad_clip must be >= 0")
         if self.forecast_dt is not None and not self.forecast_dt > 0:
             raise ValidationError(f"forecast_dt must be > 0 or None, got {self.forecast_dt}")
+        if self.max_span is not None and not self.max_span > 0:
+            raise ValidationError(f"max_span must be > 0 or None, got {self.max_span}")
+        if not 0 <= self.val_fraction < 1:
+            raise ValidationError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
 
 class VectorField(nn.Module):
@@ -129,10 +140,29 @@ class _OverGap(nn.Module):
         return self.gap * self.field.net(z)
 
 
+def _rk4(net: nn.Module, z: torch.Tensor, gap: torch.Tensor, n: int) -> torch.Tensor:
+    """``n`` steps of the classic fourth-order Runge–Kutta method (the 3/8 rule, as torchdiffeq's
+    ``rk4``) of dz/ds = net(z) over ``gap`` (B,) per batch member: the same numbers as
+    ``odeint(..., method="rk4")`` on an ``n``-step grid, without the solver's per-step bookkeeping
+    (profiled: most of a small network's training time). A member with gap 0 stays put."""
+    k = (gap / n)[:, None]
+    for _ in range(n):
+        k1 = net(z)
+        k2 = net(z + k * k1 / 3)
+        k3 = net(z + k * (k2 - k1 / 3))
+        k4 = net(z + k * (k1 - k2 + k3))
+        z = z + k * (k1 + 3 * (k2 + k3) + k4) / 8
+    return z
+
+
 def advance(field: VectorField, z: torch.Tensor, gap: torch.Tensor, cfg: NeuralODEConfig) -> torch.Tensor:
     """z (B, d) integrated over ``gap`` (B,) units of rescaled time."""
     from torchdiffeq import odeint, odeint_adjoint
 
+    if float(gap.max()) == 0.0:  # every member masked: nothing to integrate
+        return z
+    if cfg.method == "rk4" and not cfg.adjoint and _OWN_RK4:
+        return _rk4(field.net, z, gap, cfg.substeps * max(1, math.ceil(float(gap.max()) - 1e-6)))
     func = _OverGap(field, gap[:, None])
     if cfg.method in _ADAPTIVE:
         grid, kw = torch.tensor([0.0, 1.0]), {"rtol": cfg.rtol, "atol": cfg.atol}
@@ -153,7 +183,6 @@ def flow(field: VectorField, z0: torch.Tensor, gaps: torch.Tensor, cfg: NeuralOD
         z = advance(field, z, gaps[:, j], cfg)
         out.append(z)
     return torch.stack(out, dim=1)
-
 
 
 def rollout(model, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
@@ -190,6 +219,38 @@ def fit_time_scales(model, module, trajectories, forecast_dt):
     model.forecast_dt_ = forecast_dt or (trajectories[0].dt if all_uniform else tau)
     return mean, std, tau
 
+
+def _shooting_data(trajectories, cfg: NeuralODEConfig, mean, std, tau):
+    """Shooting segments as tensors: standardised states ``(n, L, d)``, gaps in units of ``tau``
+    ``(n, L-1)`` (0 where masked), the mask of observations within ``max_span`` of the segment's
+    start, and each segment's cost (solver steps over its longest gap)."""
+    from dynlearn.training.shooting import segments
+
+    seg = segments(trajectories, cfg.window, stride=cfg.stride)
+    times, states = seg.times, seg.states
+    mask = np.ones(times[:, 1:].shape, dtype=bool)
+    if cfg.max_span is not None:
+        mask = (times[:, 1:] - times[:, :1]) <= cfg.max_span * (1 + 1e-9)
+        keep = mask[:, 0]
+        if not keep.any():
+            raise ValidationError(
+                f"max_span={cfg.max_span} is shorter than every gap between observations; use a larger max_span or None"
+            )
+        times, states, mask = times[keep], states[keep], mask[keep]
+    gaps = np.diff(times, axis=1) / tau * mask
+    cost = cfg.substeps * np.maximum(1, np.ceil(gaps.max(axis=1) - 1e-6))
+    as_t = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
+    return as_t((states - mean) / std), as_t(gaps), as_t(mask), as_t(cost)
+
+
+def _masked_shooting_loss(field, z, gaps, mask, cfg) -> torch.Tensor:
+    """Mean squared error of the segments' rollouts from their first states, over the
+    observations the mask keeps (:func:`dynlearn.training.shooting.shooting_loss` with a mask)."""
+    pred = flow(field, z[:, 0], gaps, cfg)
+    err = ((pred - z[:, 1:]) ** 2).mean(-1)
+    return (err * mask).sum() / mask.sum().clamp(min=1.0)
+
+
 @register("neural_ode")
 class NeuralODE(TorchModel):
     """Neural ODE dx/dt = f_θ(x) (MLP vector field, torchdiffeq solver), trained by
@@ -207,34 +268,33 @@ class NeuralODE(TorchModel):
         return VectorField(self.dim_, c.hidden, c.layers, c.activation)
 
     def _fit(self, trajectories):
-        from dynlearn.training.shooting import segments, shooting_loss  # models import training lazily
+        from dynlearn.models._epochs import bucketed_batches, train_epochs
+        from dynlearn.training.early_stopping import holdout_tail  # models import training lazily
 
         cfg = self.config
         field = self._init_module(trajectories[0].dim)
-        mean, std, tau = fit_time_scales(self, field, trajectories, cfg.forecast_dt)
+        fit_on, held = trajectories, []
+        if cfg.val_fraction:
+            fit_on, held = holdout_tail(trajectories, cfg.val_fraction, cfg.window)
+        scales = fit_time_scales(self, field, fit_on, cfg.forecast_dt)
+        z, gaps, mask, cost = _shooting_data(fit_on, cfg, *scales)
 
-        seg = segments(trajectories, cfg.window, stride=cfg.stride)
-        z = torch.as_tensor((seg.states - mean) / std, dtype=torch.float32)
-        gaps = torch.as_tensor(seg.gaps / tau, dtype=torch.float32)
-        n = len(z)
-        per_epoch = math.ceil(n / cfg.batch_size)
-        opt, sched = make_optimizer(field.net, cfg, cfg.epochs * per_epoch)
-        gen = torch_generator(cfg.seed + 1)
-        self.history_: list[float] = []
-        bar = Epochs(self.name, cfg.epochs)
-        for epoch in bar:
-            perm = torch.randperm(n, generator=gen)
-            total = 0.0
-            for b in range(per_epoch):
-                idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                loss = shooting_loss(lambda x0, g: flow(field, x0, g, cfg), z[idx], gaps[idx])
-                check_loss(loss, epoch, self.name, cfg.lr)
-                optimizer_step(field.net, opt, sched, loss, cfg.grad_clip)
-                total += loss.item() * len(idx)
-            self.history_.append(total / n)
-            bar.loss = self.history_[-1]
-        field.eval()
-        self.train_loss_ = self.history_[-1]
+        def loss_of(idx):
+            return _masked_shooting_loss(field, z[idx], gaps[idx], mask[idx], cfg)
+
+        val_loss = None
+        if held:
+            vz, vg, vm, vc = _shooting_data(held, cfg, *scales)
+            order = torch.argsort(vc)
+            chunks = [order[i : i + 4 * cfg.batch_size] for i in range(0, len(order), 4 * cfg.batch_size)]
+
+            def val_loss():
+                total = sum(float(_masked_shooting_loss(field, vz[i], vg[i], vm[i], cfg)) * float(vm[i].sum())
+                            for i in chunks)  # fmt: skip
+                return total / float(vm.sum())
+
+        batches = (lambda gen: bucketed_batches(cost, cfg.batch_size, gen)) if _BUCKETS else None
+        train_epochs(self, field, len(z), loss_of, val_loss=val_loss, batches=batches)
 
     def _rollout(self, last: np.ndarray, gaps: np.ndarray) -> np.ndarray:
         """From ``last`` (B, d) over the time gaps (n,) shared by the batch; (B, n, d)."""

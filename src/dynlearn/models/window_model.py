@@ -25,8 +25,7 @@ from torch import nn
 from dynlearn.config import ModelConfig
 from dynlearn.data import windows
 from dynlearn.errors import TrainingError, ValidationError
-from dynlearn.models.torch_model import TorchModel, torch_generator
-from dynlearn.progress import Epochs
+from dynlearn.models.torch_model import TorchModel
 
 
 @dataclasses.dataclass
@@ -37,7 +36,9 @@ class WindowConfig(ModelConfig):
     and depth; ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``grad_clip``
     (0 disables clipping): the optimiser; ``rollout``: closed-loop steps scored
     per training window (1 = one-step teacher forcing); ``stride``: spacing of
-    the training windows.
+    the training windows; ``val_fraction``, ``patience``: early stopping on the
+    held-out tail of the data (0: train all ``epochs``;
+    :mod:`dynlearn.training.early_stopping`).
     """
 
     context: int = 8
@@ -50,15 +51,19 @@ class WindowConfig(ModelConfig):
     grad_clip: float = 1.0
     rollout: int = 1
     stride: int = 1
+    val_fraction: float = 0.0
+    patience: int = 10
 
     def validate(self):
-        for name in ("context", "hidden", "layers", "epochs", "batch_size", "rollout", "stride"):
+        for name in ("context", "hidden", "layers", "epochs", "batch_size", "rollout", "stride", "patience"):
             if getattr(self, name) < 1:
                 raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValidationError(f"lr must be > 0, got {self.lr}")
         if self.weight_decay < 0 or self.grad_clip < 0:
             raise ValidationError("weight_decay and grad_clip must be >= 0")
+        if not 0 <= self.val_fraction < 1:
+            raise ValidationError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
 
 
 class Standardized(nn.Module):
@@ -152,37 +157,38 @@ class WindowModel(TorchModel):
         return Standardized(self._core(), self.dim_)
 
     def _fit(self, trajectories):
+        from dynlearn.models._epochs import train_epochs
+        from dynlearn.training.early_stopping import holdout_tail
+
         cfg = self.config
+        held = []
+        if cfg.val_fraction:
+            trajectories, held = holdout_tail(trajectories, cfg.val_fraction, self.min_train_length)
         states = np.concatenate([t.states for t in trajectories])
         module = self._init_module(trajectories[0].dim)
         mean, std = states.mean(0), states.std(0)
         std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
         module.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
         module.std.copy_(torch.as_tensor(std, dtype=torch.float32))
-        ctx, tgt = windows(trajectories, cfg.context, self.target_steps, stride=cfg.stride)
-        z_ctx = torch.as_tensor((ctx - mean) / std, dtype=torch.float32)
-        z_tgt = torch.as_tensor((tgt - mean) / std, dtype=torch.float32)
-        n = len(z_ctx)
-        per_epoch = math.ceil(n / cfg.batch_size)
-        opt, sched = make_optimizer(module, cfg, cfg.epochs * per_epoch)
-        gen = torch_generator(cfg.seed + 1)
-        self.history_: list[float] = []
-        module.train()
-        bar = Epochs(self.name, cfg.epochs)
-        for epoch in bar:
-            perm = torch.randperm(n, generator=gen)
-            total = 0.0
-            for b in range(per_epoch):
-                idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-                pred = rollout(module, z_ctx[idx], self.target_steps)
-                loss = torch.mean((pred - z_tgt[idx]) ** 2)
-                check_loss(loss, epoch, self.name, cfg.lr)
-                optimizer_step(module, opt, sched, loss, cfg.grad_clip)
-                total += loss.item() * len(idx)
-            self.history_.append(total / n)
-            bar.loss = self.history_[-1]
-        module.eval()
-        self.train_loss_ = self.history_[-1]
+
+        def tensors(trajs):
+            ctx, tgt = windows(trajs, cfg.context, self.target_steps, stride=cfg.stride)
+            as_z = lambda a: torch.as_tensor((a - mean) / std, dtype=torch.float32)  # noqa: E731
+            return as_z(ctx), as_z(tgt)
+
+        z_ctx, z_tgt = tensors(trajectories)
+
+        def loss_of(idx):
+            return torch.mean((rollout(module, z_ctx[idx], self.target_steps) - z_tgt[idx]) ** 2)
+
+        val_loss = None
+        if held:
+            v_ctx, v_tgt = tensors(held)
+
+            def val_loss():
+                return float(torch.mean((rollout(module, v_ctx, self.target_steps) - v_tgt) ** 2))
+
+        train_epochs(self, module, len(z_ctx), loss_of, val_loss=val_loss)
 
     def _predict(self, context, horizon):
         m = self.module_
