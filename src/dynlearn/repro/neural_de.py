@@ -393,7 +393,11 @@ def run(ctx: ReproContext) -> ReproResult:
 
     def where(regime):
         won = [c.split(" ")[0] for c, w in wins[regime].items() if w]
-        return f"{' and '.join(won)} beat every discrete model" if won else "no continuous-time model beat every discrete model"
+        return (
+            f"{' and '.join(won)} beat every discrete model"
+            if won
+            else "no continuous-time model beat every discrete model"
+        )
 
     summary = (
         f"Forecasting Lorenz-63 from irregular samples (median VPT over {len(seeds)} seed(s); "
