@@ -16,7 +16,17 @@ Training is multiple shooting on short segments of ``window`` observations
 (:mod:`dynlearn.training.shooting`). Each gap between two observations is
 integrated with ``substeps · ⌈gap/τ⌉`` fixed steps of ``method`` (or
 adaptively for ``dopri5``), so irregular sampling needs no resampling: the
-model accepts any strictly increasing times.
+model accepts any strictly increasing times. With ``max_span`` a segment is
+fitted only up to that much time after its first observation (later
+observations are masked, and segments whose first gap is longer are dropped):
+across gaps longer than the predictability horizon a chaotic orbit cannot be
+matched, so those targets only add noise and solver steps. With ``method="rk4"``
+and no adjoint the steps are written out (the same 3/8 rule as torchdiffeq's
+``rk4``), and mini-batches are grouped by solver cost, since a batch takes as
+many steps as its longest gap needs. ``val_fraction > 0`` holds out the tail
+of the data and stops when its loss stops improving
+(:mod:`dynlearn.training.early_stopping`); ``history_``, ``val_history_`` and
+``best_epoch_`` record the curves.
 
 Forecasting. ``predict(context, horizon)`` has no times: it integrates from
 the last context state in steps of ``forecast_dt_``, which is the config's

@@ -1,6 +1,7 @@
 """Training regimes that are not a model's own business.
 
-``shooting``: multiple-shooting segments and loss (used by ``neural_ode``).
+``shooting``: multiple-shooting segments and loss (used by ``neural_ode``);
+``early_stopping``: the held-out tail and the patience rule (used by the neural models).
 
 ``regimes``: plain BPTT, (sparse) teacher forcing and generalized teacher forcing
 (Hess et al., ICML 2023) for any recurrent torch model exposing the small
