@@ -130,8 +130,10 @@ def plrnn_speed(steps: int, repeats: int, regimes=("gtf", "bptt", "tf")) -> list
     return rows
 
 
-def neural_de_profile(repeats: int) -> list[dict]:
+def neural_de_profile(repeats: int, regimes=("moderate", "sparse"), threads=(1, 2)) -> list[dict]:
     """Seconds per training epoch of the neural-de recipe's continuous-time models, per variant."""
+    import math
+
     from dynlearn.models import neural_ode
     from dynlearn.repro.neural_de import _irregular_data
 
@@ -147,9 +149,17 @@ def neural_de_profile(repeats: int) -> list[dict]:
         ("cde: torchcde, batch 256", "neural_cde", {**cde, "batch_size": 256}, True, True, 1),
         ("cde: torchcde, batch 256, 2 threads", "neural_cde", {**cde, "batch_size": 256}, True, True, 2),
     ]
+    variants = [v for v in variants if v[5] in threads]
     rows = []
-    for regime in ("moderate", "sparse"):
-        train, *_ = _irregular_data(0, 1200, 300, regime)
+    for regime in regimes:
+        train, _, dt, _ = _irregular_data(0, 1200, 300, regime)
+        gap = float(np.diff(train.times).mean())
+        recipe = {**ode, "batch_size": 64, "stride": 2, "max_span": 8 * dt, "substeps": max(1, round(gap / dt)),
+                  "window": min(8, max(2, math.ceil(8 * dt / gap) + 1))}  # fmt: skip
+        variants = [v for v in variants if not v[0].startswith("ode: recipe")]
+        variants.insert(
+            3, ("ode: recipe config (RK4 at the test step, 8-step span)", "neural_ode", recipe, True, True, 1)
+        )
         times: dict[str, list[float]] = {v[0]: [] for v in variants}
         for rep in range(repeats + 1):  # repeat 0 warms up
             for label, name, cfg, own, buckets, threads in variants:
@@ -187,9 +197,11 @@ def main(argv=None) -> None:
     p.add_argument("--plrnn-steps", type=int, default=0, help="measure shPLRNN optimiser steps/s instead")
     p.add_argument("--repeats", type=int, default=3, help="alternations of the --plrnn-steps measurement")
     p.add_argument("--neural-de-profile", action="store_true", help="time a neural ODE / CDE epoch per variant")
+    p.add_argument("--regimes", nargs="+", default=["moderate", "sparse"], help="with --neural-de-profile")
+    p.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="with --neural-de-profile")
     args = p.parse_args(argv)
     if args.neural_de_profile:
-        rows = neural_de_profile(args.repeats)
+        rows = neural_de_profile(args.repeats, args.regimes, args.threads)
         if args.out is not None:
             _write_json(args.out, {"args": {k: str(v) for k, v in vars(args).items()}, "neural_de": rows})
         return
