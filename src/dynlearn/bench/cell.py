@@ -7,6 +7,7 @@ returns a :class:`CellResult` (never raises for a model's failure).
 from __future__ import annotations
 
 import importlib
+import json
 import time
 import traceback
 from pathlib import Path
@@ -17,6 +18,7 @@ from dynlearn import metrics, models
 from dynlearn.bench.datasets import BenchData, load_or_make
 from dynlearn.bench.store import CellResult
 from dynlearn.bench.suite import MethodSpec, Protocol
+from dynlearn.bench.tuning import tune
 from dynlearn.bench.userdata import DataSpec, run_data_cell
 from dynlearn.errors import DynlearnError
 from dynlearn.io_utils import atomic_savez
@@ -26,6 +28,46 @@ def window_starts(protocol: Protocol, n_test: int) -> np.ndarray:
     """Evenly spaced forecast origins in the test trajectory, each after a full context."""
     last = n_test - protocol.horizon
     return np.unique(np.linspace(protocol.context, last, protocol.n_windows).round().astype(int))
+
+
+def forecast_windows(protocol: Protocol, data: BenchData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(contexts, truths, long_context, long_truth)`` of a cell.
+
+    ``origin = "test"``: the windows of :func:`window_starts`, each with the ``context`` test
+    states before it, and the long run from the first ``context`` test states. ``origin =
+    "train_end"``: one window from the end of the training data (its last ``context`` states),
+    scored on the first ``horizon`` test states, and the long run from the same origin.
+    Contexts are what models see (noisy if there is noise); truths are clean."""
+    c = protocol.context
+    if protocol.origin == "train_end":
+        ctx = data.train.states[-c:]
+        truth = data.test_true.states[None, : protocol.horizon]
+        return ctx[None], truth, ctx, data.test_true.states[: protocol.long_horizon]
+    starts = window_starts(protocol, len(data.test))
+    contexts = np.stack([data.test.states[s - c : s] for s in starts])
+    truth = np.stack([data.test_true.states[s : s + protocol.horizon] for s in starts])
+    return contexts, truth, data.test.states[:c], data.test_true.states[c : c + protocol.long_horizon]
+
+
+def choose_config(method: MethodSpec, seed: int, data: BenchData, protocol: Protocol, metric: str) -> tuple[dict, str]:
+    """The config the cell's model runs with, and the tuning record (JSON, '' without tuning).
+
+    Tuning sees ``data.train`` only (:func:`dynlearn.bench.tuning.tune`)."""
+    config = {"seed": seed, **method.config}
+    if not method.tune:
+        return config, ""
+    result = tune(
+        method.model,
+        config,
+        method.tune,
+        data.train,
+        metric=metric,
+        context=protocol.context,
+        horizon=protocol.horizon,
+        validation_fraction=protocol.validation_fraction,
+        lyapunov_time=data.lyapunov_time,
+    )
+    return {**config, **result.chosen}, result.to_json()
 
 
 #: a forecast that leaves the training data's bounding box, widened this many times about its
@@ -109,29 +151,31 @@ def run_cell(
     if isinstance(system, DataSpec):
         return run_data_cell(system, method, seed, metric_names, forecast_dir)
     data = load_or_make(Path(cache_dir), system, seed, protocol)
-    config = {"seed": seed, **method.config}
     fit_s = pred_s = None
+    config, tuning = {"seed": seed, **method.config}, ""
+
+    def failed(reason: str) -> CellResult:
+        cfg = _json(config)
+        return CellResult(system, method.name, seed, "error", reason, {}, fit_s, pred_s, config=cfg, tuning=tuning)
+
     try:
+        config, tuning = choose_config(method, seed, data, protocol, metric_names[0])
         model = models.create(method.model, config)
         t0 = time.perf_counter()
         model.fit(data.train)
         fit_s = time.perf_counter() - t0
-        starts = window_starts(protocol, len(data.test))
-        contexts = np.stack([data.test.states[s - protocol.context : s] for s in starts])
-        truth = np.stack([data.test_true.states[s : s + protocol.horizon] for s in starts])
+        contexts, truth, long_context, long_true = forecast_windows(protocol, data)
         t0 = time.perf_counter()
         forecasts = model.predict(contexts, protocol.horizon)
         long_pred = None
         if protocol.long_horizon:
-            long_pred = model.predict(data.test.states[: protocol.context], protocol.long_horizon)
+            long_pred = model.predict(long_context, protocol.long_horizon)
         pred_s = time.perf_counter() - t0
     except DynlearnError as exc:
-        return CellResult(system, method.name, seed, "error", f"{type(exc).__name__}: {exc}", {}, fit_s, pred_s)
+        return failed(f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # a model bug must not stop the suite; keep where it happened
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        reason = f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"
-        return CellResult(system, method.name, seed, "error", reason, {}, fit_s, pred_s)
-    long_true = data.test_true.states[protocol.context : protocol.context + protocol.long_horizon]
+        return failed(f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})")
     status, reason = "ok", ""
     if (why := divergence(forecasts, data.train.states)) is not None:
         status, reason = "diverged", why
@@ -149,4 +193,11 @@ def run_cell(
             long_forecast=long_pred if long_pred is not None else np.empty((0, truth.shape[-1])),
             dt=np.float64(data.dt),
         )
-    return CellResult(system, method.name, seed, status, reason, values, fit_s, pred_s)
+    return CellResult(
+        system, method.name, seed, status, reason, values, fit_s, pred_s, config=_json(config), tuning=tuning
+    )
+
+
+def _json(config: dict) -> str:
+    """A config as JSON; values JSON cannot hold (a SINDy library object, say) as their repr."""
+    return json.dumps(config, sort_keys=True, default=repr)

@@ -98,57 +98,70 @@ def run_suite(
     (:func:`check_out_dir`).
     ``executor`` (:mod:`dynlearn.bench.executors`, e.g. Ray) runs the cells
     instead of ``jobs`` local processes; the store is written here either way.
+    A sweep (a suite with ``vary``) runs each of its :meth:`~Suite.members` in turn, each
+    its own run; the summary then sums their counts and names the last run.
     """
     start = time.perf_counter()
     check_out_dir(out_dir, force=force)
-    p = paths(out_dir, suite)
     notify = on_event or (lambda *a: None)
+    totals = [0, 0, 0, 0]  # total, skipped, computed, failed
+    run_key, store_path = suite.key, paths(out_dir, suite)["store"]
     with (
         exclusive_lock(Path(out_dir) / ".lock", what="a running benchmark", hint="pass another --out"),
-        ResultStore(p["store"]) as store,
+        ResultStore(store_path) as store,
     ):
-        store.ensure_run(suite.key, suite.name, suite.to_dict())
-        if retry_failed:
-            store.forget_failed(suite.key)
-        done = store.done_cells(suite.key)
-        todo = [c for c in suite.cells() if c not in done]
-        pending_data = sorted({(s, seed) for s, _, seed in todo})
-        by_system: dict[str, list[int]] = {}
-        datasets = {d.name: d for d in suite.data}  # user data files are read by the cells themselves
-        for s, seed in pending_data:
-            if s in datasets:
-                continue
-            by_system.setdefault(s, []).append(seed)
-        for i, (system, seeds) in enumerate(by_system.items()):
-            notify("data", i, len(by_system), None)
-            prepare(p["cache"], system, seeds, suite.protocol)
-        if by_system:  # a suite of data files only has nothing to simulate
-            notify("data", len(by_system), len(by_system), None)
+        runner = executor if executor is not None else LocalExecutor(jobs)
+        for member in suite.members():  # one run, or one per value of a sweep
+            counts = _run_one(member, out_dir, store, runner, notify, retry_failed)
+            totals = [a + b for a, b in zip(totals, counts)]
+            run_key = member.key
+    return RunSummary(run_key, store_path, *totals, time.perf_counter() - start)
 
-        methods = {m.name: m for m in suite.methods}
-        modules = {m.name: MODELS.get(m.model).__module__ for m in suite.methods}
-        args = [
-            (
-                datasets.get(s, s),
-                methods[m],
-                seed,
-                suite.protocol,
-                suite.metrics,
-                str(p["cache"]),
-                str(p["forecasts"]),
-                modules[m],
-            )
-            for s, m, seed in todo
-        ]
-        failed = 0
-        notify("cell", 0, len(todo), None)
-        runner = executor if executor is not None else LocalExecutor(jobs, scratch=p["forecasts"])
-        # closing: if committing or the caller's callback raises (Ctrl-C), the executor stops its workers
-        with contextlib.closing(runner.map_cells(args)) as results:
-            for n, result in enumerate(results, 1):
-                store.add_cell(suite.key, result)
-                failed += result.status != "ok"
-                notify("cell", n, len(todo), result)
-    return RunSummary(
-        suite.key, p["store"], len(suite.cells()), len(done), len(todo), failed, time.perf_counter() - start
-    )
+
+def _run_one(suite: Suite, out_dir, store: ResultStore, runner: Executor, notify: Callback, retry_failed: bool):
+    """Every missing cell of one run; returns (total, skipped, computed, failed)."""
+    p = paths(out_dir, suite)
+    store.ensure_run(suite.key, suite.name, suite.to_dict())
+    if retry_failed:
+        store.forget_failed(suite.key)
+    done = store.done_cells(suite.key)
+    todo = [c for c in suite.cells() if c not in done]
+    pending_data = sorted({(s, seed) for s, _, seed in todo})
+    by_system: dict[str, list[int]] = {}
+    datasets = {d.name: d for d in suite.data}  # user data files are read by the cells themselves
+    for s, seed in pending_data:
+        if s in datasets:
+            continue
+        by_system.setdefault(s, []).append(seed)
+    for i, (system, seeds) in enumerate(by_system.items()):
+        notify("data", i, len(by_system), None)
+        prepare(p["cache"], system, seeds, suite.protocol)
+    if by_system:  # a suite of data files only has nothing to simulate
+        notify("data", len(by_system), len(by_system), None)
+
+    methods = {m.name: m for m in suite.methods}
+    modules = {m.name: MODELS.get(m.model).__module__ for m in suite.methods}
+    args = [
+        (
+            datasets.get(s, s),
+            methods[m],
+            seed,
+            suite.protocol,
+            suite.metrics,
+            str(p["cache"]),
+            str(p["forecasts"]),
+            modules[m],
+        )
+        for s, m, seed in todo
+    ]
+    failed = 0
+    notify("cell", 0, len(todo), None)
+    if isinstance(runner, LocalExecutor):
+        runner.scratch = p["forecasts"]  # temp files a terminated worker leaves are removed from here
+    # closing: if committing or the caller's callback raises (Ctrl-C), the executor stops its workers
+    with contextlib.closing(runner.map_cells(args)) as results:
+        for n, result in enumerate(results, 1):
+            store.add_cell(suite.key, result)
+            failed += result.status != "ok"
+            notify("cell", n, len(todo), result)
+    return len(suite.cells()), len(done), len(todo), failed

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS cells (
     status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
     fit_seconds REAL, predict_seconds REAL, finished REAL NOT NULL,
     peak_mem_mb REAL, versions TEXT NOT NULL DEFAULT '',
+    config TEXT NOT NULL DEFAULT '', tuning TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run, system, method, seed)
 );
 CREATE TABLE IF NOT EXISTS results (
@@ -36,8 +37,13 @@ CREATE TABLE IF NOT EXISTS results (
 
 #: columns added to ``cells`` after the first schema, with their SQL types; a store written
 #: before them gets them (NULL / '' in old rows) when opened, and keeps every row
-ADDED_CELL_COLUMNS = {"peak_mem_mb": "REAL", "versions": "TEXT NOT NULL DEFAULT ''"}
-SCHEMA_VERSION = 2
+ADDED_CELL_COLUMNS = {
+    "peak_mem_mb": "REAL",
+    "versions": "TEXT NOT NULL DEFAULT ''",
+    "config": "TEXT NOT NULL DEFAULT ''",
+    "tuning": "TEXT NOT NULL DEFAULT ''",
+}
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,12 @@ class CellResult:
     peak_mem_mb: float | None = None
     #: JSON object of package versions the cell ran with ('' if unrecorded)
     versions: str = ""
+    #: JSON object of the config overrides the model ran with (the suite's, the seed and the tuned
+    #: candidate), '' if unrecorded
+    config: str = ""
+    #: JSON of the tuning (dynlearn.bench.tuning.Tuning: candidates, validation scores, chosen,
+    #: seconds), '' for a method without tuning
+    tuning: str = ""
 
 
 class ResultStore:
@@ -122,7 +134,7 @@ class ResultStore:
         with self._db:
             self._db.execute(
                 "INSERT INTO cells(run, system, method, seed, status, reason, fit_seconds, predict_seconds, finished,"
-                " peak_mem_mb, versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " peak_mem_mb, versions, config, tuning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run,
                     cell.system,
@@ -135,6 +147,8 @@ class ResultStore:
                     time.time(),
                     cell.peak_mem_mb,
                     cell.versions,
+                    cell.config,
+                    cell.tuning,
                 ),
             )
             self._db.executemany(
@@ -160,18 +174,31 @@ class ResultStore:
         ):
             metrics.setdefault((s, m, int(k)), {})[metric] = _decode(v)
         out = []
-        for s, m, k, status, reason, fs, ps, mem, ver in self._db.execute(
-            "SELECT system, method, seed, status, reason, fit_seconds, predict_seconds, peak_mem_mb, versions"
-            " FROM cells"
+        for s, m, k, status, reason, fs, ps, mem, ver, cfg, tun in self._db.execute(
+            "SELECT system, method, seed, status, reason, fit_seconds, predict_seconds, peak_mem_mb, versions,"
+            " config, tuning FROM cells"
             " WHERE run = ? ORDER BY system, method, seed",
             (run,),
         ):
-            out.append(CellResult(s, m, int(k), status, reason, metrics.get((s, m, int(k)), {}), fs, ps, mem, ver))
+            vals = metrics.get((s, m, int(k)), {})
+            out.append(CellResult(s, m, int(k), status, reason, vals, fs, ps, mem, ver, cfg, tun))
         return out
 
     def runs(self) -> list[tuple[str, str]]:
         """``(run, suite)`` of every run in the store, most recent first."""
         return self._db.execute("SELECT run, suite FROM runs ORDER BY created DESC").fetchall()
+
+    def sweep_runs(self, sweep: str) -> list[tuple[str, dict]]:
+        """``(run, spec)`` of every run whose spec says it belongs to ``sweep`` (``spec["sweep"]``,
+        set by a suite with ``vary``), oldest first. Each spec's ``protocol`` holds the value the
+        run was made with (``spec["protocol"]["train_points"]`` for the data-limited sweep)."""
+        rows = self._db.execute("SELECT run, spec FROM runs ORDER BY created").fetchall()
+        out = []
+        for run, text in rows:
+            spec = json.loads(text)
+            if spec.get("sweep") == sweep:
+                out.append((run, spec))
+        return out
 
     def result_rows(self, run: str) -> list[tuple]:
         """All metric rows, sorted: the table a resumed run must reproduce exactly."""
