@@ -113,18 +113,23 @@ def divergence(forecast: np.ndarray, train: np.ndarray, factor: float = DIVERGEN
 
 
 def score(names, data: BenchData, windows_true, windows_pred, long_true, long_pred) -> dict[str, float]:
+    """Every metric of ``names``; one that is undefined on this data (it raises a
+    :class:`DynlearnError`, e.g. RMSLE on a series with negative values) is NaN."""
     out = {}
     # insample: the training states, for scaled errors such as MASE (season 1 on catalog systems)
     kw = {"dt": data.dt, "lyapunov_time": data.lyapunov_time, "scale": data.scale, "insample": data.train.states}
     for name in names:
         info = metrics.get(name)
-        if info.kind == "long":
-            if long_pred is None:
-                continue
-            out[name] = float(metrics.evaluate(name, long_true, long_pred, **kw))
-        else:
-            vals = [metrics.evaluate(name, t, p, **kw) for t, p in zip(windows_true, windows_pred)]
-            out[name] = float(np.mean(vals))
+        try:
+            if info.kind == "long":
+                if long_pred is None:
+                    continue
+                out[name] = float(metrics.evaluate(name, long_true, long_pred, **kw))
+            else:
+                vals = [metrics.evaluate(name, t, p, **kw) for t, p in zip(windows_true, windows_pred)]
+                out[name] = float(np.mean(vals))
+        except DynlearnError:
+            out[name] = float("nan")
     return out
 
 
@@ -181,8 +186,12 @@ def run_cell(
         status, reason = "diverged", why
     elif long_pred is not None and (why := divergence(long_pred, data.train.states)) is not None:
         status, reason = "diverged", "long free-running " + why
-    with np.errstate(all="ignore"):
-        values = score(metric_names, data, truth, forecasts, long_true, long_pred)
+    try:
+        with np.errstate(all="ignore"):
+            values = score(metric_names, data, truth, forecasts, long_true, long_pred)
+    except Exception as exc:  # a metric's bug must not stop the suite either
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return failed(f"scoring: {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})")
     if forecast_dir is not None:
         atomic_savez(
             Path(forecast_dir) / f"{system}__{method.name}__seed{seed}.npz",
