@@ -340,3 +340,19 @@ def test_the_chaos135_suites_load(name):
         assert [m.protocol.train_points for m in suite.members()] == [1000, 500, 250, 125, 63]
     if name == "chaos135-uni":
         assert suite.protocol.univariate
+
+
+def test_bench_run_of_a_sweep_file_runs_every_training_length(tmp_path, monkeypatch, capsys):
+    from dynlearn.cli import main
+
+    spec = {**SWEEP, "methods": [{"model": "persistence"}], "systems": ["Lorenz"]}
+    (tmp_path / "sweep.json").write_text(json.dumps(spec))
+    monkeypatch.chdir(tmp_path)
+    try:
+        main(["bench", "run", "--suite", "sweep.json", "--jobs", "1", "--out", "runs", "--no-report"])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    err = capsys.readouterr().err
+    assert "= 3 cells" in err and "3 cells computed" in err
+    with ResultStore(tmp_path / "runs" / "results.sqlite") as store:
+        assert [s["protocol"]["train_points"] for _, s in store.sweep_runs("mini-sweep")] == [300, 150, 75]

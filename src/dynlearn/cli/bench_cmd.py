@@ -106,7 +106,7 @@ def run(
     check_out_dir(out, force=force, flag="--force")
     runner = make_executor(executor, address=address, num_cpus=jobs if address is None else None)
     with ResultStore(paths(out, spec)["store"]) as store:
-        done = len(store.done_cells(spec.key))
+        done = sum(len(store.done_cells(m.key)) for m in spec.members())  # a sweep is several runs
     total = len(spec.cells())
     err_console.print(
         f"suite [bold]{spec.name}[/]: {_what(spec)} x {len(spec.methods)} methods x "
@@ -147,7 +147,7 @@ def run(
         except KeyboardInterrupt:
             progress.stop()
             with ResultStore(paths(out, spec)["store"]) as store:
-                saved = len(store.done_cells(spec.key))
+                saved = sum(len(store.done_cells(m.key)) for m in spec.members())
             err_console.print(
                 f"interrupted: {saved} of {total} cells are saved in {out}; run the same command again to resume"
             )
@@ -161,6 +161,7 @@ def run(
         f"{summary.computed} cells computed, {summary.skipped} reused, {summary.failed} failed, "
         f"in {summary.seconds:.1f} s; results in {summary.store}"
     )
+    spec = spec.members()[-1]  # a sweep's last run (the others: `bench leaderboard`, `bench report`)
     with ResultStore(summary.store) as store:
         cells = store.cells(spec.key)
     _print_leaderboard(spec, cells)
