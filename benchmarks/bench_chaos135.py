@@ -61,8 +61,17 @@ def main() -> None:
     ap.add_argument("--only", default=None, help="comma-separated systems instead of a random subset")
     ap.add_argument("--methods", default=None, help="comma-separated method names (default: all)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--summarise", type=Path, default=None, help="only summarise the cells of a (partial) --json")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
+    if a.summarise is not None:
+        doc = json.loads(a.summarise.read_text())
+        suite = bench.load_suite(a.suite)
+        names = list(dict.fromkeys(r["method"] for r in doc["cells"]))
+        methods = [m for m in suite.methods if m.name in names]
+        systems = list(dict.fromkeys(r["system"] for r in doc["cells"]))
+        _print(_summarise(suite, systems, methods, doc["cells"], doc["data"], len(suite.members())))
+        return
     import torch
 
     torch.set_num_threads(1)
@@ -107,6 +116,8 @@ def main() -> None:
                         f"tune {tune_s:6.2f} s  {suite.metrics[0]} {v:8.2f}",
                         flush=True,
                     )
+                if a.json is not None:  # partial results survive an interrupted profile
+                    atomic_write_text(a.json, json.dumps({"cells": rows, "data": data_rows}, indent=1))
     summary = _summarise(suite, systems, methods, rows, data_rows, len(members))
     _print(summary)
     if a.json is not None:
