@@ -356,3 +356,20 @@ def test_bench_run_of_a_sweep_file_runs_every_training_length(tmp_path, monkeypa
     assert "= 3 cells" in err and "3 cells computed" in err
     with ResultStore(tmp_path / "runs" / "results.sqlite") as store:
         assert [s["protocol"]["train_points"] for _, s in store.sweep_runs("mini-sweep")] == [300, 150, 75]
+
+
+@pytest.mark.slow
+def test_large_suites_simulate_their_data_in_worker_processes(tmp_path, monkeypatch):
+    from dynlearn.bench import runner
+
+    monkeypatch.setattr(runner, "PARALLEL_DATA_FROM", 2)
+    p = mini().protocol
+    events = []
+    runner.prepare_all(tmp_path / "par", {"Lorenz": [0], "Rossler": [0, 1]}, p, 2, lambda *a: events.append(a))
+    runner.prepare_all(tmp_path / "ser", {"Lorenz": [0], "Rossler": [0, 1]}, p, 1, lambda *a: None)
+    for name in ("Lorenz", "Rossler"):
+        for seed in {"Lorenz": [0], "Rossler": [0, 1]}[name]:
+            a = load_or_make(tmp_path / "par", name, seed, p)
+            b = load_or_make(tmp_path / "ser", name, seed, p)
+            np.testing.assert_array_equal(a.train.states, b.train.states)
+    assert events[-1] == ("data", 2, 2, None)

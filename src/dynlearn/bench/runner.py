@@ -13,13 +13,20 @@ ignore SIGINT themselves), so no queued cell is computed and thrown away.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing as mp
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dynlearn.bench.datasets import prepare
-from dynlearn.bench.executors import Executor, LocalExecutor
+from dynlearn.bench.executors import (
+    Executor,
+    LocalExecutor,
+    _remove_torn_files,
+    _single_threaded_children,
+    _worker_init,
+)
 from dynlearn.bench.store import CellResult, ResultStore
 from dynlearn.bench.suite import Suite
 from dynlearn.errors import OutputExistsError
@@ -118,6 +125,41 @@ def run_suite(
     return RunSummary(run_key, store_path, *totals, time.perf_counter() - start)
 
 
+#: simulate in worker processes from this many systems on (below it, spawning them costs more)
+PARALLEL_DATA_FROM = 8
+
+
+def _prepare_one(args: tuple) -> None:
+    prepare(*args)
+
+
+def prepare_all(cache: Path, by_system: dict[str, list[int]], protocol, jobs: int, notify: Callback) -> None:
+    """The data of every (system, seeds) item, in ``jobs`` spawned processes for large suites
+    (each system is one batched simulation, so systems are independent), else here."""
+    items = [(cache, system, seeds, protocol) for system, seeds in by_system.items()]
+    total = len(items)
+    if jobs <= 1 or total < PARALLEL_DATA_FROM:
+        for i, item in enumerate(items):
+            notify("data", i, total, None)
+            prepare(*item)
+    else:
+        with _single_threaded_children():
+            pool = mp.get_context("spawn").Pool(min(jobs, total), initializer=_worker_init)
+        try:
+            for i, _ in enumerate(pool.imap_unordered(_prepare_one, items, chunksize=1)):
+                notify("data", i, total, None)
+            pool.close()
+        except BaseException:  # Ctrl-C: stop the simulations; cache files are written atomically
+            pool.terminate()
+            _remove_torn_files(cache)
+            _remove_torn_files(cache / "raw")
+            raise
+        finally:
+            pool.join()
+    if total:  # a suite of data files only has nothing to simulate
+        notify("data", total, total, None)
+
+
 def _run_one(suite: Suite, out_dir, store: ResultStore, runner: Executor, notify: Callback, retry_failed: bool):
     """Every missing cell of one run; returns (total, skipped, computed, failed)."""
     p = paths(out_dir, suite)
@@ -133,11 +175,8 @@ def _run_one(suite: Suite, out_dir, store: ResultStore, runner: Executor, notify
         if s in datasets:
             continue
         by_system.setdefault(s, []).append(seed)
-    for i, (system, seeds) in enumerate(by_system.items()):
-        notify("data", i, len(by_system), None)
-        prepare(p["cache"], system, seeds, suite.protocol)
-    if by_system:  # a suite of data files only has nothing to simulate
-        notify("data", len(by_system), len(by_system), None)
+    jobs = runner.jobs if isinstance(runner, LocalExecutor) else 1
+    prepare_all(p["cache"], by_system, suite.protocol, jobs, notify)
 
     methods = {m.name: m for m in suite.methods}
     modules = {m.name: MODELS.get(m.model).__module__ for m in suite.methods}
