@@ -373,3 +373,12 @@ def test_large_suites_simulate_their_data_in_worker_processes(tmp_path, monkeypa
             b = load_or_make(tmp_path / "ser", name, seed, p)
             np.testing.assert_array_equal(a.train.states, b.train.states)
     assert events[-1] == ("data", 2, 2, None)
+
+
+def test_tuning_and_sweeps_are_refused_for_data_files(tmp_path):
+    (tmp_path / "x.csv").write_text("time,x\n" + "".join(f"{i},{np.sin(i / 5):.6f}\n" for i in range(120)))
+    own = {"name": "own", "data": [str(tmp_path / "x.csv")], "seeds": [0], "metrics": ["smape"]}
+    with pytest.raises(ValidationError, match="tune applies to catalog systems"):
+        bench.suite_from_dict({**own, "methods": [{"model": "linear_ar", "tune": {"lags": [1, 2]}}]})
+    with pytest.raises(ValidationError, match="vary"):
+        bench.suite_from_dict({**own, "methods": [{"model": "mean"}], "vary": {"train_points": [100, 50]}})

@@ -289,6 +289,11 @@ def suite_from_dict(
         raise ValidationError(f"{source}: systems (or data), methods, seeds and metrics must each be non-empty")
     if vary and datasets:
         raise ValidationError(f"{source}: vary (a sweep of the protocol) applies to catalog systems, not data files")
+    if datasets and any(m.tune for m in methods):
+        raise ValidationError(
+            f"{source}: tune applies to catalog systems; data files are scored by rolling origin without tuning, "
+            "so drop tune or move the data files to a suite of their own"
+        )
     return Suite(
         name=str(data["name"]),
         systems=sys_names,
