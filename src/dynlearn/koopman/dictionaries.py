@@ -73,11 +73,16 @@ class Dictionary:
         X = check_states(X)
         if X.shape[1] != self.dim_:
             raise ValidationError(f"states have dimension {X.shape[1]}, the dictionary was fitted on {self.dim_}")
-        parts = [np.ones((len(X), 1))]
+        out = np.empty((len(X), self.n_functions))
+        out[:, 0] = 1.0
+        k = 1
         if self.include_state:
-            parts.append(X)
-        parts.append(self._features(X))
-        return np.concatenate(parts, axis=1)
+            out[:, 1 : 1 + self.dim_] = X
+            k += self.dim_
+        step = max(1, int(2**24 // max(out.shape[1], 1)))  # rows per block: temporaries stay near 128 MB
+        for i in range(0, len(X), step):
+            out[i : i + step, k:] = self._features(X[i : i + step])
+        return out
 
     __call__ = transform
 
