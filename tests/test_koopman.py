@@ -180,3 +180,25 @@ def test_the_worked_example_in_the_docs_prints_what_it_says():
     with contextlib.redirect_stdout(out):
         exec(compile(code, "models-koopman.md", "exec"), {})
     assert out.getvalue() == printed
+
+
+def test_cli_spectrum_prints_residuals_and_writes_a_plot(tmp_path, capsys):
+    from dynlearn.cli.main import main
+    from dynlearn.data import Trajectory, write_csv
+
+    def run(*args):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exc:
+            main(["koopman", "spectrum", str(tmp_path / "circle.csv"), *args])
+        out, err = capsys.readouterr()
+        return exc.value.code, out, err
+
+    t = np.arange(400) * 0.1
+    states = np.c_[np.cos(t), np.sin(t)]  # a rotation: eigenvalues e^{±i 0.1 k}, verified
+    write_csv(Trajectory(t, states), tmp_path / "circle.csv")
+    code, out, _ = run("-d", "monomials", "--degree", "2", "-o", str(tmp_path / "s.png"))
+    assert code == 0
+    assert "residual" in out and "kept" in out and "+0.1592" in out  # 1 cycle per 2π time units
+    assert (tmp_path / "s.png").is_file()
+    code, _, err = run("-d", "wavelets")
+    assert code == 2 and "--dictionary must be one of" in err
