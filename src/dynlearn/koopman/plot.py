@@ -23,7 +23,10 @@ def plot_eigenvalues(estimate, *, tol: float | None = None, ax=None, title: str 
     lam, res = estimate.eigenvalues, estimate.residuals
     t = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(t), np.sin(t), color="0.6", lw=0.8, zorder=0)
-    sc = ax.scatter(lam.real, lam.imag, c=np.log10(np.maximum(res, 1e-16)), cmap="viridis", s=12, zorder=2)
+    # colours clipped at 1e-4: residuals at rounding level (the constant function) would flatten the scale
+    sc = ax.scatter(
+        lam.real, lam.imag, c=np.log10(np.clip(res, 1e-4, None)), cmap="viridis", vmin=-4, vmax=0, s=12, zorder=2
+    )
     if tol is not None:
         keep = res <= tol
         ax.scatter(
@@ -37,7 +40,7 @@ def plot_eigenvalues(estimate, *, tol: float | None = None, ax=None, title: str 
             zorder=3,
         )
         ax.legend(loc="lower left", fontsize=8)
-    ax.figure.colorbar(sc, ax=ax, shrink=0.8, label="log10 residual")
+    ax.figure.colorbar(sc, ax=ax, shrink=0.8, label="log10 residual (clipped at -4)")
     ax.set_aspect("equal")
     ax.set_xlabel("Re λ")
     ax.set_ylabel("Im λ")
