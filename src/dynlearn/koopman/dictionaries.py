@@ -176,7 +176,9 @@ class Monomials(Dictionary):
 
 
 def _sq_dist(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    d2 = (X * X).sum(1)[:, None] - 2.0 * X @ C.T + (C * C).sum(1)[None, :]
+    d2 = X @ (-2.0 * C.T)  # in place from here: these arrays are the bulk of a dictionary's cost
+    d2 += (X * X).sum(1)[:, None]
+    d2 += (C * C).sum(1)[None, :]
     return np.maximum(d2, 0.0, out=d2)
 
 
@@ -255,10 +257,13 @@ class RBF(Dictionary):
         return self.n_centers
 
     def _features(self, X):
-        d2 = _sq_dist(X, self.centers_) / self.length_**2
+        d = _sq_dist(X, self.centers_)
         if self.kernel == "exp":
-            return np.exp(-self.gamma * np.sqrt(d2))
-        return np.exp(-self.gamma * d2)
+            np.sqrt(d, out=d)
+            d *= -self.gamma / self.length_
+        else:
+            d *= -self.gamma / self.length_**2
+        return np.exp(d, out=d)
 
     def _get_state(self):
         return {"centers": self.centers_, "length": np.array(self.length_)}
@@ -309,7 +314,9 @@ class RandomFourier(Dictionary):
 
 def gaussian_kernel(X: np.ndarray, Z: np.ndarray, bandwidth: float) -> np.ndarray:
     """k(x, z) = exp(−‖x − z‖² / (2σ²)) for every pair of rows: ``(len(X), len(Z))``."""
-    return np.exp(-_sq_dist(X, Z) / (2.0 * bandwidth**2))
+    d = _sq_dist(X, Z)
+    d *= -1.0 / (2.0 * bandwidth**2)
+    return np.exp(d, out=d)
 
 
 class Nystrom(Dictionary):

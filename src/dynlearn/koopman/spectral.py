@@ -53,7 +53,7 @@ def _snapshots(X, Y, name: str = "snapshots") -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(X)
     if x.dtype.kind not in "fciu":
         raise ValidationError(f"{name} must be a numeric array (M, d), got dtype {x.dtype}")
-    x = x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
+    x = x.astype(np.complex128 if np.iscomplexobj(x) else np.float64, copy=False)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -64,7 +64,7 @@ def _snapshots(X, Y, name: str = "snapshots") -> tuple[np.ndarray, np.ndarray]:
         x, y = x[:-1], x[1:]
     else:
         y = np.asarray(Y)
-        y = y.astype(np.complex128 if np.iscomplexobj(y) else np.float64)
+        y = y.astype(np.complex128 if np.iscomplexobj(y) else np.float64, copy=False)
         if y.ndim == 1:
             y = y[:, None]
         if y.shape != x.shape:
