@@ -170,19 +170,27 @@ def main(argv=None) -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--parts", default="dmd,edmd,kernel", help="comma-separated subset of dmd, edmd, kernel")
     args = p.parse_args(argv)
-    if args.quick:
-        res = {
-            "dmd": bench_dmd(20, 2_000, 1, args.seed),
-            "edmd": bench_edmd(5_000, 47, 1, args.seed),
-            "kernel": bench_kernel([300], [50, 100], 2_000, 10, args.seed),
-        }
-    else:
-        res = {
-            "dmd": bench_dmd(200, 50_000, args.repeats, args.seed),
-            "edmd": bench_edmd(50_000, 197, args.repeats, args.seed),
-            "kernel": bench_kernel([1_000, 2_000, 4_000], [200, 500, 1_000], 50_000, 20, args.seed),
-        }
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown = parts - {"dmd", "edmd", "kernel"}
+    if unknown:
+        p.error(f"--parts takes dmd, edmd, kernel; got {', '.join(sorted(unknown))}")
+    res = {}
+    if "dmd" in parts:
+        res["dmd"] = (
+            bench_dmd(20, 2_000, 1, args.seed) if args.quick else bench_dmd(200, 50_000, args.repeats, args.seed)
+        )
+    if "edmd" in parts:
+        res["edmd"] = (
+            bench_edmd(5_000, 47, 1, args.seed) if args.quick else bench_edmd(50_000, 197, args.repeats, args.seed)
+        )
+    if "kernel" in parts:
+        res["kernel"] = (
+            bench_kernel([300], [50, 100], 2_000, 10, args.seed)
+            if args.quick
+            else bench_kernel([1_000, 2_000, 4_000], [200, 500, 1_000], 50_000, 20, args.seed)
+        )
     text = json.dumps(res, indent=2)
     print(text)
     if args.out:
