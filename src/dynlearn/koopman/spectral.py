@@ -150,12 +150,14 @@ def _rank(s: np.ndarray, rank, rcond: float) -> int:
 
 
 def _dmd_gram(xs, ys, rank, rcond, strict):
+    """The SVD of X through its smaller Gram matrix; singular values below 1e-7 of the largest are not resolved."""
     d, m = xs.shape
+    xh = xs.conj().T if np.iscomplexobj(xs) else xs.T  # a transposed view lets numpy use a symmetric product
     if d <= m:
-        lam, U = np.linalg.eigh(xs @ xs.conj().T)
+        lam, U = np.linalg.eigh(xs @ xh)
         lam, U = lam[::-1], U[:, ::-1]
     else:
-        lam, V = np.linalg.eigh(xs.conj().T @ xs)
+        lam, V = np.linalg.eigh(xh @ xs)
         lam, V = lam[::-1], V[:, ::-1]
     s = np.sqrt(np.maximum(lam, 0.0))
     r = _rank(s, rank, max(rcond, 1e-7))
@@ -163,7 +165,7 @@ def _dmd_gram(xs, ys, rank, rcond, strict):
         return None  # the squared singular values would lose too many digits: use the SVD
     if d <= m:
         U = U[:, :r]
-        lift = (ys @ xs.conj().T) @ U / s[:r] ** 2  # YVΣ⁻¹ with V = X*UΣ⁻¹
+        lift = (ys @ xh) @ U / s[:r] ** 2  # YVΣ⁻¹ with V = X*UΣ⁻¹
     else:
         V = V[:, :r]
         U = (xs @ V) / s[:r]
