@@ -297,7 +297,7 @@ def edmd(
     R = np.linalg.qr(np.concatenate([px, py], axis=1) * c, mode="r")
     R11, R12, R22 = R[:n, :n], R[:n, n:], R[n:, n:]
     U, sv, Vh = np.linalg.svd(R11)
-    B, keep, cond = _whiten(sv**2, Vh.conj().T, rank, rcond)
+    B, keep, cond = _whiten(sv**2, Vh.conj().T, rank, rcond, stacklevel=3)
     Uk = U[:, :keep]
     C = Uk.conj().T @ R12
     At = C @ B
@@ -305,7 +305,7 @@ def edmd(
     return _estimate(At, F.conj().T @ F, B, C, cond, n - keep)
 
 
-def _whiten(s: np.ndarray, U: np.ndarray, rank, rcond):
+def _whiten(s: np.ndarray, U: np.ndarray, rank, rcond, stacklevel: int = 4):
     """B = U S^{-1/2} on the kept directions of a Gram matrix with eigenvalues ``s`` (descending)."""
     top = s[0]
     if not top > 0:
@@ -317,7 +317,7 @@ def _whiten(s: np.ndarray, U: np.ndarray, rank, rcond):
             f"EDMD's Gram matrix G is ill-conditioned (condition number {cond:.3g}); regularised by dropping "
             f"{len(s) - keep} of {len(s)} directions with eigenvalue below rcond={rcond:g} times the largest",
             IllConditionedWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,  # the warning names the line that called edmd
         )
     r = keep if rank is None else min(int(rank), keep)
     return U[:, :r] / np.sqrt(s[:r]), r, cond
