@@ -128,6 +128,10 @@ def test_bad_input_is_refused_or_regularised_with_the_condition_number():
         koopman.dmd(np.array([[1.0, np.nan], [2.0, 3.0]]))
     with pytest.raises(ValidationError, match="only 20 states"):
         koopman.RBF(25).fit(X)
+    real = koopman.dmd(X)
+    with pytest.raises(ValidationError, match="complex x0"):  # complex output asked of a real-data DMD
+        real.forecast(X[0] + 1j, 3)
+    assert np.iscomplexobj(koopman.dmd(X + 0.5j * X[::-1]).forecast(X[0] + 1j, 3))
 
 
 def test_dictionaries_include_constant_and_state():

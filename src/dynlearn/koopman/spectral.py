@@ -99,6 +99,11 @@ class DMDResult:
 
         ``x0`` ``(d,)`` or ``(batch, d)``; returns ``(steps, d)`` or ``(batch, steps, d)``; real for real data."""
         x = np.asarray(x0)
+        if self.real and np.iscomplexobj(x):
+            raise ValidationError(
+                "this DMD was fitted on real snapshots, so its forecasts are real; got a complex x0: "
+                "pass x0.real, or fit on complex snapshots to forecast complex states"
+            )
         single = x.ndim == 1
         x = np.atleast_2d(x)
         a = x @ self.basis.conj()  # U* x, as rows
