@@ -11,6 +11,7 @@ The mathematics and the references are in :mod:`dynlearn.koopman.spectral` and
 ``kernel_edmd``) are in :mod:`dynlearn.models.koopman`.
 """
 
+from dynlearn.koopman import plot  # matplotlib is imported only when a plot is drawn
 from dynlearn.koopman.dictionaries import RBF, Dictionary, Monomials, Nystrom, RandomFourier, gaussian_kernel
 from dynlearn.koopman.spectral import (
     DMDResult,
@@ -38,4 +39,5 @@ __all__ = [
     "gaussian_kernel",
     "gram_matrices",
     "kernel_edmd",
+    "plot",
 ]
