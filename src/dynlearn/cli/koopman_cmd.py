@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -34,6 +33,8 @@ def spectrum(
 ) -> None:
     """EDMD on consecutive states of DATA (standardised), each eigenvalue with its ResDMD residual."""
     import warnings
+
+    import numpy as np
 
     from dynlearn import koopman
 
