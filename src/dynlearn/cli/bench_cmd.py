@@ -212,18 +212,41 @@ def leaderboard_cmd(
 
 @app.command("report")
 def report_cmd(
-    out: Path = OUT,
-    suite: str = typer.Option(None, "--suite", "-s", help="Suite name (default: the most recent run)."),
+    runs: list[str] = typer.Argument(
+        None,
+        help="Runs to draw: results folders or .sqlite files (their latest run), or run keys, suite names "
+        "(their latest run) or sweep names (all their runs) in the store at --out. The first run that is not "
+        "part of a sweep is the main one; sweep runs add the accuracy-against-training-length plot. "
+        "Default: the latest run (of --suite) at --out.",
+    ),
+    out: Path = typer.Option(Path("runs"), "--out", help="Benchmark folder holding results.sqlite."),
+    suite: str = typer.Option(None, "--suite", "-s", help="Without RUNs: the suite whose latest run to draw."),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="HTML file to write (default: <out>/report/<suite name>/index.html)."
+    ),
+    examples: int = typer.Option(6, "--examples", help="Systems shown with example forecasts."),
 ) -> None:
-    """Write the HTML report (leaderboard, forecast and metric plots) of the latest run."""
-    from dynlearn.bench import paths, write_report
+    """Write the self-contained HTML report (leaderboard, heatmap, VPT, sweep, Lyapunov, forecasts, failures)."""
+    from dynlearn.bench.report import load_run, resolve_runs, split_runs, write_runs_report
+    from dynlearn.errors import ValidationError
 
-    store, run, spec = _suite_of_store(out, suite)
-    with store:
-        cells = store.cells(run)
-    p = paths(out, spec)
-    with err_console.status(f"drawing the report of {len(cells)} cells"):
-        html = write_report(spec, cells, p["forecasts"], p["report"], p["store"])
+    if output is not None and output.suffix.lower() not in (".html", ".htm"):
+        raise ValidationError(
+            f"--output/-o is the HTML file to write, got {str(output)!r}; end it in .html "
+            "(the folder holding results.sqlite is --out)"
+        )
+    if examples < 0:
+        raise ValidationError(f"--examples must be >= 0, got {examples}")
+    if runs:
+        found = resolve_runs(runs, out)
+    else:
+        store, run, _ = _suite_of_store(out, suite)
+        store.close()
+        found = [load_run(out / "results.sqlite", run)]
+    main, _ = split_runs(found)
+    path = output or out / "report" / main.suite.name / "index.html"
+    with err_console.status(f"drawing the report of {sum(len(r.cells) for r in found)} cells"):
+        html = write_runs_report(found, path, examples=examples)
     console.print(f"report: {html}")
 
 

@@ -1,0 +1,170 @@
+"""The HTML report: self-contained, every section drawn from real stored runs, sweeps joined,
+failures visible, readable at 135 systems x 20 methods."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+
+from _report_data import REAL, real_runs, synthetic_store
+from dynlearn.bench.report import load_run, resolve_runs, split_runs, write_runs_report
+from dynlearn.cli.main import main
+from dynlearn.errors import DynlearnError, UnknownNameError
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """``dynlearn ARGS``: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def images(page: str) -> list[tuple[str, np.ndarray]]:
+    """(alt, pixels) of every inline image of the page."""
+    import matplotlib.image as mpimg
+
+    out = []
+    for src, alt in re.findall(r'<img src="([^"]*)" alt="([^"]*)">', page):
+        assert src.startswith("data:image/png;base64,"), f"image {alt!r} is not inline: {src[:60]}"
+        out.append((alt, mpimg.imread(io.BytesIO(base64.b64decode(src.split(",", 1)[1])), format="png")))
+    return out
+
+
+def self_contained(page: str) -> None:
+    """Nothing the page needs lives elsewhere: no external source, link, script or stylesheet."""
+    assert "<script" not in page
+    for attr in re.findall(r'(?:src|href)="([^"]*)"', page) + re.findall(r"(?:src|href)='([^']*)'", page):
+        assert attr.startswith(("data:", "#")), attr
+    assert "url(" not in page and "@import" not in page
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    out = tmp_path_factory.mktemp("real") / "runs"
+    return out, real_runs(out)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synthetic")
+    key, names = synthetic_store(out)
+    return out, key, names
+
+
+def test_real_run_with_its_sweep(real, tmp_path):
+    out, keys = real
+    runs = resolve_runs([keys["main"], "short"], out)  # a run key, then a sweep name: both its runs
+    assert [r.key for r in runs] == [keys["main"], keys["n200"], keys["n100"]]
+    main, others = split_runs(runs)
+    assert main.key == keys["main"] and {r.sweep for r in others} == {"short"}
+    page = write_runs_report(runs, tmp_path / "report.html").read_text()
+    self_contained(page)
+    for section in ("Leaderboard", "sMAPE per system", "Valid prediction time", "Accuracy against training length",
+                    "Accuracy against the largest Lyapunov exponent", "Example forecasts", "Failed cells", "Protocol"):  # fmt: skip
+        assert f">{section}</h2>" in page, section
+    imgs = dict(images(page))
+    for alt in ("median and IQR per metric", "sMAPE heatmap", "VPT distribution per method",
+                "accuracy against training length, sweep short", "accuracy against lambda_max",
+                "forecasts on Lorenz", "free-running orbits on Chen"):  # fmt: skip
+        assert alt in imgs, alt
+        h, w = imgs[alt].shape[:2]
+        assert 300 < w < 2000 and 150 < h, (alt, w, h)
+        assert imgs[alt][..., :3].std() > 0.05, f"{alt} is blank"
+    # the sweep table holds one column per training length of the sweep (the main run is not part of it)
+    assert "<th>method</th><th>100</th><th>200</th></tr>" in page
+    assert "2 runs at training lengths 100, 200 points" in page
+    # Spearman rows for each method, and the leaderboard shows median with IQR
+    for m in ("persistence", "mean", "ar"):
+        assert f"<tr><td>{m}</td><td>" in page
+    assert "class='iqr'" in page and "Failed cells</h2><p>None.</p>" in page
+
+
+def test_the_leaderboard_is_the_cli_leaderboard(real, tmp_path, capsys):
+    import json
+
+    out, keys = real
+    code, stdout, _ = cli(capsys, "bench", "leaderboard", "--out", out, "--suite", "tiny-report", "--json")
+    assert code == 0
+    rows = json.loads(stdout)
+    from dynlearn.bench.leaderboard import fmt
+
+    page = write_runs_report(resolve_runs([keys["main"]], out), tmp_path / "r.html").read_text()
+    for r in rows:
+        cell = f"{fmt(r['median'])} <span class='iqr'>({fmt(r['iqr'])})</span>"
+        assert cell in page, (r["method"], r["metric"], cell)
+
+
+def test_without_a_sweep_the_section_says_how_to_make_one(real, tmp_path):
+    out, keys = real
+    page = write_runs_report([load_run(out / "results.sqlite", keys["main"])], tmp_path / "r.html").read_text()
+    assert "No run of a data-limited sweep was given" in page and "protocol.train_points" in page
+    assert "dynlearn bench report MAIN NAME -o report.html" in page
+
+
+def test_runs_resolve_by_folder_key_suite_and_sweep(real):
+    out, keys = real
+    assert [r.key for r in resolve_runs([str(out)], out)] == [keys["n200"]]  # a folder: its latest run
+    assert [r.key for r in resolve_runs(["tiny-report"], out)] == [keys["main"]]
+    assert [r.key for r in resolve_runs([keys["n100"], keys["n100"]], out)] == [keys["n100"]]  # joined once
+    with pytest.raises(UnknownNameError, match="did you mean 'short'"):
+        resolve_runs(["shorts"], out)
+    with pytest.raises(DynlearnError, match="holds no results.sqlite"):
+        resolve_runs([str(out / "cache")], out)
+    # only sweep runs: the longest is the main one
+    main, others = split_runs(resolve_runs(["short"], out))
+    assert main.key == keys["n200"] and [r.key for r in others] == [keys["n100"]]
+
+
+def test_135_systems_by_20_methods(synthetic, tmp_path):
+    out, key, names = synthetic
+    run = load_run(out / "results.sqlite", key)
+    page = write_runs_report([run], tmp_path / "big.html").read_text()
+    self_contained(page)
+    imgs = dict(images(page))
+    heat = imgs["sMAPE heatmap"]
+    # one row of at least 14 px per system (0.17 in at 90 dpi) plus the axes: every label has room
+    assert heat.shape[0] >= 135 * 14 and heat.shape[1] <= 1600
+    assert imgs["accuracy against lambda_max"].shape[1] <= 1600
+    assert imgs["VPT distribution per method"].shape[0] >= 20 * 25
+    # the heatmap note counts failed pairs: 20 diverged (m02), 13 errors (m03), 27 partly failed (m04)
+    assert f"{20 + 13 + 27} of {135 * 20} (system, method) pairs have a failure" in page
+    # m00's sMAPE rises exactly with lambda_max: Spearman's rho is 1; the failures are all listed
+    assert re.search(r"<tr><td>m00</td><td>1</td>", page)
+    assert page.count("<td class='diverged'>diverged</td>") == 2 * 20 + 27
+    assert page.count("<td class='error'>error</td>") == 2 * 13
+    assert "<details><summary>every failed cell with its reason (" in page
+    assert "No forecast files for this system." in page  # synthetic: nothing was forecast
+    assert page.count("<h3>") == 6  # six example systems, not 135
+
+
+def test_bench_report_command(real, tmp_path, capsys, monkeypatch):
+    out, keys = real
+    target = tmp_path / "page.html"
+    code, stdout, err = cli(
+        capsys, "bench", "report", keys["main"], "short", "--out", out, "-o", target, "--examples", 1
+    )
+    assert code == 0, err
+    assert "report:" in stdout
+    page = target.read_text()
+    assert "sweep short" in page and page.count("<h3>") == 1
+    code, _, err = cli(capsys, "bench", "report", "--out", out, "--suite", "tiny-report")  # the default place
+    assert code == 0, err
+    assert (out / "report" / "tiny-report" / "index.html").exists()
+    code, _, err = cli(capsys, "bench", "report", "--out", out, "-o", out)
+    assert code == 2 and "end it in .html" in err
+
+
+def test_report_of_a_run_still_resolves_the_stored_suite_name(real):
+    out, keys = real
+    assert REAL["name"] == load_run(out / "results.sqlite", keys["main"]).suite.name
