@@ -109,9 +109,16 @@ def test_run_store_leaderboard_and_report(tmp_path):
     p = bench.paths(tmp_path, suite)
     html = bench.write_report(suite, cells, p["forecasts"], p["report"])
     text = html.read_text()
-    assert "Leaderboard" in text and "forecast_Lorenz.png" in text
-    for png in ("metrics.png", "forecast_Lorenz.png", "forecast_Rossler.png", "attractor_Lorenz.png"):
-        assert (p["report"] / png).stat().st_size > 5000
+    assert html == p["report"] / "index.html" and "Leaderboard" in text
+    # one self-contained page: every picture inline (tests/test_report.py checks them in detail)
+    for alt in (
+        "median and IQR per metric",
+        "forecasts on Lorenz",
+        "forecasts on Rossler",
+        "free-running orbits on Lorenz",
+    ):
+        assert f'alt="{alt}"' in text
+    assert text.count('<img src="data:image/png;base64,') >= 7
 
 
 def test_same_numbers_with_two_workers(tmp_path):
@@ -250,12 +257,12 @@ def test_a_finite_blow_up_is_diverged_and_marked_in_the_report(tmp_path, failing
     assert cells["mean"].status == "ok"
     rows = bench.leaderboard(list(cells.values()), list(suite.metrics), ["blowup_test", "mean"])
     assert {r.method: r.failures for r in rows} == {"blowup_test": 1, "mean": 0}
-    from dynlearn.bench import report
+    from dynlearn.bench import _plots
 
     marked = {}
 
     def spy(name):
-        real = getattr(report, name)
+        real = getattr(_plots, name)
 
         def call(*a):
             marked[name] = a[-1]  # the set of diverged methods
@@ -263,12 +270,13 @@ def test_a_finite_blow_up_is_diverged_and_marked_in_the_report(tmp_path, failing
 
         return call
 
-    for name in ("plot_forecasts", "plot_attractors"):
-        monkeypatch.setattr(report, name, spy(name))
+    for name in ("forecast_figure", "attractor_figure"):
+        monkeypatch.setattr(_plots, name, spy(name))
     p = bench.paths(tmp_path, suite)
     html = bench.write_report(suite, list(cells.values()), p["forecasts"], p["report"])
-    assert marked == {"plot_forecasts": {"blowup_test"}, "plot_attractors": {"blowup_test"}}
-    assert (html.parent / "forecast_Lorenz.png").stat().st_size > 0
+    assert marked == {"forecast_figure": {"blowup_test"}, "attractor_figure": {"blowup_test"}}
+    text = html.read_text()
+    assert 'alt="forecasts on Lorenz"' in text and "<td class='diverged'>diverged</td>" in text
 
 
 def test_retry_failed_recomputes_only_failed_cells(tmp_path, failing_models):

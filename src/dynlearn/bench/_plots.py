@@ -22,6 +22,12 @@ ERROR = "#bdbdbd"
 MISSING = "#ffffff"
 
 
+def _mpl_version() -> tuple[int, int]:
+    import matplotlib
+
+    return tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
+
+
 def plt():
     import matplotlib
 
@@ -243,15 +249,20 @@ def vpt_figure(methods: list[str], ok: dict, diverged: dict, errors: dict, color
     over every cell with a value, and each cell as a point (red cross: a diverged cell,
     whose VPT counts until its forecast broke). Methods top to bottom by median VPT."""
     fig, ax = plt().subplots(figsize=(9.5, 0.34 * len(methods) + 1.3))
+    mpl = _mpl_version()
     rng = np.random.default_rng(seed)  # jitter only; fixed so the same store gives the same picture
     for i, m in enumerate(methods):
         a, b = np.asarray(ok.get(m, []), float), np.asarray(diverged.get(m, []), float)
         vals = np.concatenate([a, b])
         vals = vals[np.isfinite(vals)]
         if len(vals):
-            ax.boxplot(vals, positions=[i], vert=False, widths=0.6, showfliers=False, patch_artist=True,
-                       boxprops={"facecolor": colors[m], "alpha": 0.35, "lw": 0.8},
-                       medianprops={"color": "black", "lw": 1.5}, whiskerprops={"lw": 0.8}, capprops={"lw": 0.8})  # fmt: skip
+            # matplotlib >= 3.10 says orientation=, older ones vert=
+            way = {"orientation": "horizontal"} if mpl >= (3, 10) else {"vert": False}
+            ax.boxplot(
+                vals, positions=[i], widths=0.6, showfliers=False, patch_artist=True, **way,
+                boxprops={"facecolor": colors[m], "alpha": 0.35, "lw": 0.8},
+                medianprops={"color": "black", "lw": 1.5}, whiskerprops={"lw": 0.8}, capprops={"lw": 0.8},
+            )  # fmt: skip
         for v, style in ((a, {"marker": "o", "ms": 3, "color": colors[m], "alpha": 0.7}),
                          (b, {"marker": "x", "ms": 4, "color": DIVERGED, "mew": 1.2})):  # fmt: skip
             v = v[np.isfinite(v)]
