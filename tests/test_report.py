@@ -56,19 +56,26 @@ def real(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def page(real, tmp_path_factory):
+    """The report of the real run joined with its sweep (a run key, then a sweep name)."""
+    out, keys = real
+    runs = resolve_runs([keys["main"], "short"], out)
+    return runs, write_runs_report(runs, tmp_path_factory.mktemp("page") / "report.html").read_text()
+
+
+@pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     out = tmp_path_factory.mktemp("synthetic")
     key, names = synthetic_store(out)
     return out, key, names
 
 
-def test_real_run_with_its_sweep(real, tmp_path):
+def test_real_run_with_its_sweep(real, page):
     out, keys = real
-    runs = resolve_runs([keys["main"], "short"], out)  # a run key, then a sweep name: both its runs
-    assert [r.key for r in runs] == [keys["main"], keys["n200"], keys["n100"]]
+    runs, page = page
+    assert [r.key for r in runs] == [keys["main"], keys["n200"], keys["n100"]]  # the sweep name gave both its runs
     main, others = split_runs(runs)
     assert main.key == keys["main"] and {r.sweep for r in others} == {"short"}
-    page = write_runs_report(runs, tmp_path / "report.html").read_text()
     self_contained(page)
     for section in ("Leaderboard", "sMAPE per system", "Valid prediction time", "Accuracy against training length",
                     "Accuracy against the largest Lyapunov exponent", "Example forecasts", "Failed cells", "Protocol"):  # fmt: skip
@@ -90,26 +97,19 @@ def test_real_run_with_its_sweep(real, tmp_path):
     assert "class='iqr'" in page and "Failed cells</h2><p>None.</p>" in page
 
 
-def test_the_leaderboard_is_the_cli_leaderboard(real, tmp_path, capsys):
+def test_the_leaderboard_is_the_cli_leaderboard(real, page, capsys):
     import json
 
     out, keys = real
+    _, page = page
     code, stdout, _ = cli(capsys, "bench", "leaderboard", "--out", out, "--suite", "tiny-report", "--json")
     assert code == 0
     rows = json.loads(stdout)
     from dynlearn.bench.leaderboard import fmt
 
-    page = write_runs_report(resolve_runs([keys["main"]], out), tmp_path / "r.html").read_text()
     for r in rows:
         cell = f"{fmt(r['median'])} <span class='iqr'>({fmt(r['iqr'])})</span>"
         assert cell in page, (r["method"], r["metric"], cell)
-
-
-def test_without_a_sweep_the_section_says_how_to_make_one(real, tmp_path):
-    out, keys = real
-    page = write_runs_report([load_run(out / "results.sqlite", keys["main"])], tmp_path / "r.html").read_text()
-    assert "No run of a data-limited sweep was given" in page and "protocol.train_points" in page
-    assert "dynlearn bench report MAIN NAME -o report.html" in page
 
 
 def test_runs_resolve_by_folder_key_suite_and_sweep(real):
@@ -126,6 +126,7 @@ def test_runs_resolve_by_folder_key_suite_and_sweep(real):
     assert main.key == keys["n200"] and [r.key for r in others] == [keys["n100"]]
 
 
+@pytest.mark.slow  # 5,400 stored cells and a page of 135 x 20: ~15 s
 def test_135_systems_by_20_methods(synthetic, tmp_path):
     out, key, names = synthetic
     run = load_run(out / "results.sqlite", key)
@@ -158,9 +159,12 @@ def test_bench_report_command(real, tmp_path, capsys, monkeypatch):
     assert "report:" in stdout
     page = target.read_text()
     assert "sweep short" in page and page.count("<h3>") == 1
-    code, _, err = cli(capsys, "bench", "report", "--out", out, "--suite", "tiny-report")  # the default place
+    # without RUNs: the latest run of --suite, to the default place; no sweep given, the page says how
+    code, _, err = cli(capsys, "bench", "report", "--out", out, "--suite", "tiny-report", "--examples", 0)
     assert code == 0, err
-    assert (out / "report" / "tiny-report" / "index.html").exists()
+    page = (out / "report" / "tiny-report" / "index.html").read_text()
+    assert "No run of a data-limited sweep was given" in page and "protocol.train_points" in page
+    assert "dynlearn bench report MAIN NAME -o report.html" in page and "<h3>" not in page
     code, _, err = cli(capsys, "bench", "report", "--out", out, "-o", out)
     assert code == 2 and "end it in .html" in err
 
