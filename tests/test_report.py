@@ -172,3 +172,12 @@ def test_bench_report_command(real, tmp_path, capsys, monkeypatch):
 def test_report_of_a_run_still_resolves_the_stored_suite_name(real):
     out, keys = real
     assert REAL["name"] == load_run(out / "results.sqlite", keys["main"]).suite.name
+
+
+def test_spearman_p_is_exact_for_few_systems():
+    from dynlearn.bench.report import _spearman
+
+    # a perfect ordering of n points: only the identity and the reversal reach |rho| = 1, so p = 2 / n!
+    assert _spearman([1, 2, 3], [5, 6, 9]) == (1.0, pytest.approx(2 / 6), 3)
+    assert _spearman([1, 2, 3, 4], [9, 6, 5, 1])[:2] == (-1.0, pytest.approx(2 / 24))
+    assert np.isnan(_spearman([1, 2], [3, 4])[0]) and np.isnan(_spearman([1, 2, 3], [3, 3, 3])[0])

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as _dt
+import functools
 import html
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -281,24 +283,31 @@ def _sweep(main: ReportRun, others: list[ReportRun], colors: dict[str, str]) -> 
     return "".join(parts)
 
 
-def _spearman(x: list[float], y: list[float]) -> tuple[float, float, int]:
+@functools.cache
+def _permutations(n: int) -> np.ndarray:
+    return np.array(list(itertools.permutations(range(n))))
+
+
+def _spearman(x: list[float], y: list[float], *, pvalue: bool = True) -> tuple[float, float, int]:
     """Spearman's rank correlation, its two-sided p-value and n (NaN below three distinct points).
 
     The p-value is exact (every permutation) up to eight points, where the t approximation
     scipy uses would call a perfect ordering of three points p = 0; beyond, scipy's."""
-    import itertools
-
     from scipy import stats
 
     n = len(x)
     if n < 3 or len(set(x)) < 2 or len(set(y)) < 2:
         return math.nan, math.nan, n
     rho = float(stats.spearmanr(x, y).statistic)
+    if not pvalue:
+        return rho, math.nan, n
     if n > 8:
         return rho, float(stats.spearmanr(x, y).pvalue), n
     rx, ry = stats.rankdata(x), stats.rankdata(y)
-    perms = [float(np.corrcoef(rx, ry[list(p)])[0, 1]) for p in itertools.permutations(range(n))]
-    return rho, float(np.mean(np.abs(perms) >= abs(rho) - 1e-12)), n
+    perms = ry[_permutations(n)]  # (n!, n): every reordering of y's ranks
+    a, b = rx - rx.mean(), perms - perms.mean(axis=1, keepdims=True)
+    r = (b @ a) / np.sqrt((a @ a) * np.einsum("ij,ij->i", b, b))
+    return rho, float(np.mean(np.abs(r) >= abs(rho) - 1e-12)), n
 
 
 def _lyapunov(run: ReportRun, methods: list[str], colors) -> str:
@@ -329,7 +338,7 @@ def _lyapunov(run: ReportRun, methods: list[str], colors) -> str:
         for k in names:
             pairs = [(s, v) for s, v in acc[k].get(m, {}).items() if math.isfinite(v)]
             r1 = _spearman([lam[s] for s, _ in pairs], [v for _, v in pairs])
-            r2 = _spearman([lam[s] * period[s] for s, _ in pairs], [v for _, v in pairs])
+            r2 = _spearman([lam[s] * period[s] for s, _ in pairs], [v for _, v in pairs], pvalue=False)
             rho.setdefault(k, {})[m] = r1
             cells.append(
                 f"<td>{fmt(r1[0])}</td><td>{fmt(r1[1]) if not r1[1] < 1e-3 else '&lt; 0.001'}</td><td>{fmt(r2[0])}</td><td>{r1[2]}</td>"
