@@ -15,8 +15,11 @@ import numpy as np
 from dynlearn.bench.leaderboard import Row
 
 DPI = 90
-#: ten distinct colours, then twenty (tab20), then a cycle through a perceptual map
-_TAB10 = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+#: method colours: tab10 then tab20 order, with red left out (red marks a diverged cell in every figure)
+_TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79"]
+_TAB20 = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#393b79", "#9c9ede", "#9467bd",
+          "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d",
+          "#17becf", "#9edae5"]  # fmt: skip
 DIVERGED = "#d62728"  # red: absent from the heatmap's colour map (cividis), so never mistaken for a value
 ERROR = "#bdbdbd"
 MISSING = "#ffffff"
@@ -41,12 +44,13 @@ def method_colors(methods: list[str]) -> dict[str, str]:
     """A fixed colour per method (in the given order), the same in every figure of the page."""
     if len(methods) <= len(_TAB10):
         return {m: _TAB10[i] for i, m in enumerate(methods)}
+    if len(methods) <= len(_TAB20):
+        return {m: _TAB20[i] for i, m in enumerate(methods)}
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    cmap = colormaps["tab20"] if len(methods) <= 20 else colormaps["turbo"]
-    n = len(methods)
-    return {m: to_hex(cmap(i if n <= 20 else i / max(n - 1, 1))) for i, m in enumerate(methods)}
+    cmap = colormaps["viridis"]  # more than 20 methods: a ramp (no red in it)
+    return {m: to_hex(cmap(i / (len(methods) - 1))) for i, m in enumerate(methods)}
 
 
 def _png(fig) -> bytes:
