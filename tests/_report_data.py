@@ -36,11 +36,13 @@ REAL = {
 
 
 def mark_sweep(store_path: Path, key: str, sweep: str) -> None:
-    """Record ``sweep`` in a stored run's spec, as suites of a data-limited sweep do (spec["sweep"])."""
+    """Make a stored run one of sweep ``sweep``, as the runs of a suite with ``vary`` are stored:
+    ``spec["sweep"]`` holds the sweep's name, and so does the run's suite name."""
     db = sqlite3.connect(store_path)
     with db:
         (spec,) = db.execute("SELECT spec FROM runs WHERE run = ?", (key,)).fetchone()
-        db.execute("UPDATE runs SET spec = ? WHERE run = ?", (json.dumps({**json.loads(spec), "sweep": sweep}), key))
+        spec = json.dumps({**json.loads(spec), "sweep": sweep, "name": sweep})
+        db.execute("UPDATE runs SET spec = ?, suite = ? WHERE run = ?", (spec, sweep, key))
     db.close()
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from _report_data import REAL, real_runs, synthetic_store
 from dynlearn.bench.report import load_run, resolve_runs, split_runs, write_runs_report
+from dynlearn.bench.store import ResultStore
 from dynlearn.cli.main import main
 from dynlearn.errors import DynlearnError, UnknownNameError
 
@@ -124,6 +125,26 @@ def test_runs_resolve_by_folder_key_suite_and_sweep(real):
     # only sweep runs: the longest is the main one
     main, others = split_runs(resolve_runs(["short"], out))
     assert main.key == keys["n200"] and [r.key for r in others] == [keys["n100"]]
+
+
+def test_an_edited_sweep_keeps_its_most_recent_run_per_length(real, tmp_path):
+    import shutil
+
+    out, keys = real
+    shutil.copy(out / "results.sqlite", tmp_path / "results.sqlite")
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        spec = store.run_spec(keys["n100"])
+        store.ensure_run("short-edited", "short", spec)  # a newer run of the same length
+    assert [r.key for r in resolve_runs(["short"], tmp_path)] == ["short-edited", keys["n200"]]
+
+
+def test_one_variable_free_run_is_a_delay_portrait():
+    from dynlearn.bench import _plots
+
+    t = np.linspace(0, 20, 300)[:, None]
+    run = {"long_truth": np.sin(t), "long_forecast": np.sin(1.1 * t)}
+    png = _plots.attractor_figure("sine", {"m": run}, {"m": "#1f77b4"}, 0, set())
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow  # 5,400 stored cells and a page of 135 x 20: ~15 s

@@ -111,6 +111,13 @@ def forecast_figure(
     return _png(fig)
 
 
+def _delay(x: np.ndarray, lag: int) -> np.ndarray:
+    """``(time, 1)`` -> ``(time - lag, 2)``: each value beside the one ``lag`` steps later."""
+    if len(x) <= lag:
+        return np.empty((0, 2))
+    return np.column_stack([x[:-lag, 0], x[lag:, 0]])
+
+
 def attractor_figure(
     system: str, runs: dict[str, dict], colors: dict[str, str], seed: int, diverged: set[str]
 ) -> bytes | None:
@@ -122,6 +129,10 @@ def attractor_figure(
     if not runs:
         return None
     truth = next(iter(runs.values()))["long_truth"]
+    lag = 10 if truth.shape[1] == 1 else 0  # one variable: a delay portrait, x(t) against x(t + lag)
+    if lag:
+        runs = {m: {**f, "long_forecast": _delay(f["long_forecast"], lag)} for m, f in runs.items()}
+        truth = _delay(truth, lag)
     j = truth.shape[1] - 1
     n = len(runs) + 1
     ncols = min(n, 7)
@@ -148,7 +159,8 @@ def attractor_figure(
             setlim(lo - pad, hi + pad)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"{system}: {len(truth)}-step free run (x0 vs x{j}), seed {seed}", fontsize=10)
+    what = f"x(t) vs x(t+{lag})" if lag else f"x0 vs x{j}"
+    fig.suptitle(f"{system}: {len(truth) + lag}-step free run ({what}), seed {seed}", fontsize=10)
     fig.tight_layout()
     return _png(fig)
 

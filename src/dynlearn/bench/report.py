@@ -91,14 +91,25 @@ def resolve_runs(args: Sequence[str], out: Path) -> list[ReportRun]:
             raise DynlearnError(f"no results in {out}/; pass --out, or give a results folder instead of {arg!r}")
         with ResultStore(path) as store:
             runs = store.runs()  # most recent first
-            sweeps = {r: str(store.run_spec(r).get("sweep") or "") for r, _ in runs}
-        keys = [r for r, _ in runs if r == arg] or [r for r, s in runs if s == arg][:1]
-        keys = keys or [r for r, _ in runs if sweeps[r] == arg]
+            specs = {r: store.run_spec(r) for r, _ in runs}
+        sweeps = {r: str(spec.get("sweep") or "") for r, spec in specs.items()}
+        # a sweep's runs all carry the sweep's name as their suite name: the sweep wins over "latest of a suite"
+        keys = [r for r, _ in runs if r == arg] or _latest_per_length([r for r, _ in runs if sweeps[r] == arg], specs)
+        keys = keys or [r for r, s in runs if s == arg][:1]
         if not keys:
             known = sorted({r for r, _ in runs} | {s for _, s in runs} | ({*sweeps.values()} - {""}))
             raise UnknownNameError("run, suite or sweep", arg, known)
         found.update(dict.fromkeys((path, k) for k in keys))
     return [load_run(path, key) for path, key in found]
+
+
+def _latest_per_length(keys: list[str], specs: dict[str, dict]) -> list[str]:
+    """Of a sweep's runs (most recent first), the most recent per training length: an edited sweep
+    file leaves its older runs in the store."""
+    seen: dict[object, str] = {}
+    for k in keys:
+        seen.setdefault(specs[k].get("protocol", {}).get("train_points"), k)
+    return list(seen.values())
 
 
 def split_runs(runs: Sequence[ReportRun]) -> tuple[ReportRun, list[ReportRun]]:
@@ -374,6 +385,8 @@ def _examples(run: ReportRun, ranked: list[str], order: list[str], colors, n: in
         runs = {m: f for m in top if (f := _load_forecast(run.forecast_dir, system, m, seed)) is not None}
         diverged = {c.method for c in run.cells if c.system == system and c.seed == seed and c.status == "diverged"}
         window = "last forecast origin" if data else "first test window"
+        if getattr(run.suite.protocol, "origin", "test") == "train_end":  # the dysts protocol: one window
+            window = "forecast from the end of training"
         imgs = _img(
             _plots.forecast_figure(system, runs, colors, seed, lyap, window, diverged), f"forecasts on {system}"
         )
