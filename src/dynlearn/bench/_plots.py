@@ -342,8 +342,8 @@ def lyapunov_figure(
 ) -> bytes:
     """One small scatter per method: per-system median ``metric`` over seeds against the
     system's largest Lyapunov exponent (log x), titled with Spearman's rho."""
-    ncols = min(len(methods), 5)
-    nrows = math.ceil(len(methods) / ncols)
+    nrows = math.ceil(len(methods) / 5)
+    ncols = math.ceil(len(methods) / nrows)  # balanced rows: 6 methods are 2 x 3, not 5 + 1
     width, height = 2.9 * ncols + 0.6, 2.5 * nrows + 0.4
     fig, axes = plt().subplots(nrows, ncols, figsize=(width, height), squeeze=False, sharex=True, sharey=True)
     # margins in inches (two-line titles above each panel): tight_layout over 20 log axes was most of the page's time
