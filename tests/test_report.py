@@ -115,7 +115,8 @@ def test_the_leaderboard_is_the_cli_leaderboard(real, page, capsys):
 
 def test_runs_resolve_by_folder_key_suite_and_sweep(real):
     out, keys = real
-    assert [r.key for r in resolve_runs([str(out)], out)] == [keys["n200"]]  # a folder: its latest run
+    # a folder: its latest run, which belongs to a sweep: the whole sweep
+    assert [r.key for r in resolve_runs([str(out)], out)] == [keys["n200"], keys["n100"]]
     assert [r.key for r in resolve_runs(["tiny-report"], out)] == [keys["main"]]
     assert [r.key for r in resolve_runs([keys["n100"], keys["n100"]], out)] == [keys["n100"]]  # joined once
     with pytest.raises(UnknownNameError, match="did you mean 'short'"):

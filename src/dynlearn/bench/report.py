@@ -70,9 +70,22 @@ def load_run(store_path: Path, key: str) -> ReportRun:
                      str(spec.get("sweep") or ""))  # fmt: skip
 
 
+def with_its_sweep(store_path: Path, key: str) -> list[str]:
+    """``[key]``, or if that run belongs to a sweep, the most recent run per training length of
+    the whole sweep (``key``'s own length included): a sweep is drawn whole."""
+    with ResultStore(store_path) as store:
+        runs = store.runs()  # most recent first
+        specs = {r: store.run_spec(r) for r, _ in runs}
+    sweep = specs[key].get("sweep") if key in specs else None
+    if not sweep:
+        return [key]
+    return _latest_per_length([r for r, _ in runs if specs[r].get("sweep") == sweep], specs)
+
+
 def resolve_runs(args: Sequence[str], out: Path) -> list[ReportRun]:
-    """Each argument as runs: a results folder or ``.sqlite`` file (its latest run), else a name
-    in the store at ``out``: a run key, a suite name (its latest run) or a sweep name (all its runs)."""
+    """Each argument as runs: a results folder or ``.sqlite`` file (its latest run, with the rest of
+    its sweep if it belongs to one), else a name in the store at ``out``: a run key, a sweep name
+    (all its runs) or a suite name (its latest run)."""
     found: dict[tuple[Path, str], None] = {}
     for arg in args:
         p = Path(arg)
@@ -84,7 +97,7 @@ def resolve_runs(args: Sequence[str], out: Path) -> list[ReportRun]:
                 key = store.latest_run()
             if key is None:
                 raise DynlearnError(f"{path} holds no run yet; run a suite into it first")
-            found[(path, key)] = None
+            found.update(dict.fromkeys((path, k) for k in with_its_sweep(path, key)))
             continue
         path = out / "results.sqlite"
         if not path.exists():

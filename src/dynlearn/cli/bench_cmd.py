@@ -227,7 +227,7 @@ def report_cmd(
     examples: int = typer.Option(6, "--examples", help="Systems shown with example forecasts."),
 ) -> None:
     """Write the self-contained HTML report (leaderboard, heatmap, VPT, sweep, Lyapunov, forecasts, failures)."""
-    from dynlearn.bench.report import load_run, resolve_runs, split_runs, write_runs_report
+    from dynlearn.bench.report import load_run, resolve_runs, split_runs, with_its_sweep, write_runs_report
     from dynlearn.errors import ValidationError
 
     if output is not None and output.suffix.lower() not in (".html", ".htm"):
@@ -242,7 +242,7 @@ def report_cmd(
     else:
         store, run, _ = _suite_of_store(out, suite)
         store.close()
-        found = [load_run(out / "results.sqlite", run)]
+        found = [load_run(out / "results.sqlite", key) for key in with_its_sweep(out / "results.sqlite", run)]
     main, _ = split_runs(found)
     path = output or out / "report" / main.suite.name / "index.html"
     with err_console.status(f"drawing the report of {sum(len(r.cells) for r in found)} cells"):
