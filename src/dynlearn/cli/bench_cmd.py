@@ -98,7 +98,7 @@ def run(
     ),
 ) -> None:
     """Run (or resume) a suite: every missing (system, method, seed) cell is computed and committed."""
-    from dynlearn.bench import ResultStore, load_suite, paths, run_suite, write_report
+    from dynlearn.bench import ResultStore, load_suite, paths, run_suite
     from dynlearn.bench.executors import make_executor
     from dynlearn.bench.runner import check_out_dir
 
@@ -167,8 +167,11 @@ def run(
     _print_leaderboard(spec, cells)
     if report:
         p = paths(out, spec)
-        with err_console.status("drawing the report"):
-            html = write_report(spec, cells, p["forecasts"], p["report"], summary.store)
+        from dynlearn.bench.report import load_run, with_its_sweep, write_runs_report
+
+        with err_console.status("drawing the report"):  # a run of a sweep is drawn with the whole sweep
+            runs = [load_run(summary.store, key) for key in with_its_sweep(summary.store, spec.key)]
+            html = write_runs_report(runs, p["report"] / "index.html")
         err_console.print(f"report: {html}")
 
 
