@@ -203,3 +203,19 @@ def test_spearman_p_is_exact_for_few_systems():
     assert _spearman([1, 2, 3], [5, 6, 9]) == (1.0, pytest.approx(2 / 6), 3)
     assert _spearman([1, 2, 3, 4], [9, 6, 5, 1])[:2] == (-1.0, pytest.approx(2 / 24))
     assert np.isnan(_spearman([1, 2], [3, 4])[0]) and np.isnan(_spearman([1, 2, 3], [3, 3, 3])[0])
+
+
+def test_a_run_with_only_an_error_cell_still_draws(tmp_path):
+    """A run that has just started (one cell, an error) gives a page, not a crash: empty figures
+    and the failure listed with its reason."""
+    from _report_data import REAL
+    from dynlearn import bench
+    from dynlearn.bench.store import CellResult
+
+    suite = bench.suite_from_dict(REAL)
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        store.ensure_run(suite.key, suite.name, suite.to_dict())
+        store.add_cell(suite.key, CellResult("Lorenz", "mean", 0, "error", "ValueError: boom", {}))
+    page = write_runs_report([load_run(tmp_path / "results.sqlite", suite.key)], tmp_path / "r.html").read_text()
+    self_contained(page)
+    assert "1 of 1 cells failed" in page and "ValueError: boom" in page and "No forecast files" in page
