@@ -173,7 +173,7 @@ def metric_bars_figure(rows: list[Row], metric_names: list[str], methods: list[s
     median of the panel, and an infinite median is drawn hatched at the cap."""
     ncols = min(len(metric_names), 4)
     nrows = math.ceil(len(metric_names) / ncols)
-    height = 0.22 * len(methods) + 1.0
+    height = (0.22 if len(methods) <= 10 else 0.16) * len(methods) + 1.0
     fig, axes = plt().subplots(nrows, ncols, figsize=(3.4 * ncols + 1.2, height * nrows + 0.3), squeeze=False)
     for ax in axes.flat[len(metric_names) :]:
         ax.set_visible(False)
