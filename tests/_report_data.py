@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -35,27 +33,15 @@ REAL = {
 }
 
 
-def mark_sweep(store_path: Path, key: str, sweep: str) -> None:
-    """Make a stored run one of sweep ``sweep``, as the runs of a suite with ``vary`` are stored:
-    ``spec["sweep"]`` holds the sweep's name, and so does the run's suite name."""
-    db = sqlite3.connect(store_path)
-    with db:
-        (spec,) = db.execute("SELECT spec FROM runs WHERE run = ?", (key,)).fetchone()
-        spec = json.dumps({**json.loads(spec), "sweep": sweep, "name": sweep})
-        db.execute("UPDATE runs SET spec = ?, suite = ? WHERE run = ?", (spec, sweep, key))
-    db.close()
-
-
 def real_runs(out: Path) -> dict[str, str]:
-    """Run the real suite (400 training points) and a sweep ``short`` of 100 and 200 points into ``out``;
-    returns the run keys by role."""
+    """Run the real suite (400 training points) and a sweep ``short`` (a suite with
+    ``vary = {train_points = [100, 200]}``) into ``out``; returns the run keys by role."""
     main = bench.suite_from_dict(REAL)
     keys = {"main": bench.run_suite(main, out, jobs=1).run}
-    for n in (100, 200):
-        spec = {**REAL, "name": f"tiny-report-n{n}", "protocol": {**REAL["protocol"], "train_points": n}}
-        key = bench.run_suite(bench.suite_from_dict(spec), out, jobs=1).run
-        mark_sweep(out / "results.sqlite", key, "short")
-        keys[f"n{n}"] = key
+    sweep = bench.suite_from_dict({**REAL, "name": "short", "vary": {"train_points": [100, 200]}})
+    bench.run_suite(sweep, out, jobs=1)
+    for member in sweep.members():
+        keys[f"n{member.protocol.train_points}"] = member.key
     return keys
 
 

@@ -185,7 +185,7 @@ def test_bench_report_command(real, tmp_path, capsys, monkeypatch):
     code, _, err = cli(capsys, "bench", "report", "--out", out, "--suite", "tiny-report", "--examples", 0)
     assert code == 0, err
     page = (out / "report" / "tiny-report" / "index.html").read_text()
-    assert "No run of a data-limited sweep was given" in page and "protocol.train_points" in page
+    assert "No run of a data-limited sweep was given" in page and "vary = {train_points" in page
     assert "dynlearn bench report MAIN NAME -o report.html" in page and "<h3>" not in page
     code, _, err = cli(capsys, "bench", "report", "--out", out, "-o", out)
     assert code == 2 and "end it in .html" in err
@@ -219,3 +219,17 @@ def test_a_run_with_only_an_error_cell_still_draws(tmp_path):
     page = write_runs_report([load_run(tmp_path / "results.sqlite", suite.key)], tmp_path / "r.html").read_text()
     self_contained(page)
     assert "1 of 1 cells failed" in page and "ValueError: boom" in page and "No forecast files" in page
+
+
+def test_bench_run_of_a_sweep_reports_the_whole_sweep(tmp_path, capsys):
+    import json
+
+    from _report_data import REAL
+
+    suite = {**REAL, "name": "mini-sweep", "systems": ["Lorenz"], "vary": {"train_points": [100, 200]}}
+    suite["methods"] = REAL["methods"][:2]
+    (tmp_path / "s.json").write_text(json.dumps(suite))
+    code, _, err = cli(capsys, "bench", "run", "--suite", tmp_path / "s.json", "--out", tmp_path / "runs", "-j", 1)
+    assert code == 0, err
+    page = (tmp_path / "runs" / "report" / "mini-sweep" / "index.html").read_text()
+    assert "2 runs at training lengths 100, 200 points" in page

@@ -32,10 +32,11 @@ from dynlearn.io_utils import atomic_write_text, read_npz
 _plt = _plots.plt  # the one matplotlib entry point (also used by `dynlearn plot`)
 
 SWEEP_HOWTO = (
-    "A data-limited sweep is a set of runs that differ only in <code>protocol.train_points</code> and carry the "
-    'same <code>sweep = "NAME"</code> in their suite. Run each (<code>dynlearn bench run --suite FILE</code>), '
-    "then give them to the report beside the main run: <code>dynlearn bench report MAIN NAME -o report.html</code> "
-    "(NAME, the sweep's name, selects all its runs in the store at <code>--out</code>)."
+    "A data-limited sweep is a suite with <code>vary = {train_points = [...]}</code>, such as the built-in "
+    "<code>chaos135-sweep</code>: <code>dynlearn bench run --suite chaos135-sweep</code> stores one run per "
+    "training length, each with the sweep's name in its spec. Then give the sweep's name to the report beside "
+    "the main run: <code>dynlearn bench report MAIN NAME -o report.html</code> (NAME selects the sweep's runs in "
+    'the store at <code>--out</code>; docs/benchmark.md, "Sweeps").'
 )
 
 
