@@ -8,14 +8,25 @@ and the valid prediction time (:func:`valid_steps`,
 (PE(n)).  Forecasting metrics for real series (darts' set: MASE, MSSE,
 RMSSE, MAPE, wMAPE, OPE, MARRE, RMSLE, R², CV, mean error) are in
 :mod:`dynlearn.metrics.forecasting`.  Every metric a benchmark reports is in the registry :data:`METRICS`
-and can be called uniformly with :func:`evaluate`.  See ``docs/metrics.md``.
+and can be called uniformly with :func:`evaluate`; :data:`DYSTS_METRICS` names the registered metric for each
+of the 17 metrics of the dysts benchmark.  See ``docs/metrics.md``.
 """
 
 from __future__ import annotations
 
 from ._registry import METRICS, MetricInfo, evaluate, get, names, register
 from .agreement import kendall, mutual_information, pearson, spearman
-from .dysts_protocol import gmm_kl_divergence, spectrum_hellinger
+from .dysts_protocol import (
+    DYSTS_METRICS,
+    dysts_cv,
+    dysts_marre,
+    dysts_ope,
+    dysts_r2,
+    dysts_rmsle,
+    dysts_wape,
+    gmm_kl_divergence,
+    spectrum_hellinger,
+)
 from .forecasting import (
     coefficient_of_variation,
     mape,
@@ -44,6 +55,13 @@ from .short_term import (
 )
 
 __all__ = [
+    "DYSTS_METRICS",
+    "dysts_cv",
+    "dysts_marre",
+    "dysts_ope",
+    "dysts_r2",
+    "dysts_rmsle",
+    "dysts_wape",
     "coefficient_of_variation",
     "marre",
     "mape",

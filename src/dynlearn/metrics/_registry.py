@@ -235,3 +235,15 @@ register(
     reference="Mikhaeil et al. 2022, NeurIPS; " + _GILPIN23,
     description="dysts's Hellinger distance between the first 100 raw FFT power bins, mean over dimensions",
 )
+
+# dysts's own definitions where they differ from the field's (dynlearn.metrics.dysts_protocol);
+# DYSTS_METRICS maps the 17 metrics of dysts's compute_metrics onto registered names
+for _name, _fn, _better, _desc in [
+    ("dysts_marre", _dp.dysts_marre, False, "dysts's MARRE: 100 mean |y - yhat| / (one range over all dimensions)"),
+    ("dysts_r2", _dp.dysts_r2, True, "dysts's R^2, pooled over all dimensions (one mean, one sum)"),
+    ("dysts_rmsle", _dp.dysts_rmsle, False, "dysts's RMSLE: each series shifted by its own minimum first"),
+    ("dysts_wape", _dp.dysts_wape, False, "dysts's WAPE: 100 sum |y - yhat| / sum |y|, pooled over all dimensions"),
+    ("dysts_cv", _dp.dysts_cv, False, "dysts's coefficient of variation: 100 std(y - yhat) / mean y, pooled, signed"),
+    ("dysts_ope", _dp.dysts_ope, False, "dysts's optimality percentage error sum |y - yhat| / sum |y - mean y|"),
+]:
+    register(_name, _fn, kind="short", higher_is_better=_better, description=_desc, reference=_GILPIN23)
