@@ -1,14 +1,18 @@
-"""Executors: the Ray executor gives the store the same rows as local processes (issue 12 §3)."""
+"""Executors: the Ray executor gives the store the same rows as local processes, and a killed
+worker, local or Ray, loses or duplicates nothing (issue 12 §3)."""
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from dynlearn import bench
-from dynlearn.bench.executors import Executor, RayExecutor, make_executor
+from dynlearn.bench.executors import Executor, LocalExecutor, RayExecutor, make_executor
 from dynlearn.bench.store import ResultStore
 from dynlearn.errors import ValidationError
 
@@ -103,3 +107,120 @@ def test_cli_refuses_an_unknown_executor_before_any_work(tmp_path):
     assert res.exit_code != 0
     assert "unknown executor 'dask'" in str(res.exception) + res.output
     assert not (tmp_path / "results.sqlite").exists()
+
+
+# ------------------------------------------------------------------ a worker killed from outside (kill -9)
+def _killable_suite():
+    return bench.suite_from_dict(
+        {
+            "name": "killable",
+            "systems": ["Lorenz"],
+            "seeds": [0, 1, 2],
+            "metrics": ["nrmse", "smape"],
+            "protocol": {"points_per_period": 30, "train_points": 300, "test_points": 300, "context": 16,
+                         "horizon": 40, "n_windows": 3, "long_horizon": 0},
+            "methods": [{"model": "slow_persistence"}, {"model": "linear_ar", "config": {"lags": 2}}],
+        }
+    )  # fmt: skip
+
+
+def _import_test_models(monkeypatch, tmp_path):
+    """Workers (spawned processes or Ray workers) inherit PYTHONPATH and find the tests' models."""
+    tests_dir = str(Path(__file__).parent)
+    monkeypatch.syspath_prepend(tests_dir)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("DYNLEARN_TEST_DIE_DIR", str(tmp_path))
+    import _dying_model  # noqa: F401
+    import _slow_model  # noqa: F401
+
+
+def _kill_first_fitting_worker(pid_dir: Path, killed: list[int], timeout: float = 120.0) -> threading.Thread:
+    """A thread that SIGKILLs the first process seen fitting slow_persistence (it holds pid_dir/<pid>)."""
+
+    def watch():
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for mark in pid_dir.iterdir():
+                pid = int(mark.name)
+                if pid != os.getpid():
+                    os.kill(pid, signal.SIGKILL)  # what the out-of-memory killer does
+                    killed.append(pid)
+                    return
+            time.sleep(0.01)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    return t
+
+
+def _rows(store_path, key):
+    with ResultStore(store_path) as store:
+        return store.result_rows(key), store.cells(key)
+
+
+@pytest.mark.slow  # spawned workers import dynlearn and torch: ~20-40 s on a loaded 2-core machine
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_a_worker_killed_with_sigkill_mid_cell_loses_and_duplicates_nothing(tmp_path, monkeypatch, executor):
+    if executor == "ray":
+        pytest.importorskip("ray", reason="the Ray executor needs ray: pip install 'dynlearn[ray]'")
+    _import_test_models(monkeypatch, tmp_path)
+    suite = _killable_suite()
+    clean = bench.run_suite(suite, tmp_path / "clean", jobs=1)  # the uninterrupted reference, in this process
+
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    monkeypatch.setenv("DYNLEARN_TEST_PID_DIR", str(pid_dir))
+    monkeypatch.setenv("DYNLEARN_SLOW_FIT", "1.5")
+    killed: list[int] = []
+    watcher = _kill_first_fitting_worker(pid_dir, killed)
+    runner = RayExecutor(num_cpus=2) if executor == "ray" else None
+    try:
+        summary = bench.run_suite(suite, tmp_path / "killed", jobs=2, executor=runner)
+    finally:
+        if runner is not None:
+            runner.close()
+    watcher.join(1)
+    assert len(killed) == 1, "no worker was killed mid-cell"
+    assert summary.computed == 6 and summary.failed == 0
+    rows, cells = _rows(summary.store, suite.key)
+    assert len(cells) == 6 and all(c.status == "ok" for c in cells)
+    assert rows == _rows(clean.store, suite.key)[0]  # the killed cell was recomputed: same numbers, once
+    assert not list((tmp_path / "killed" / "forecasts").rglob(".*.tmp"))
+
+    again = bench.run_suite(suite, tmp_path / "killed", jobs=2)  # resuming finds nothing left to do
+    assert again.computed == 0 and again.skipped == 6
+    assert _rows(summary.store, suite.key)[0] == rows
+
+
+@pytest.mark.slow
+def test_a_local_cell_whose_worker_keeps_dying_is_an_error_then_retry_failed_completes(tmp_path, monkeypatch):
+    _import_test_models(monkeypatch, tmp_path)
+    suite = bench.suite_from_dict(
+        {
+            "name": "dying",
+            "systems": ["Lorenz"],
+            "seeds": [0, 1],
+            "metrics": ["nrmse"],
+            "protocol": {"points_per_period": 30, "train_points": 300, "test_points": 300, "context": 16,
+                         "horizon": 40, "n_windows": 3, "long_horizon": 0},
+            "methods": [{"model": "dying_persistence"}, {"model": "persistence"}],
+        }
+    )  # fmt: skip
+    out = tmp_path / "out"
+    monkeypatch.setenv("DYNLEARN_TEST_DIE_ALWAYS", "1")  # dying_persistence kills its worker on every fit
+    # one retry: each dying cell kills the shared pool, then its own pool twice, and is recorded as an error
+    first = bench.run_suite(suite, out, executor=LocalExecutor(2, scratch=out / "forecasts", max_retries=1))
+    assert first.computed == 4 and first.failed == 2
+    _, cells = _rows(first.store, suite.key)
+    died = [c for c in cells if c.status != "ok"]
+    assert {(c.method, c.status) for c in died} == {("dying_persistence", "error")}
+    assert all("worker process died 2 times running this cell alone" in c.reason for c in died)
+    assert all("--retry-failed" in c.reason for c in died)
+
+    monkeypatch.delenv("DYNLEARN_TEST_DIE_ALWAYS")
+    second = bench.run_suite(suite, out, jobs=2, retry_failed=True)  # the markers exist: the fits succeed now
+    assert second.computed == 2 and second.failed == 0
+    rows, cells = _rows(second.store, suite.key)
+    assert len(rows) == 4 == len(set(rows)) and all(c.status == "ok" for c in cells)
+    by = {(c.method, c.seed): c.metrics["nrmse"] for c in cells}
+    assert by["dying_persistence", 0] == by["persistence", 0] and by["dying_persistence", 1] == by["persistence", 1]

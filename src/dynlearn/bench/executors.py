@@ -4,8 +4,9 @@ An executor takes the runner's list of cell arguments and yields one
 :class:`~dynlearn.bench.store.CellResult` per cell, in any order, as cells
 finish. It never writes the store: the runner, in the parent process, commits
 each result in its own transaction. That split is what makes every executor
-safe to interrupt: a cell whose worker dies is either retried (Ray) or left
-uncommitted and recomputed by the next run, never stored twice (the
+safe to interrupt: a cell whose worker dies is retried (up to ``max_retries``
+times, then recorded as an error) or, if the whole run is killed, left
+uncommitted and recomputed by the next run; it is never stored twice (the
 ``cells`` primary key would refuse a duplicate anyway).
 
 :class:`LocalExecutor` (the default) runs cells in the calling process or in
@@ -18,7 +19,10 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+from collections import Counter, deque
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -83,17 +87,26 @@ def _single_threaded_children():
 class LocalExecutor:
     """Cells in this process (``jobs <= 1``) or in ``jobs`` spawned worker processes.
 
-    Workers get one BLAS/OpenMP thread each and ignore SIGINT: on Ctrl-C (or
-    any exception while the runner consumes the results, or ``close()`` of the
-    iterator) the pool is terminated at once, cells in flight are dropped, and
-    temp files of their atomic writes in ``scratch`` are removed.
+    Workers get one BLAS/OpenMP thread each and ignore SIGINT; each takes one
+    cell at a time, in suite order. On Ctrl-C (or any exception while the
+    runner consumes the results, or ``close()`` of the iterator) the workers
+    are terminated at once, cells in flight are dropped, and temp files of
+    their atomic writes in ``scratch`` are removed.
+
+    A worker that dies (SIGKILL, the out-of-memory killer, a segfault in
+    native code) takes the pool down with the cells in flight on it. Those
+    cells are run again, each alone in a fresh one-worker pool, so that a
+    death is charged to the cell that caused it; a cell whose worker dies
+    ``max_retries + 1`` times when alone is recorded as an error and the run
+    goes on (as with Ray). Nothing a dead worker was doing reaches the store.
     """
 
     name = "local"
 
-    def __init__(self, jobs: int = 1, *, scratch: str | Path | None = None):
+    def __init__(self, jobs: int = 1, *, scratch: str | Path | None = None, max_retries: int = 3):
         self.jobs = jobs
         self.scratch = Path(scratch) if scratch is not None else None
+        self.max_retries = max_retries
 
     def _clean(self) -> None:
         if self.scratch is not None:
@@ -107,21 +120,79 @@ class LocalExecutor:
                 yield result
             return
         self._clean()
+        queue = deque(range(len(args)))
+        suspects: deque[int] = deque()  # cells in flight when a worker died
+        deaths: Counter[int] = Counter()
+        while queue or suspects:
+            alone = bool(suspects)
+            todo = deque([suspects.popleft()]) if alone else queue
+            lost = yield from self._run_pool(args, todo, 1 if alone else min(self.jobs, len(todo)))
+            self._clean()  # a dead worker may have left a torn temp file
+            for i in lost:
+                if not alone:  # several cells were on the dead pool: which one killed it is not known yet
+                    suspects.append(i)
+                    continue
+                deaths[i] += 1
+                if deaths[i] > self.max_retries:
+                    yield _died_result(args[i], deaths[i])
+                else:
+                    suspects.appendleft(i)
+
+    def _run_pool(self, args: list[tuple], todo: deque[int], workers: int):
+        """Yield the results of the cells ``todo`` (popped as submitted) on ``workers`` processes;
+        return the indices of the cells lost with a dead worker (empty if none died)."""
+        before = {p.pid for p in mp.active_children()}
         with _single_threaded_children():
-            pool = mp.get_context("spawn").Pool(min(self.jobs, len(args)), initializer=_worker_init)
+            pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init)
+        running: dict[Future, int] = {}
+        lost: list[int] = []
         try:
-            # chunksize 1: each worker takes one cell at a time, in suite order
-            yield from pool.imap_unordered(_run_cell_args, args, chunksize=1)
-            pool.close()
-        except BaseException:  # GeneratorExit (the runner closed us) included
-            pool.terminate()  # SIGTERM to every worker: cells in flight are dropped, never half-stored
+            while todo or running:
+                while todo and len(running) < workers:
+                    i = todo.popleft()
+                    running[pool.submit(_run_cell_args, args[i])] = i
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    i = running.pop(fut)
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        lost.append(i)
+                    else:
+                        yield fut.result()
+                if lost:  # the pool is broken: every cell still on it is lost too
+                    wait(running)
+                    for fut, i in running.items():
+                        if isinstance(fut.exception(), BrokenProcessPool):
+                            lost.append(i)
+                        else:
+                            yield fut.result()
+                    running.clear()
+                    break
+            pool.shutdown(wait=True)
+        except BaseException:  # GeneratorExit (the runner closed us) and Ctrl-C included
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in mp.active_children():  # SIGTERM: cells in flight are dropped, never half-stored
+                if proc.pid not in before:
+                    proc.terminate()
+            for proc in mp.active_children():
+                if proc.pid not in before:
+                    proc.join(5)
             self._clean()
             raise
-        finally:
-            pool.join()
+        return sorted(lost)
 
     def close(self) -> None:
         pass
+
+
+def _died_result(a: tuple, times: int) -> CellResult:
+    method = a[1]
+    reason = (
+        f"the worker process died {times} time{'s' if times != 1 else ''} running this cell alone (killed by a "
+        "signal: out of memory? a crash in native code?); run again with --retry-failed to try once more"
+    )
+    return CellResult(str(getattr(a[0], "name", a[0])), method.name, a[2], "error", reason, {})
 
 
 def _import_ray():
