@@ -14,7 +14,7 @@ import pytest
 from dynlearn import bench
 from dynlearn.bench.executors import Executor, LocalExecutor, RayExecutor, make_executor
 from dynlearn.bench.store import ResultStore
-from dynlearn.errors import ValidationError
+from dynlearn.errors import DynlearnError, ValidationError
 
 
 def test_make_executor_checks_its_arguments():
@@ -36,7 +36,6 @@ def test_ray_missing_is_a_clear_error(monkeypatch):
         return real(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
-    from dynlearn.errors import DynlearnError
 
     with pytest.raises(DynlearnError, match=r"pip install 'dynlearn\[ray\]'"):
         make_executor("ray")
@@ -224,3 +223,24 @@ def test_a_local_cell_whose_worker_keeps_dying_is_an_error_then_retry_failed_com
     assert len(rows) == 4 == len(set(rows)) and all(c.status == "ok" for c in cells)
     by = {(c.method, c.seed): c.metrics["nrmse"] for c in cells}
     assert by["dying_persistence", 0] == by["persistence", 0] and by["dying_persistence", 1] == by["persistence", 1]
+
+
+@pytest.mark.slow
+def test_local_workers_that_all_die_stop_the_run_with_a_clear_error(tmp_path, monkeypatch):
+    _import_test_models(monkeypatch, tmp_path)
+    monkeypatch.setenv("DYNLEARN_TEST_DIE_ALWAYS", "1")
+    suite = bench.suite_from_dict(
+        {
+            "name": "all-dying",
+            "systems": ["Lorenz"],
+            "seeds": [0, 1],
+            "metrics": ["nrmse"],
+            "protocol": {"points_per_period": 30, "train_points": 300, "test_points": 300, "context": 16,
+                         "horizon": 40, "n_windows": 3, "long_horizon": 0},
+            "methods": [{"model": "dying_persistence"}],
+        }
+    )  # fmt: skip
+    out = tmp_path / "out"
+    with pytest.raises(DynlearnError, match="every local worker process died before finishing a cell"):
+        bench.run_suite(suite, out, executor=LocalExecutor(2, scratch=out / "forecasts", max_retries=0))
+    assert _rows(out / "results.sqlite", suite.key)[1] == []  # nothing stored: the next run starts afresh

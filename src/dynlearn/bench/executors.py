@@ -21,7 +21,7 @@ import os
 import signal
 from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -99,6 +99,8 @@ class LocalExecutor:
     death is charged to the cell that caused it; a cell whose worker dies
     ``max_retries + 1`` times when alone is recorded as an error and the run
     goes on (as with Ray). Nothing a dead worker was doing reaches the store.
+    If the workers die before any of them has finished a cell, the run stops
+    with an error instead (a script without a ``__main__`` guard, say).
     """
 
     name = "local"
@@ -107,6 +109,7 @@ class LocalExecutor:
         self.jobs = jobs
         self.scratch = Path(scratch) if scratch is not None else None
         self.max_retries = max_retries
+        self._finished = 0  # cells a worker process finished in this map_cells
 
     def _clean(self) -> None:
         if self.scratch is not None:
@@ -120,9 +123,11 @@ class LocalExecutor:
                 yield result
             return
         self._clean()
+        self._finished = 0
         queue = deque(range(len(args)))
         suspects: deque[int] = deque()  # cells in flight when a worker died
         deaths: Counter[int] = Counter()
+        doomed: list[int] = []  # out of retries before any cell finished: a start-up failure?
         while queue or suspects:
             alone = bool(suspects)
             todo = deque([suspects.popleft()]) if alone else queue
@@ -133,10 +138,20 @@ class LocalExecutor:
                     suspects.append(i)
                     continue
                 deaths[i] += 1
-                if deaths[i] > self.max_retries:
-                    yield _died_result(args[i], deaths[i])
-                else:
+                if deaths[i] <= self.max_retries:
                     suspects.appendleft(i)
+                else:
+                    doomed.append(i)
+            if doomed and not self._finished and not suspects:
+                raise DynlearnError(
+                    f"every local worker process died before finishing a cell ({self.max_retries + 1} times alone "
+                    "on each); in a script, start the run under `if __name__ == '__main__':` (spawned workers "
+                    "import the script again), else see the workers' errors above"
+                )
+            if doomed and self._finished:
+                for i in doomed:
+                    yield _died_result(args[i], deaths[i])
+                doomed.clear()
 
     def _run_pool(self, args: list[tuple], todo: deque[int], workers: int):
         """Yield the results of the cells ``todo`` (popped as submitted) on ``workers`` processes;
@@ -146,29 +161,34 @@ class LocalExecutor:
             pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init)
         running: dict[Future, int] = {}
         lost: list[int] = []
+        broken = False
         try:
-            while todo or running:
+            while (todo or running) and not broken:
                 while todo and len(running) < workers:
                     i = todo.popleft()
-                    running[pool.submit(_run_cell_args, args[i])] = i
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    try:
+                        running[pool.submit(_run_cell_args, args[i])] = i
+                    except BrokenProcessPool:  # a worker died since the last result came in
+                        todo.appendleft(i)
+                        broken = True
+                        break
+                finished, _ = wait(running, return_when=ALL_COMPLETED if broken else FIRST_COMPLETED)
                 for fut in finished:
                     i = running.pop(fut)
                     if isinstance(fut.exception(), BrokenProcessPool):
                         lost.append(i)
+                        broken = True
                     else:
+                        self._finished += 1
                         yield fut.result()
-                if lost:  # the pool is broken: every cell still on it is lost too
-                    wait(running)
-                    for fut, i in running.items():
+                if broken:  # every cell still on the broken pool is lost too
+                    for fut in wait(running).done:
+                        i = running.pop(fut)
                         if isinstance(fut.exception(), BrokenProcessPool):
                             lost.append(i)
                         else:
+                            self._finished += 1
                             yield fut.result()
-                    running.clear()
-                    break
             pool.shutdown(wait=True)
         except BaseException:  # GeneratorExit (the runner closed us) and Ctrl-C included
             pool.shutdown(wait=False, cancel_futures=True)
