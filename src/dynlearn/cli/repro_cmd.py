@@ -36,6 +36,7 @@ def run(
         help="Write the docs page here (default: docs/repro/ID.md, only when run from dynlearn's own checkout).",
     ),
     smoke: bool = typer.Option(False, "--smoke", help="Seconds-long version (checks the plumbing, not the claim)."),
+    full: bool = typer.Option(False, "--full", help="The paper-sized run, where the default runs a subset (hours)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random draw in the recipe (same seed, same numbers)."),
     force: bool = typer.Option(False, "--force", help="Let --doc replace a file that is not a reproduction page."),
 ) -> None:
@@ -54,6 +55,7 @@ def run(
         smoke=smoke,
         seed=seed,
         doc=doc,
+        full=full,
         progress=lambda msg: err_console.print(f"  {msg}", highlight=False),
     )
     console.print(f"[bold]verdict:[/] {result.verdict}")

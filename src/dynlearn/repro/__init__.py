@@ -43,6 +43,8 @@ class ReproContext:
     out_dir: Path
     smoke: bool = False
     seed: int = 0
+    #: the paper-sized run where a recipe's default is a subset (``dynlearn repro run ID --full``)
+    full: bool = False
     progress: Callable[[str], None] = print
 
     def figure_path(self, name: str) -> Path:
@@ -104,10 +106,11 @@ def run(
     seed: int = 0,
     progress: Callable[[str], None] = print,
     doc: str | Path | None = None,
+    full: bool = False,
 ) -> ReproResult:
     """Run recipe ``id``; write its docs page to ``doc`` (if given) atomically."""
     rec = get(id)
-    ctx = ReproContext(out_dir=Path(out_dir) / rec.id, smoke=smoke, seed=seed, progress=progress)
+    ctx = ReproContext(out_dir=Path(out_dir) / rec.id, smoke=smoke, seed=seed, progress=progress, full=full)
     start = time.perf_counter()
     result = rec.fn(ctx)
     seconds = time.perf_counter() - start
