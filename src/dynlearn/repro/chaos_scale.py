@@ -9,7 +9,7 @@ the 17 dysts metrics. Claims checked here:
     times, and their accuracy decorrelates from the maximum Lyapunov exponent
     (Spearman rank correlation of per-system sMAPE with λ_max, and its p-value);
 (b) in the data-limited regime, the physics-based or hybrid methods (SINDy,
-    NG-RC, ESN) beat the large generic ones (N-BEATS, transformer, a gated
+    NG-RC, ESN) beat the large generic ones (N-BEATS, transformer, the gated
     recurrent networks: chaos135's LSTM and GRU).
 
 The default run is a subset that fits in about 20 minutes on 2 cores
