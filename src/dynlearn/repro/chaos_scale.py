@@ -327,7 +327,7 @@ def run(ctx: ReproContext) -> ReproResult:
         "Failed cells (a model error, or a forecast that left 10x the training range) score sMAPE = inf and",
         "VPT = 0 in the medians below, so a method that fails often cannot rank well by accident; the",
         "`fail` column counts them. sMAPE depends on the offset of the data (values near 0 weigh more), so",
-        f"data {scaling} and the paper's files give comparable but not identical scales.",
+        f"our data ({scaling}) and the paper's files give comparable but not identical scales.",
         "",
         "## Leaderboard (main run)",
         "",
