@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from dynlearn import systems
+from dynlearn.systems.metadata import load_invariants
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -97,7 +98,7 @@ def test_trajectories_stay_together_for_one_lyapunov_time(name):
     dysts's right-hand side, both at tight tolerances from the same initial
     condition, agree for one Lyapunov time (to 1% of the attractor's scale; most agree to
     1e-8, but finite-time expansion on some attractors amplifies 1e-12 local errors far
-    beyond the average rate)."""
+    beyond the average rate). The Lyapunov time is that of the record's fastest trajectory."""
     from scipy.integrate import solve_ivp
 
     s = systems.get(name)
@@ -106,7 +107,12 @@ def test_trajectories_stay_together_for_one_lyapunov_time(name):
     if "dysts_trajectory_skip" in s.extra:
         pytest.skip(s.extra["dysts_trajectory_skip"])
     d = _dysts_system(s)
-    horizon = min(s.lyapunov_time or s.period, 20 * s.period)  # non-chaotic systems: one period
+    # one Lyapunov time of the fastest of the record's trajectories: where attractors coexist (LiuChen:
+    # per-trajectory exponents 0.0007 to 0.105 around a mean of 0.034) the mean would stretch the
+    # horizon three-fold on the fast one; non-chaotic systems: one period
+    record = load_invariants().get(name, {})
+    lam = max([s.max_lyapunov or 0.0, *record.get("settings", {}).get("lyapunov_max_per_trajectory", [])])
+    horizon = min(1 / lam if (s.lyapunov_time and lam > 0) else s.period, 20 * s.period)
     (traj,) = systems.simulate(s, n_points=200, dt=s.period / 100, seed=0)  # a point on the attractor
     x0 = traj.states[-1]
     n = 51
