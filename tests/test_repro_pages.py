@@ -1,11 +1,11 @@
-"""A reproduction page and the figures it links are written together."""
+"""A reproduction page and the figures it links (in docs/figures) are written together."""
 
 from __future__ import annotations
 
 from dynlearn import repro
 
 
-def test_figures_are_copied_beside_the_page(tmp_path):
+def test_figures_are_written_with_the_page(tmp_path):
     def fn(ctx):
         fig = ctx.figure_path("curve.png")
         fig.write_bytes(b"\x89PNG new")
@@ -13,12 +13,14 @@ def test_figures_are_copied_beside_the_page(tmp_path):
 
     repro.names()  # load the real recipes first
     repro.recipe("test-figures", title="T", claim="C")(fn)
-    docs = tmp_path / "docs"
+    docs = tmp_path / "docs" / "repro"
+    figures = tmp_path / "docs" / "figures"
+    figures.mkdir(parents=True)
     docs.mkdir()
-    (docs / "curve.png").write_bytes(b"\x89PNG stale")
+    (figures / "curve.png").write_bytes(b"\x89PNG stale")
     try:
         repro.run("test-figures", out_dir=tmp_path / "out", doc=docs / "test-figures.md")
     finally:
         repro.RECIPES.unregister("test-figures")
-    assert (docs / "curve.png").read_bytes() == b"\x89PNG new"  # the page never links a stale picture
-    assert "![curve](curve.png)" in (docs / "test-figures.md").read_text()
+    assert (figures / "curve.png").read_bytes() == b"\x89PNG new"  # the page never links a stale picture
+    assert "![curve](../figures/curve.png)" in (docs / "test-figures.md").read_text()
