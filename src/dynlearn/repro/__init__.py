@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import importlib
+import os
 import pkgutil
 import platform
 import time
@@ -116,14 +117,18 @@ def run(
     seconds = time.perf_counter() - start
     result.metrics.setdefault("wall_seconds", round(seconds, 1))
     if doc is not None:
-        # recipes link their figures by bare name; the page's figures go to a `figures` folder next
-        # to the pages' folder (docs/figures for docs/repro), written with the page so it never
-        # shows stale pictures, and the links are pointed there
-        fig_dir = Path(doc).parent.parent / "figures"
+        # recipes link their figures by bare name. They are written with the page, so it never shows
+        # stale pictures: beside a page of docs/repro into docs/figures (docs/repro holds pages only),
+        # beside any other page into its own folder; the links are pointed there
+        page_dir = Path(doc).resolve().parent
+        fig_dir = page_dir.parent / "figures" if page_dir.name == "repro" else page_dir
         for fig in result.figures:
             if Path(fig).is_file():
-                atomic_write_bytes(fig_dir / Path(fig).name, Path(fig).read_bytes())
-                result.markdown = result.markdown.replace(f"]({Path(fig).name})", f"](../figures/{Path(fig).name})")
+                target = fig_dir / Path(fig).name
+                if Path(fig).resolve() != target:
+                    atomic_write_bytes(target, Path(fig).read_bytes())
+                link = Path(os.path.relpath(target, page_dir)).as_posix()
+                result.markdown = result.markdown.replace(f"]({Path(fig).name})", f"]({link})")
         atomic_write_text(doc, render_page(rec, result, seconds, smoke))
     return result
 
