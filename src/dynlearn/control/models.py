@@ -1,0 +1,410 @@
+"""Dynamics models with actions: the interface a planner plans with, and the learned models.
+
+**The interface** (:class:`DynamicsModel`), shared by an environment's true model
+(``env.model()``) and every learned model, over batches ``(batch, dim)`` in numpy or torch:
+
+- ``step(obs, actions, *, generator=None) -> next_obs`` (a stochastic model draws from ``generator``,
+  a ``torch.Generator``);
+- ``reward(obs, actions, next_obs) -> (batch,)`` and ``terminated(next_obs) -> (batch,)`` bool;
+- ``observation_dim`` and ``action_dim``.
+
+**Learned models** learn ``s' = s + f(s, a)`` from :class:`~dynlearn.control.Transitions`, with
+inputs and targets standardised; reward and termination are known functions borrowed from a
+``reward`` source (usually ``env.model()``), as in PETS:
+
+- :class:`MLPDynamics`: a deterministic MLP trained on the squared error;
+- :class:`GaussianEnsemble`: the probabilistic ensemble of PETS (Chua et al. 2018, "Deep
+  reinforcement learning in a handful of trials using probabilistic dynamics models"): ``M``
+  members, each a Gaussian ``N(μ(s, a), diag σ²(s, a))`` trained by negative log-likelihood on its
+  own bootstrap resample, with learned soft bounds on ``log σ²``
+  (``log σ² ← max − softplus(max − log σ²)``, ``← min + softplus(log σ² − min)``, and
+  ``0.01 (Σ max − Σ min)`` added to the loss). Propagation of a batch of particles:
+  ``"ts1"`` re-draws each particle's member at every step, ``"tsinf"`` fixes it for the
+  whole rollout (row ``i`` uses member ``i mod M``), ``"mean"`` averages the members' means
+  (no sampling).
+
+Both save to a directory (``model.json`` + ``weights.safetensors``; never pickle) and load back
+with :func:`load_dynamics`. They are not entries of :mod:`dynlearn.models`: that registry holds
+autonomous forecasters fitted on trajectories; these are one-step transition models fitted on
+``(s, a, s')`` and always need actions. A forecaster fitted with inputs (SINDy with control) is
+used for planning through :class:`ForecasterDynamics`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import nn
+
+from dynlearn.config import build_config, config_to_dict
+from dynlearn.control.envs._backend import is_torch
+from dynlearn.control.transitions import Transitions
+from dynlearn.errors import FileFormatError, NotFittedError, ValidationError
+from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
+
+FORMAT = "dynlearn.control.dynamics"
+FORMAT_VERSION = 1
+
+
+@runtime_checkable
+class DynamicsModel(Protocol):
+    """What a planner needs: batched one-step dynamics, reward and termination (see the module doc)."""
+
+    observation_dim: int
+    action_dim: int
+
+    def step(self, obs, actions, *, generator=None): ...
+
+    def reward(self, obs, actions, next_obs): ...
+
+    def terminated(self, next_obs): ...
+
+
+# --- the network: M independent MLPs evaluated with one batched matmul per layer ----------------
+
+
+class _EnsembleNet(nn.Module):
+    def __init__(self, n_in: int, n_out: int, hidden: int, layers: int, members: int, gaussian: bool,
+                 generator: torch.Generator):
+        super().__init__()
+        sizes = [n_in] + [hidden] * layers + [2 * n_out if gaussian else n_out]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            w = torch.empty(members, a, b)
+            std = 1.0 / (2.0 * math.sqrt(a))  # truncated-normal init of PETS
+            with torch.no_grad():
+                w.normal_(0.0, std, generator=generator).clamp_(-2 * std, 2 * std)
+            self.weights.append(nn.Parameter(w))
+            self.biases.append(nn.Parameter(torch.zeros(members, 1, b)))
+        self.n_out, self.gaussian = n_out, gaussian
+        if gaussian:
+            self.max_logvar = nn.Parameter(torch.full((1, 1, n_out), 0.5))
+            self.min_logvar = nn.Parameter(torch.full((1, 1, n_out), -10.0))
+
+    def forward(self, x: torch.Tensor):
+        """``x``: ``(members, rows, n_in)`` -> mean ``(members, rows, n_out)`` and log-variance (or None)."""
+        n = len(self.weights)
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)
+            if i < n - 1:
+                x = torch.nn.functional.silu(x)
+        if not self.gaussian:
+            return x, None
+        mean, logvar = x[..., : self.n_out], x[..., self.n_out:]
+        logvar = self.max_logvar - torch.nn.functional.softplus(self.max_logvar - logvar)
+        logvar = self.min_logvar + torch.nn.functional.softplus(logvar - self.min_logvar)
+        return mean, logvar
+
+
+@dataclasses.dataclass
+class DynamicsConfig:
+    """Hyper-parameters of a learned dynamics model (``members`` and ``propagation`` are the ensemble's)."""
+
+    hidden: int = 200
+    layers: int = 3
+    members: int = 7
+    propagation: str = "ts1"
+    learning_rate: float = 1e-3
+    weight_decay: float = 5e-5
+    epochs: int = 50
+    batch_size: int = 256
+    seed: int = 0
+
+    def validate(self) -> None:
+        if self.propagation not in ("ts1", "tsinf", "mean"):
+            raise ValidationError(f"propagation must be 'ts1', 'tsinf' or 'mean', got {self.propagation!r}")
+        for name in ("hidden", "layers", "members", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+class LearnedDynamics:
+    """Base of the learned models: standardisation, training loop, step, persistence."""
+
+    kind: ClassVar[str] = "learned"
+    gaussian: ClassVar[bool] = False
+
+    def __init__(self, config: Any = None, *, reward: Any = None, **overrides: Any):
+        self.config = build_config(DynamicsConfig, config, overrides)
+        self.reward_model = reward
+        self.net_: _EnsembleNet | None = None
+        self.history_: list[float] = []
+
+    # dims and reward -----------------------------------------------------------
+    @property
+    def members(self) -> int:
+        return 1
+
+    @property
+    def observation_dim(self) -> int:
+        return self._require().n_out
+
+    @property
+    def action_dim(self) -> int:
+        self._require()
+        return self._n_in - self.observation_dim
+
+    def _require(self) -> _EnsembleNet:
+        if self.net_ is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(transitions) or load(path) first")
+        return self.net_
+
+    def reward(self, obs, actions, next_obs):
+        return self._reward_source().reward(obs, actions, next_obs)
+
+    def terminated(self, next_obs):
+        return self._reward_source().terminated(next_obs)
+
+    def _reward_source(self):
+        if self.reward_model is None:
+            raise ValidationError(
+                f"{type(self).__name__} learns dynamics only; give it a reward source: "
+                f"{type(self).__name__}(reward=env.model()) or model.reward_model = env.model()"
+            )
+        return self.reward_model
+
+    # training ----------------------------------------------------------------------
+    def fit(self, data: Transitions, *, epochs: int | None = None) -> LearnedDynamics:
+        """Train on ``data`` for ``epochs`` (default ``config.epochs``) passes. A fitted model of the
+        same dimensions continues from its weights (PETS refits after every episode)."""
+        if not isinstance(data, Transitions):
+            raise ValidationError(f"fit takes a dynlearn.control.Transitions, got {type(data).__name__}")
+        if len(data) < 2:
+            raise ValidationError(f"fit needs at least 2 transitions; got {len(data)}")
+        c = self.config
+        n_in = data.observation_dim + data.action_dim
+        if self.net_ is not None and (self._n_in, self.observation_dim) != (n_in, data.observation_dim):
+            raise ValidationError(
+                f"this model was fitted with obs dim {self.observation_dim} and action dim {self.action_dim}; "
+                f"got {data.observation_dim} and {data.action_dim}"
+            )
+        gen = torch.Generator().manual_seed(int(c.seed) + 7919 * len(self.history_))
+        if self.net_ is None:
+            self._n_in = n_in
+            self.net_ = _EnsembleNet(n_in, data.observation_dim, c.hidden, c.layers, self.members, self.gaussian,
+                                     torch.Generator().manual_seed(int(c.seed)))
+        x = np.concatenate([data.obs, data.actions], axis=1)
+        y = data.next_obs - data.obs
+        self._set_scaler(x, y)
+        X = torch.as_tensor((x - self.x_mean_) / self.x_std_, dtype=torch.float32)
+        Y = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
+        opt = torch.optim.Adam(self.net_.parameters(), lr=c.learning_rate, weight_decay=c.weight_decay)
+        n, M = len(X), self.members
+        boot = torch.randint(n, (M, n), generator=gen) if M > 1 else torch.arange(n)[None]
+        bs = min(c.batch_size, n)
+        self.net_.train()
+        for _ in range(int(epochs if epochs is not None else c.epochs)):
+            order = torch.argsort(torch.rand(M, n, generator=gen), dim=1)
+            idx_all = torch.gather(boot, 1, order)
+            total, count = 0.0, 0
+            for start in range(0, n, bs):
+                idx = idx_all[:, start:start + bs]
+                loss = self._loss(X[idx], Y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * idx.shape[1]
+                count += idx.shape[1]
+            self.history_.append(total / count)
+        self.net_.eval()
+        return self
+
+    def _set_scaler(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x_mean_, self.x_std_ = x.mean(0), np.maximum(x.std(0), 1e-6)
+        self.y_mean_, self.y_std_ = y.mean(0), np.maximum(y.std(0), 1e-6)
+        self._torch_cache: dict = {}
+
+    def _loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        mean, logvar = self.net_(x)
+        if logvar is None:
+            return ((mean - y) ** 2).mean()
+        nll = (((mean - y) ** 2) * torch.exp(-logvar) + logvar).mean()
+        return nll + 0.01 * (self.net_.max_logvar.sum() - self.net_.min_logvar.sum())
+
+    def mse(self, data: Transitions) -> float:
+        """Mean squared error of the predicted mean next observation on ``data`` (raw units)."""
+        pred = self.predict_mean(data.obs, data.actions)
+        return float(np.mean((pred - data.next_obs) ** 2))
+
+    # prediction ------------------------------------------------------------------------
+    def _scalers(self, ref: torch.Tensor):
+        key = (ref.dtype, ref.device)
+        cache = self._torch_cache
+        if key not in cache:
+            cache[key] = tuple(torch.as_tensor(v, dtype=ref.dtype, device=ref.device)
+                               for v in (self.x_mean_, self.x_std_, self.y_mean_, self.y_std_))
+        return cache[key]
+
+    def predict_mean(self, obs, actions) -> np.ndarray:
+        """The (member-averaged) mean next observation, numpy ``(batch, obs_dim)``."""
+        with torch.no_grad():
+            x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
+            a = torch.as_tensor(np.asarray(actions, dtype=np.float32))
+            return self._step_torch(x, a, None, "mean").double().numpy()
+
+    def step(self, obs, actions, *, generator=None):
+        net = self._require()
+        torch_in = is_torch(obs)
+        x = obs if torch_in else torch.as_tensor(np.asarray(obs, dtype=np.float32))
+        a = actions if is_torch(actions) else torch.as_tensor(np.asarray(actions, dtype=np.float32), device=x.device)
+        a = a.to(x.dtype)
+        single = x.ndim == 1
+        if single:
+            x, a = x[None], a[None]
+        if x.ndim != 2 or x.shape[1] != net.n_out or a.ndim != 2 or a.shape != (x.shape[0], self.action_dim):
+            raise ValidationError(
+                f"{type(self).__name__}.step needs obs (batch, {net.n_out}) and actions (batch, {self.action_dim}); "
+                f"got {tuple(x.shape)} and {tuple(a.shape)}"
+            )
+        with torch.no_grad():
+            y = self._step_torch(x, a, generator, self.config.propagation if self.members > 1 else "mean")
+        y = y[0] if single else y
+        return y if torch_in else y.double().numpy()
+
+    def _step_torch(self, x, a, generator, propagation: str):
+        xm, xs, ym, ys = self._scalers(x)
+        z = (torch.cat([x, a], dim=-1) - xm) / xs
+        M, n = self.members, x.shape[0]
+        if propagation == "mean":
+            mean, logvar = self.net_(z.unsqueeze(0).expand(M, n, z.shape[1]))
+            delta = mean.mean(0)
+        else:
+            pad = (-n) % M
+            if propagation == "ts1":
+                perm = torch.randperm(n + pad, generator=generator, device=x.device) if generator is not None \
+                    else torch.randperm(n + pad, device=x.device)
+            else:
+                perm = torch.arange(n + pad, device=x.device)
+            zp = torch.cat([z, z[:pad]]) if pad else z
+            # row perm[j] goes to member j mod M
+            zz = zp[perm].view((n + pad) // M, M, -1).transpose(0, 1)
+            mean, logvar = self.net_(zz)
+            if logvar is not None:
+                noise = torch.randn(mean.shape, generator=generator, device=x.device, dtype=mean.dtype) \
+                    if generator is not None else torch.randn_like(mean)
+                mean = mean + torch.exp(0.5 * logvar) * noise
+            out = torch.empty_like(zp[:, : mean.shape[-1]])
+            out[perm] = mean.transpose(0, 1).reshape(n + pad, -1)
+            delta = out[:n]
+        return x + delta * ys + ym
+
+    # persistence -------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``model.json`` and ``weights.safetensors`` into the directory ``path``."""
+        from safetensors.torch import save as st_save
+
+        net = self._require()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
+        for k in ("x_mean_", "x_std_", "y_mean_", "y_std_"):
+            tensors[f"scaler.{k}"] = torch.as_tensor(getattr(self, k), dtype=torch.float64)
+        atomic_write_bytes(path / "weights.safetensors", st_save(tensors))
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "kind": self.kind, "config": config_to_dict(self.config),
+                "n_in": self._n_in, "n_out": net.n_out, "history": self.history_}
+        atomic_write_text(path / "model.json", json.dumps(meta, indent=1))
+        return path
+
+
+class MLPDynamics(LearnedDynamics):
+    """A deterministic MLP ``s' = s + f(s, a)`` trained on the squared error of standardised deltas."""
+
+    kind = "mlp"
+
+
+class GaussianEnsemble(LearnedDynamics):
+    """The probabilistic ensemble of PETS with trajectory-sampling propagation (see the module doc)."""
+
+    kind = "ensemble"
+    gaussian = True
+
+    @property
+    def members(self) -> int:
+        return int(self.config.members)
+
+
+_KINDS = {"mlp": MLPDynamics, "ensemble": GaussianEnsemble}
+
+
+def load_dynamics(path: str | os.PathLike, *, reward: Any = None) -> LearnedDynamics:
+    """Load a model written by ``save``; a wrong format, version or missing file is refused."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    try:
+        meta = json.loads((path / "model.json").read_text())
+    except FileNotFoundError:
+        raise FileFormatError(f"{path} holds no model.json; is it a directory written by model.save?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{path / 'model.json'} is corrupt ({exc}); save the model again") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise FileFormatError(f"{path} is not a dynlearn.control dynamics model")
+    if meta.get("version") != FORMAT_VERSION or meta.get("kind") not in _KINDS:
+        raise FileFormatError(
+            f"{path} has format version {meta.get('version')!r} / kind {meta.get('kind')!r}; this dynlearn reads "
+            f"version {FORMAT_VERSION} of kinds {sorted(_KINDS)}"
+        )
+    model = _KINDS[meta["kind"]](meta["config"], reward=reward)
+    try:
+        tensors = load_file(str(path / "weights.safetensors"))
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise FileFormatError(f"{path / 'weights.safetensors'} cannot be read ({exc}); save the model again") from None
+    c = model.config
+    model._n_in = int(meta["n_in"])
+    model.net_ = _EnsembleNet(model._n_in, int(meta["n_out"]), c.hidden, c.layers, model.members, model.gaussian,
+                              torch.Generator().manual_seed(0))
+    try:
+        model.net_.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("scaler.")})
+    except RuntimeError as exc:
+        raise FileFormatError(f"{path} weights do not match its config ({exc})") from None
+    model.net_.eval()
+    model._set_scaler(np.zeros((1, 1)), np.zeros((1, 1)))
+    for k in ("x_mean_", "x_std_", "y_mean_", "y_std_"):
+        setattr(model, k, tensors[f"scaler.{k}"].numpy())
+    model.history_ = list(meta.get("history", []))
+    return model
+
+
+class ForecasterDynamics:
+    """Plan with a :mod:`dynlearn.models` forecaster fitted with inputs (e.g. ``sindy`` with
+    ``use_inputs=True`` on :meth:`Transitions.to_trajectories`): ``step`` is its one-step forecast
+    from ``obs`` with the action held over the step. Needs ``min_context == 1``; runs in numpy
+    (torch tensors are converted, so no gradients flow)."""
+
+    def __init__(self, model, *, reward: Any = None):
+        if not getattr(model, "is_fitted", False):
+            raise NotFittedError("ForecasterDynamics needs a fitted model; call model.fit(trajectories) first")
+        if not model.uses_inputs or model.n_inputs_ < 1:
+            raise ValidationError(f"{model.name} was fitted without inputs; fit it with actions as inputs "
+                                  "(e.g. sindy use_inputs=true on Transitions.to_trajectories())")
+        if model.min_context != 1:
+            raise ValidationError(f"{model.name} needs {model.min_context} past states; only 1 (Markov) models plan")
+        self.model, self.reward_model = model, reward
+        self.observation_dim, self.action_dim = int(model.dim_), int(model.n_inputs_)
+
+    def step(self, obs, actions, *, generator=None):
+        torch_in = is_torch(obs)
+        x = obs.detach().cpu().double().numpy() if torch_in else np.asarray(obs, dtype=np.float64)
+        a = actions.detach().cpu().double().numpy() if is_torch(actions) else np.asarray(actions, dtype=np.float64)
+        single = x.ndim == 1
+        x2, a2 = (x[None], a[None]) if single else (x, a)
+        if x2.shape[1] != self.observation_dim or a2.shape != (len(x2), self.action_dim):
+            raise ValidationError(f"step needs obs (batch, {self.observation_dim}) and actions (batch, "
+                                  f"{self.action_dim}); got {x.shape} and {a.shape}")
+        u = np.repeat(a2[:, None, :], 2, axis=1)
+        y = self.model.predict(x2[:, None, :], 1, inputs=u)[:, 0]
+        y = y[0] if single else y
+        return torch.as_tensor(y, dtype=obs.dtype, device=obs.device) if torch_in else y
+
+    reward = LearnedDynamics.reward
+    terminated = LearnedDynamics.terminated
+    _reward_source = LearnedDynamics._reward_source
