@@ -139,12 +139,55 @@ def test_esn_forecasts_lorenz_and_round_trips(lorenz_std, tmp_path):
 def test_esn_compiled_loops_match_numpy(lorenz_std):
     pytest.importorskip("numba")
     kw = dict(n_reservoir=120, washout=20, seed=3)
-    a = models.create("esn", backend="numpy", **kw).fit(lorenz_std[:600])
-    b = models.create("esn", backend="numba", **kw).fit(lorenz_std[:600])
+    ctx = np.stack([lorenz_std[600:650], lorenz_std[700:750]])
+    a = models.create("esn", backend="numpy", dtype="float64", **kw).fit(lorenz_std[:600])
+    b = models.create("esn", backend="numba", dtype="float64", **kw).fit(lorenz_std[:600])
     # the same arithmetic up to summation order
     np.testing.assert_allclose(b.Wout_, a.Wout_, rtol=1e-5, atol=1e-7)
-    ctx = np.stack([lorenz_std[600:650], lorenz_std[700:750]])
     np.testing.assert_allclose(b.predict(ctx, 40), a.predict(ctx, 40), atol=1e-8)
+    # float32 (the default): numpy's tanh against the compiled one, both rounded to float32
+    a32 = models.create("esn", backend="numpy", **kw).fit(lorenz_std[:600])
+    b32 = models.create("esn", backend="numba", **kw).fit(lorenz_std[:600])
+    np.testing.assert_allclose(b32.predict(ctx, 40), a32.predict(ctx, 40), atol=1e-4)
+    np.testing.assert_allclose(b32.predict(ctx, 40), b.predict(ctx, 40), atol=1e-3)
+
+
+def test_esn_same_seed_same_numbers_and_batched_windows(lorenz_std):
+    pytest.importorskip("numba")
+    kw = dict(n_reservoir=200, washout=20, seed=5)
+    a = models.create("esn", **kw).fit(lorenz_std[:800])
+    b = models.create("esn", **kw).fit(lorenz_std[:800])
+    ctx = np.stack([lorenz_std[s : s + 50] for s in (800, 900, 1000)])
+    pa = a.predict(ctx, 60)
+    np.testing.assert_array_equal(pa, b.predict(ctx, 60))
+    np.testing.assert_array_equal(a.Wout_, b.Wout_)
+    # a batch of windows runs one matrix-matrix product per step; one window a matrix-vector one
+    for i in range(3):
+        np.testing.assert_allclose(a.predict(ctx[i], 60), pa[i], atol=1e-5)
+
+
+def test_esn_dense_and_sparse_float32_layouts_agree(lorenz_std, monkeypatch):
+    pytest.importorskip("numba")
+    from dynlearn.models import _reservoir_compiled
+
+    m = models.create("esn", n_reservoir=150, washout=20, seed=1).fit(lorenz_std[:600])
+    ctx = np.stack([lorenz_std[600:650], lorenz_std[700:750]])
+    dense = m.predict(ctx, 30)
+    assert m._compiled(m.W_).dense
+    monkeypatch.setattr(_reservoir_compiled, "DENSE_MAX_BYTES", 0)
+    m._compiled_cache = None
+    assert not m._compiled(m.W_).dense
+    np.testing.assert_allclose(m.predict(ctx, 30), dense, atol=1e-4)
+
+
+def test_compiled_float32_tanh_is_accurate():
+    pytest.importorskip("numba")
+    from dynlearn.models import _reservoir_compiled
+
+    _reservoir_compiled._kernel("drive")
+    x = np.linspace(-40, 40, 40001).astype(np.float32)
+    got = np.array([_reservoir_compiled._TANH32(v) for v in x[::7]], dtype=np.float64)
+    assert np.max(np.abs(got - np.tanh(x[::7].astype(np.float64)))) < 2e-7
 
 
 def test_esn_search_picks_from_its_grid(lorenz_std):

@@ -1,18 +1,26 @@
 """Compiled echo-state-network loops (numba, cached on disk): driven runs and closed-loop generation.
 
-Both loops take the reservoir ``W`` in CSR form (``indptr``, ``indices``,
-``data``): with ``density`` 0.1 a step costs ``0.1 n²`` multiply-adds instead
-of the dense ``n²``, and the whole recurrence (sparse product, ``tanh``, leak,
-readout) runs without a Python call per step, which is where the numpy loops
-spent most of their time. The update is the one of
-:class:`dynlearn.models.reservoir.ESN`:
+The update is the one of :class:`dynlearn.models.reservoir.ESN`:
 
     r_t = (1 - a) r_{t-1} + a tanh(W r_{t-1} + W_in u_t + b),
     u_{t+1} = W_out φ(r_t, u_t) + c        (closed loop),
 
 with ``φ`` squaring every second unit (``pathak``) and appending ``u_t``
-(``use_input``). numba is imported on the first call; ``cache=True`` keeps
-the machine code on disk, so only the first process ever compiles.
+(``use_input``). The input drive ``W_in u_t + b`` of a driven run is one
+matrix product before the loop; only ``W r_{t-1}`` is sequential. Two layouts
+of ``W``:
+
+* **dense** (float32 reservoirs up to ``DENSE_MAX_BYTES``): one BLAS ``sgemv``
+  per step (``sgemm`` for a batch of sequences, which reads the matrix once
+  for all of them). At 500 units the float32 matrix is 1 MB, one core's L2, and
+  the vectorised BLAS kernel beats a CSR loop over the 10% non-zero weights,
+  whose every multiply waits on an indexed load. ``tanh`` is
+  :func:`_tanh32`, branch-free and vectorisable (libm's is a scalar call).
+* **csr** (float64 reservoirs, and float32 ones too large for the dense
+  layout): a compiled CSR loop with four partial sums per row.
+
+numba is imported on the first call; ``cache=True`` keeps the machine code on
+disk, so only the first process ever compiles.
 """
 
 from __future__ import annotations
@@ -23,111 +31,200 @@ import numpy as np
 
 _KERNELS: dict[str, object] = {}
 
+#: largest float32 matrix held dense: the 500-unit reservoir (1 MB) fits one core's L2; beyond a few
+#: MB a dense product reads more memory than CSR's 10% of weights plus their indices
+DENSE_MAX_BYTES = 4 * 1024 * 1024
+
 
 def available() -> bool:
     """Whether numba is installed (checked without importing it)."""
     return bool(_KERNELS) or importlib.util.find_spec("numba") is not None
 
 
-def _drive(indptr, indices, data, drive, r0, leak, out):  # pragma: no cover - compiled by numba
+def _tanh32(x):  # pragma: no cover - compiled by numba
+    """tanh to 1.5e-7 (float32 rounding is 6e-8) without a library call, so that loops vectorise.
+
+    tanh(x) for |x| <= 10 (beyond, tanh is 1 in float32) from y = x / 16: the Taylor series
+    y - y³/3 + 2y⁵/15 - 17y⁷/315 (truncation below 1e-9 for |y| <= 5/8), then four doublings
+    tanh(2y) = 2 tanh(y) / (1 + tanh(y)²), which do not amplify relative errors."""
+    y = min(max(x, np.float32(-10.0)), np.float32(10.0)) * np.float32(0.0625)
+    y2 = y * y
+    t = y * (
+        np.float32(1.0) + y2 * (np.float32(-1.0 / 3.0) + y2 * (np.float32(2.0 / 15.0) + y2 * np.float32(-17.0 / 315.0)))
+    )
+    for _ in range(4):
+        t = np.float32(2.0) * t / (np.float32(1.0) + t * t)
+    return t
+
+
+def _leak_tanh(r, pre, leak, fast):  # pragma: no cover - compiled by numba
+    """r <- (1 - leak) r + leak tanh(pre), elementwise over 1-d ``r`` and ``pre``."""
+    keep = r.dtype.type(1.0 - leak)
+    a = r.dtype.type(leak)
+    if fast:
+        for i in range(r.shape[0]):
+            r[i] = keep * r[i] + a * _TANH32(pre[i])
+    else:
+        for i in range(r.shape[0]):
+            r[i] = keep * r[i] + a * np.tanh(pre[i])
+
+
+def _csr_mv(indptr, indices, data, r, pre):  # pragma: no cover - compiled by numba
+    """pre += W r for W in CSR form; four partial sums hide the latency of the indexed loads."""
+    for i in range(pre.shape[0]):
+        a0 = a1 = a2 = a3 = data.dtype.type(0.0)
+        p, e = indptr[i], indptr[i + 1]
+        while p + 4 <= e:
+            a0 += data[p] * r[indices[p]]
+            a1 += data[p + 1] * r[indices[p + 1]]
+            a2 += data[p + 2] * r[indices[p + 2]]
+            a3 += data[p + 3] * r[indices[p + 3]]
+            p += 4
+        while p < e:
+            a0 += data[p] * r[indices[p]]
+            p += 1
+        pre[i] += (a0 + a1) + (a2 + a3)
+
+
+def _drive(WT, indptr, indices, data, dense, drive, r0, leak, fast, out):  # pragma: no cover - compiled by numba
+    """States ``out`` (B, T, n) of sequences driven by ``drive`` (B, T, n) = W_in u_t + b from ``r0``."""
     B, T, n = drive.shape
-    r = np.empty(n)
-    pre = np.empty(n)
-    for b in range(B):
-        for i in range(n):
-            r[i] = r0[b, i]
-        for t in range(T):
+    R = r0.copy()
+    pre = np.empty((B, n), dtype=R.dtype)
+    for t in range(T):
+        if dense:
+            if B == 1:
+                np.dot(R[0], WT, pre[0])
+            else:
+                np.dot(R, WT, pre)
+            for b in range(B):
+                for i in range(n):
+                    pre[b, i] += drive[b, t, i]
+        else:
+            for b in range(B):
+                for i in range(n):
+                    pre[b, i] = drive[b, t, i]
+                _CSR_MV(indptr, indices, data, R[b], pre[b])
+        for b in range(B):
+            _LEAK_TANH(R[b], pre[b], leak, fast)
             for i in range(n):
-                s = drive[b, t, i]
-                for p in range(indptr[i], indptr[i + 1]):
-                    s += data[p] * r[indices[p]]
-                pre[i] = s
-            for i in range(n):
-                r[i] = (1.0 - leak) * r[i] + leak * np.tanh(pre[i])
-                out[b, t, i] = r[i]
+                out[b, t, i] = R[b, i]
 
 
 def _closed_loop(
-    indptr, indices, data, Win, bias, WoutT, bout, r0, u0, leak, pathak, use_input, out
-):  # pragma: no cover
+    WT, indptr, indices, data, dense, Win, bias, WoutT, bout, r0, u0, leak, pathak, use_input, fast, out
+):  # pragma: no cover - compiled by numba
+    """Closed-loop outputs ``out`` (B, H, d) from states ``r0`` (B, n) and last inputs ``u0`` (B, d).
+
+    The readout and the input product run in float64 whatever the reservoir's dtype."""
     B, H, d = out.shape
     n = bias.shape[0]
-    r = np.empty(n)
-    pre = np.empty(n)
-    u = np.empty(d)
-    feat = np.zeros(WoutT.shape[1])
-    for b in range(B):
-        for i in range(n):
-            r[i] = r0[b, i]
-        for j in range(d):
-            u[j] = u0[b, j]
-        for h in range(H):
-            # readout features φ(r, u), then W_out φ + c (WoutT rows are contiguous)
-            for i in range(n):
-                feat[i] = r[i] * r[i] if (pathak and i % 2 == 1) else r[i]
-            if use_input:
-                for j in range(d):
-                    feat[n + j] = u[j]
+    R = r0.copy()
+    U = u0.copy()
+    pre = np.empty((B, n), dtype=R.dtype)
+    for h in range(H):
+        for b in range(B):
+            # W_out φ(r, u) + c, with WoutT's rows contiguous
             for k in range(d):
                 s = bout[k]
-                for i in range(feat.shape[0]):
-                    s += WoutT[k, i] * feat[i]
+                for i in range(n):
+                    v = np.float64(R[b, i])
+                    s += WoutT[k, i] * (v * v if (pathak and i % 2 == 1) else v)
+                if use_input:
+                    for j in range(d):
+                        s += WoutT[k, n + j] * U[b, j]
                 out[b, h, k] = s
-                u[k] = s
+            for k in range(d):
+                U[b, k] = out[b, h, k]
+        if dense:
+            if B == 1:
+                np.dot(R[0], WT, pre[0])
+            else:
+                np.dot(R, WT, pre)
+        else:
+            for b in range(B):
+                pre[b, :] = 0.0
+                _CSR_MV(indptr, indices, data, R[b], pre[b])
+        for b in range(B):
             for i in range(n):
                 s = bias[i]
                 for j in range(d):
-                    s += Win[i, j] * u[j]
-                for p in range(indptr[i], indptr[i + 1]):
-                    s += data[p] * r[indices[p]]
-                pre[i] = s
-            for i in range(n):
-                r[i] = (1.0 - leak) * r[i] + leak * np.tanh(pre[i])
+                    s += Win[i, j] * U[b, j]
+                pre[b, i] += s
+            _LEAK_TANH(R[b], pre[b], leak, fast)
+
+
+_TANH32 = _LEAK_TANH = _CSR_MV = None
 
 
 def _kernel(name: str):
+    global _TANH32, _LEAK_TANH, _CSR_MV
     if name not in _KERNELS:
         import numba
 
+        if _TANH32 is None:
+            # the helpers are globals of the kernels, so numba's disk cache can hold them
+            _TANH32 = numba.njit(cache=True, fastmath=True, inline="always")(_tanh32)
+            _LEAK_TANH = numba.njit(cache=True, fastmath=True)(_leak_tanh)
+            _CSR_MV = numba.njit(cache=True)(_csr_mv)
         _KERNELS[name] = numba.njit(cache=True, nogil=True)({"drive": _drive, "closed_loop": _closed_loop}[name])
     return _KERNELS[name]
 
 
-def _csr(W):
-    import scipy.sparse
-
-    S = scipy.sparse.csr_matrix(W)
-    # 64-bit indices and weights: measured faster in numba's loop than 32-bit ones (which
-    # need a conversion per element) and exact, so both backends hold the same matrix
-    return S.indptr.astype(np.int64), S.indices.astype(np.int64), S.data.astype(np.float64)
-
-
 class CompiledReservoir:
-    """A reservoir ``W`` (dense array) held in CSR form for the compiled loops."""
+    """A reservoir ``W`` (dense float64 array) prepared for the compiled loops in ``dtype``.
 
-    def __init__(self, W: np.ndarray):
-        self.csr = _csr(W)
+    float32 reservoirs up to ``DENSE_MAX_BYTES`` are held dense (BLAS products), the rest in
+    CSR form (64-bit indices and weights for float64: exact, so both backends hold the same matrix)."""
+
+    def __init__(self, W: np.ndarray, dtype=np.float64):
+        self.dtype = np.dtype(dtype)
+        n = W.shape[0]
+        self.dense = self.dtype == np.float32 and n * n * 4 <= DENSE_MAX_BYTES
+        if self.dense:
+            # Wᵀ C-ordered: the row-vector product r Wᵀ = (W r)ᵀ reads it row by row
+            self.WT = np.ascontiguousarray(W.T, dtype=self.dtype)
+            self.csr = (np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, self.dtype))
+        else:
+            import scipy.sparse
+
+            S = scipy.sparse.csr_matrix(W)
+            self.WT = np.zeros((1, 1), self.dtype)
+            self.csr = (S.indptr.astype(np.int64), S.indices.astype(np.int64), S.data.astype(self.dtype))
+        self.fast_tanh = self.dtype == np.float32
 
     def drive(self, drive: np.ndarray, r0: np.ndarray, leak: float) -> np.ndarray:
-        """States ``(B, T, n)`` driven by ``drive = U W_inᵀ + b`` ``(B, T, n)`` from ``r0`` ``(B, n)``."""
-        out = np.empty(drive.shape)
-        _kernel("drive")(*self.csr, np.ascontiguousarray(drive), np.ascontiguousarray(r0), float(leak), out)
+        """States ``(B, T, n)`` (in ``dtype``) driven by ``drive = U W_inᵀ + b`` ``(B, T, n)`` from ``r0`` ``(B, n)``."""
+        out = np.empty(drive.shape, self.dtype)
+        _kernel("drive")(
+            self.WT,
+            *self.csr,
+            self.dense,
+            np.ascontiguousarray(drive, dtype=self.dtype),
+            np.ascontiguousarray(r0, dtype=self.dtype),
+            float(leak),
+            self.fast_tanh,
+            out,
+        )
         return out
 
     def closed_loop(self, Win, bias, Wout, bout, r0, u0, leak: float, horizon: int, pathak: bool, use_input: bool):
         """Closed-loop outputs ``(B, horizon, d)`` from reservoir states ``r0`` and last inputs ``u0``."""
         out = np.empty((r0.shape[0], horizon, u0.shape[1]))
         _kernel("closed_loop")(
+            self.WT,
             *self.csr,
+            self.dense,
             np.ascontiguousarray(Win, dtype=np.float64),
             np.ascontiguousarray(bias, dtype=np.float64),
             np.ascontiguousarray(np.asarray(Wout, dtype=np.float64).T),
             np.ascontiguousarray(bout, dtype=np.float64),
-            np.ascontiguousarray(r0, dtype=np.float64),
+            np.ascontiguousarray(r0, dtype=self.dtype),
             np.ascontiguousarray(u0, dtype=np.float64),
             float(leak),
             bool(pathak),
             bool(use_input),
+            self.fast_tanh,
             out,
         )
         return out

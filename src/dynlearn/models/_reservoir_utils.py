@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-import warnings
 
 import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
+import scipy.linalg.lapack
 import scipy.sparse
 import scipy.sparse.linalg
 
@@ -101,39 +101,58 @@ def monomial_plan(n_vars: int, degree: int) -> tuple[tuple[np.ndarray, np.ndarra
     return tuple(plan)
 
 
-def ridge_solutions(F: np.ndarray, Y: np.ndarray, alphas, *, center: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+def _cholesky_solve(A: np.ndarray, B: np.ndarray) -> np.ndarray | None:
+    """``A⁻¹ B`` for a symmetric positive definite ``A`` (upper triangle read), or None when ``A``
+    is not numerically positive definite or its reciprocal condition number (LAPACK's estimate,
+    the test ``scipy.linalg.solve`` warns on) is below machine epsilon: the caller then takes
+    the eigendecomposition, which drops the null directions. A Cholesky factor and its
+    condition estimate cost a fraction of ``scipy.linalg.solve(assume_a="pos")``."""
+    U = np.abs(np.triu(A))  # the 1-norm of the symmetric matrix: column j is U[:j+1, j] and U[j, j+1:]
+    anorm = float((U.sum(0) + U.sum(1) - np.diag(U)).max())
+    try:
+        c, low = scipy.linalg.cho_factor(A, lower=False, check_finite=False, overwrite_a=True)
+    except np.linalg.LinAlgError:
+        return None
+    rcond, info = scipy.linalg.lapack.dpocon(c, anorm, uplo="U")
+    if info != 0 or not rcond >= np.finfo(np.float64).eps:
+        return None
+    return scipy.linalg.cho_solve((c, low), B, check_finite=False)
+
+
+def ridge_solutions(
+    F: np.ndarray, Y: np.ndarray, alphas, *, center: bool, owned: bool = False
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Ridge readouts ``(W, b)`` with ``Y ≈ F W + b`` for each penalty in ``alphas``.
 
     Minimises ``||Y - F W - b||² + α ||W||²``. With ``center`` the intercept
     ``b`` is free (features and targets centred, as reservoirpy's ``Ridge``);
     without, ``b = 0`` and any constant column of ``F`` is penalised (as in
-    the NG-RC paper). One symmetric eigendecomposition of ``FᵀF`` serves every α.
+    the NG-RC paper). One symmetric eigendecomposition of ``FᵀF`` serves every α;
+    a single α is solved by Cholesky. ``owned``: ``F`` is a float64 array the caller
+    gives away, centred in place instead of copied.
     """
     F = np.asarray(F, dtype=np.float64)
     if center:
         fm, ym = F.mean(0), Y.mean(0)
-        Fc, Yc = F - fm, Y - ym
+        # centred in place when F is already a private float64 copy (``owned``), else copied once
+        Fc = F if owned else F.copy()
+        Fc -= fm
+        Yc = Y - ym
     else:
         fm, ym = np.zeros(F.shape[1]), np.zeros(Y.shape[1])
         Fc, Yc = F, Y
-    # FᵀF by a symmetric rank-k update: half the work of a general product; only the
-    # upper triangle is filled, and both solvers below are told to read that one. Fc is
-    # C-ordered, so Fcᵀ is a Fortran-ordered view: A Aᵀ of it needs no copy
+    # FᵀF by a symmetric rank-k update: only the upper triangle is filled, and both solvers
+    # below are told to read that one. Fc is C-ordered, so Fcᵀ is a Fortran-ordered view:
+    # A Aᵀ of it needs no copy
     Fc = np.ascontiguousarray(Fc)
     G = scipy.linalg.blas.dsyrk(1.0, Fc.T, trans=0, lower=0)
     FY = Fc.T @ Yc
     if len(alphas) == 1 and alphas[0] > 0:  # one penalty: a Cholesky solve is cheaper than eigh
-        with warnings.catch_warnings():
-            # ill-conditioned (tiny alpha, collinear features): take the eigendecomposition below,
-            # which drops the null directions, instead of printing scipy's LinAlgWarning
-            warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
-            try:
-                Ga = G.copy()
-                Ga[np.diag_indices_from(Ga)] += alphas[0]
-                W = scipy.linalg.solve(Ga, FY, assume_a="pos", lower=False, check_finite=False)
-                return [(W, ym - fm @ W)]
-            except (scipy.linalg.LinAlgWarning, np.linalg.LinAlgError):
-                pass
+        Ga = G.copy()
+        Ga[np.diag_indices_from(Ga)] += alphas[0]
+        W = _cholesky_solve(Ga, FY)
+        if W is not None:
+            return [(W, ym - fm @ W)]
     evals, evecs = scipy.linalg.eigh(G, lower=False, check_finite=False)
     evals = np.maximum(evals, 0.0)
     proj = evecs.T @ FY

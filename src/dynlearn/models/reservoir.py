@@ -310,9 +310,13 @@ class ESNConfig(ModelConfig):
     ``washout`` states dropped at the start of each training trajectory,
     ``readout`` ``"pathak"`` (every second unit squared) or ``"linear"``,
     ``readout_input`` (the input x_t joins the readout features); ``search``
-    tunes spectral radius, leak rate and α on a validation split; ``backend``
-    ``"numba"`` runs the reservoir loops compiled with a sparse ``W``,
-    ``"numpy"`` in numpy, ``"auto"`` compiled when numba is installed."""
+    tunes spectral radius, leak rate and α on a validation split; ``dtype``
+    (``"float32"`` or ``"float64"``) is the precision of the reservoir states and
+    of ``W`` in the recurrence (the readout is fitted and applied in float64
+    either way; see docs/performance.md for the forecast accuracy of each);
+    ``backend`` ``"numba"`` runs the reservoir loops compiled (a float32 ``W`` of
+    up to 1,024 units dense through BLAS, otherwise sparse), ``"numpy"`` in numpy,
+    ``"auto"`` compiled when numba is installed."""
 
     n_reservoir: int = 300
     spectral_radius: float = 0.9
@@ -330,10 +334,12 @@ class ESNConfig(ModelConfig):
     search: bool = False
     val_fraction: float = 0.2
     val_horizon: int = 50
+    dtype: str = "float32"
     backend: str = "auto"
 
     def validate(self):
         for ok, msg in [
+            (self.dtype in ("float32", "float64"), f"dtype must be 'float32' or 'float64', got {self.dtype!r}"),
             (self.backend in ("auto", "numpy", "numba"), f"backend must be auto/numpy/numba, got {self.backend!r}"),
             (self.n_reservoir >= 1, f"n_reservoir must be >= 1, got {self.n_reservoir}"),
             (self.spectral_radius >= 0, f"spectral_radius must be >= 0, got {self.spectral_radius}"),
@@ -385,8 +391,8 @@ class ESN(Model):
         if self.config.backend == "numpy" or not _reservoir_compiled.available():
             return None
         cache = getattr(self, "_compiled_cache", None)
-        if cache is None or cache[0] is not W:
-            cache = (W, CompiledReservoir(W))
+        if cache is None or cache[0] is not W or cache[1].dtype != self.config.dtype:
+            cache = (W, CompiledReservoir(W, self.config.dtype))
             self._compiled_cache = cache
         return cache[1]
 
@@ -396,7 +402,9 @@ class ESN(Model):
         compiled = self._compiled(W)
         if compiled is not None:
             return compiled.drive(drive, r, leak)
-        out = np.empty((U.shape[0], U.shape[1], len(b)))
+        dtype = np.dtype(self.config.dtype)
+        drive, r, W = drive.astype(dtype), r.astype(dtype), W.astype(dtype)
+        out = np.empty((U.shape[0], U.shape[1], len(b)), dtype)
         if U.shape[0] == 1 and self.config.density <= 0.25:
             # one sequence through a sparse reservoir: a CSR mat-vec is several times cheaper than dense
             Ws = scipy.sparse.csr_matrix(W)
@@ -412,10 +420,16 @@ class ESN(Model):
         return out
 
     def _phi(self, R: np.ndarray, U: np.ndarray) -> np.ndarray:
+        """Readout features ``φ(r, u)``, a new float64 array (squared in float64 from float32
+        states, as in the compiled loop)."""
+        n = R.shape[-1]
+        F = np.empty((*R.shape[:-1], n + (U.shape[-1] if self.config.readout_input else 0)))
+        F[..., :n] = R
         if self.config.readout == "pathak":
-            R = R.copy()
-            R[..., 1::2] = R[..., 1::2] ** 2
-        return np.concatenate([R, U], axis=-1) if self.config.readout_input else R
+            np.square(F[..., 1:n:2], out=F[..., 1:n:2])
+        if self.config.readout_input:
+            F[..., n:] = U
+        return F
 
     def _design(self, trajectories, W, Win, b, leak):
         """Readout features and targets; the reservoir is driven by the (scaled) states plus
@@ -433,7 +447,8 @@ class ESN(Model):
             R = self._run(u[None], np.zeros((1, len(b))), W, Win, b, leak)[0]
             F.append(self._phi(R[w:], u[w:]))
             Y.append(s[w + 1 :])
-        return np.concatenate(F), np.concatenate(Y)
+        # one trajectory: its features as they are (the ridge centres them in place)
+        return (F[0] if len(F) == 1 else np.concatenate(F)), np.concatenate(Y)
 
     def _scale_in(self, x: np.ndarray) -> np.ndarray:
         return (x - self.mean_) / self.std_
@@ -470,7 +485,7 @@ class ESN(Model):
             ):
                 W, Win, b = self._init_weights(dim, sr)
                 F, Y = self._design(train, W, Win, b, leak)
-                for a, (Wout, bias) in zip(alphas, ridge_solutions(F, Y, alphas, center=True)):
+                for a, (Wout, bias) in zip(alphas, ridge_solutions(F, Y, alphas, center=True, owned=True)):
                     self.W_, self.Win_, self.b_, self.Wout_, self.bout_, self.leak_rate_ = W, Win, b, Wout, bias, leak
                     score = _validation_score(self._rollout, val, max(c.washout, 1), c.val_horizon, scale, allz)
                     if score < best[0]:
@@ -479,7 +494,7 @@ class ESN(Model):
                 self.spectral_radius_, self.leak_rate_, self.alpha_ = (float(v) for v in best[1])
         self.W_, self.Win_, self.b_ = self._init_weights(dim, self.spectral_radius_)
         F, Y = self._design(trajectories, self.W_, self.Win_, self.b_, self.leak_rate_)
-        ((self.Wout_, self.bout_),) = ridge_solutions(F, Y, [self.alpha_], center=True)
+        ((self.Wout_, self.bout_),) = ridge_solutions(F, Y, [self.alpha_], center=True, owned=True)
 
     def _rollout(self, context, horizon):
         B = context.shape[0]
@@ -502,11 +517,12 @@ class ESN(Model):
                     c.readout_input,
                 )
         out = np.empty((B, horizon, context.shape[2]))
-        WT, WinT, a = self.W_.T, self.Win_.T, self.leak_rate_
+        dtype = np.dtype(self.config.dtype)
+        WT, WinT, a = self.W_.T.astype(dtype), self.Win_.T, dtype.type(self.leak_rate_)
         for h in range(horizon):
             u = self._phi(r, u) @ self.Wout_ + self.bout_
             out[:, h] = u
-            r = (1.0 - a) * r + a * np.tanh(r @ WT + u @ WinT + self.b_)
+            r = (1 - a) * r + a * np.tanh(r @ WT + (u @ WinT + self.b_).astype(dtype))
         return out
 
     def _predict(self, context, horizon):
