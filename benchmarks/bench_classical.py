@@ -24,7 +24,11 @@ same hyper-parameters in both (``--units`` units, default 500, spectral radius 0
 input scaling 0.5, connectivity 0.1, input connectivity 0.1, ridge 1e-6,
 washout 50); training time, the time of a 1,000-step closed-loop generation,
 and forecast quality as the median valid prediction time (NRMSE <= 0.4, in
-Lyapunov times) over 6 test windows with 50 context states.
+Lyapunov times) over 6 test windows with 50 context states, for our float32
+reservoir (the default) and the float64 one; the 6 windows forecast as one batch
+against one at a time; and a per-part profile of our training (drawing W, its
+spectral radius, the driven run, the ridge) and of one closed-loop step (the
+reservoir product, tanh).
 
 Every BLAS library is limited to one thread (set before numpy is imported):
 on a shared 2-core machine multi-threaded BLAS on small matrices is slower
@@ -214,7 +218,7 @@ def bench_esn(repeats: int) -> dict:
         truth = s[a : a + horizon]
         return metrics.valid_prediction_time(truth, pred, dt=0.025, lyapunov_time=1 / 0.906, scale=np.ones(3))
 
-    def ours(readout, noise=0.0):
+    def ours(readout, noise=0.0, dtype="float32"):
         # reservoirpy's Reservoir has no bias and no input noise by default; the data are
         # standardised already
         return models.create(
@@ -232,6 +236,7 @@ def bench_esn(repeats: int) -> dict:
             washout=50,
             readout=readout,
             readout_input=readout == "pathak",
+            dtype=dtype,
         )
 
     def fit_peer(seed=0):
@@ -258,45 +263,109 @@ def bench_esn(repeats: int) -> dict:
         return out
 
     r: dict = {"units": HP["units"]}
+    variants = [(ro, dt) for dt in ("float32", "float64") for ro in ("linear", "pathak")]
     # the compiled loops load from numba's cache (compiled once per install): not part of training
     t0 = time.perf_counter()
-    ours("pathak").fit(train[:200], dt=0.025).predict(s[:60], 5)
+    for ro, dt in variants:
+        ours(ro, dtype=dt).fit(train[:200], dt=0.025).predict(s[:60], 5)
     r["dynlearn_first_use_s"] = time.perf_counter() - t0
     # peer and ours alternate within each repeat, and each repeat gives its own ratio: on a
     # shared machine the load changes between measurements taken minutes apart
     times: dict = {}
+    windows = np.stack([s[a - ctx : a] for a in starts])
     for _ in range(repeats):
         t, (res, esn) = timed(fit_peer)
         times.setdefault("train_reservoirpy", []).append(t)
         t, _ = timed(lambda res=res, esn=esn: peer_generate(res, esn, s[1950:2000], 1000))
         times.setdefault("generate1000_reservoirpy", []).append(t)
-        for readout in ("linear", "pathak"):
-            t, m = timed(lambda readout=readout: ours(readout).fit(train, dt=0.025))
-            times.setdefault(f"train_dynlearn_{readout}", []).append(t)
+        t, _ = timed(lambda res=res, esn=esn: [peer_generate(res, esn, w, horizon) for w in windows])
+        times.setdefault("windows6_reservoirpy", []).append(t)
+        for ro, dt in variants:
+            key = f"{ro}_{dt}"
+            t, m = timed(lambda ro=ro, dt=dt: ours(ro, dtype=dt).fit(train, dt=0.025))
+            times.setdefault(f"train_dynlearn_{key}", []).append(t)
             t, _ = timed(lambda m=m: m.predict(s[1950:2000], 1000))
-            times.setdefault(f"generate1000_dynlearn_{readout}", []).append(t)
+            times.setdefault(f"generate1000_dynlearn_{key}", []).append(t)
+            t, _ = timed(lambda m=m: m.predict(windows, horizon))
+            times.setdefault(f"windows6_dynlearn_{key}", []).append(t)
     for key, v in times.items():
         r[f"{key}_s"] = float(np.median(v))
-    for readout in ("linear", "pathak"):
-        for what in ("train", "generate1000"):
-            ratios = np.array(times[f"{what}_reservoirpy"]) / np.array(times[f"{what}_dynlearn_{readout}"])
-            r[f"{what}_ratio_{readout}_per_repeat"] = [round(float(x), 2) for x in ratios]
-    # the last column: the same reservoir trained with our default input noise (1e-3)
-    vp = {"reservoirpy": [], "linear": [], "pathak": [], "pathak_noise": []}
+    for ro, dt in variants:
+        for what in ("train", "generate1000", "windows6"):
+            ratios = np.array(times[f"{what}_reservoirpy"]) / np.array(times[f"{what}_dynlearn_{ro}_{dt}"])
+            r[f"{what}_ratio_{ro}_{dt}_per_repeat"] = [round(float(x), 2) for x in ratios]
+    r["profile"] = esn_profile(ours("pathak"), train, repeats)
+    vp: dict = {"reservoirpy": []}
     for seed in range(3):
         res, esn = fit_peer(seed)
         vp["reservoirpy"] += [vpt(peer_generate(res, esn, s[a - ctx : a], horizon), a) for a in starts]
-        for key, readout, noise in (
-            ("linear", "linear", 0.0),
-            ("pathak", "pathak", 0.0),
-            ("pathak_noise", "pathak", 1e-3),
-        ):
-            m = ours(readout, noise).set_params(seed=seed).fit(train, dt=0.025)
-            pred = m.predict(np.stack([s[a - ctx : a] for a in starts]), horizon)
-            vp[key] += [vpt(pred[i], a) for i, a in enumerate(starts)]
+        # the last rows: our default input noise (1e-3) on the same reservoir
+        for ro, noise, dt in [(ro, 0.0, dt) for ro, dt in variants] + [("pathak", 1e-3, "float32")]:
+            m = ours(ro, noise, dt).set_params(seed=seed).fit(train, dt=0.025)
+            pred = m.predict(windows, horizon)
+            vp.setdefault(f"{ro}_{dt}" + ("_noise" if noise else ""), []).extend(
+                vpt(pred[i], a) for i, a in enumerate(starts)
+            )
     for k, v in vp.items():
         r[f"vpt_median_{k}"] = float(np.median(v))
     return r
+
+
+def esn_profile(model, train: np.ndarray, repeats: int) -> dict:
+    """Medians (ms) of the parts of one training run and of one closed-loop step, timed apart."""
+    from dynlearn.models._reservoir_utils import random_reservoir, ridge_solutions, spectral_radius
+
+    c = model.config
+    model.fit(train, dt=0.025)
+    rng = np.random.default_rng(0)
+    W = model.W_
+    comp = model._compiled(W)
+    drive = train[:-1] @ model.Win_.T + model.b_
+    R = comp.drive(drive[None], np.zeros((1, len(model.b_))), model.leak_rate_)[0]
+    F = model._phi(R[c.washout :], train[c.washout : -1])
+    parts = {
+        "train: draw W (dense N(0,1) with mask)": lambda: random_reservoir(c.n_reservoir, c.density, 0.0, rng),
+        "train: spectral radius (ARPACK)": lambda: spectral_radius(W),
+        "train: driven run (compiled)": lambda: comp.drive(drive[None], np.zeros((1, len(model.b_))), model.leak_rate_),
+        "train: readout features": lambda: model._phi(R[c.washout :], train[c.washout : -1]),
+        "train: ridge (Gram, Cholesky)": lambda: ridge_solutions(
+            F.copy(), train[c.washout + 1 :], [c.alpha], center=True, owned=True
+        ),
+    }
+    r0, u0 = R[-1:], train[-1:]
+    n = c.n_reservoir
+    WT = np.ascontiguousarray(W.T, dtype=np.float32)
+    v = R[-1].astype(np.float32)
+    pre = (v @ WT).astype(np.float32)
+    steps = 1000
+
+    def loop(fn):
+        def run():
+            for _ in range(steps):
+                fn()
+
+        return run
+
+    parts.update(
+        {
+            "closed loop: whole step (1,000-step rollout / 1,000)": lambda: comp.closed_loop(
+                model.Win_, model.b_, model.Wout_, model.bout_, r0, u0, model.leak_rate_, steps, True, True
+            ),
+            "closed loop: one float32 product W r (numpy, per step)": loop(lambda: np.dot(v, WT, out=pre)),
+            "closed loop: tanh of the units (numpy float32, per step)": loop(lambda: np.tanh(pre, out=pre)),
+        }
+    )
+    out = {}
+    for name, fn in parts.items():
+        ts = []
+        for _ in range(max(repeats, 3)):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+        div = steps if name.startswith("closed loop") else 1
+        out[name] = round(float(np.median(ts)) * 1e3 / div, 4)
+    out["units"] = n
+    return out
 
 
 def main() -> None:
@@ -336,10 +405,10 @@ def main() -> None:
             for k, v in s["fresh"].items():
                 print(f"  SINDy first call in a fresh process, {k:22s} {peer / v['call_s']:8.1f}x")
     e = out.get("esn")
-    for readout in ("linear", "pathak") if e else ():
-        for what in ("train", "generate1000"):
-            per = e[f"{what}_ratio_{readout}_per_repeat"]
-            print(f"  ESN {what} ({readout})  median {np.median(per):5.1f}x  per repeat {per}")
+    for key in ("linear_float32", "pathak_float32", "linear_float64", "pathak_float64") if e else ():
+        for what in ("train", "generate1000", "windows6"):
+            per = e[f"{what}_ratio_{key}_per_repeat"]
+            print(f"  ESN {what:12s} ({key:14s})  median {np.median(per):5.2f}x  per repeat {per}")
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as fh:

@@ -157,13 +157,14 @@ def test_esn_same_seed_same_numbers_and_batched_windows(lorenz_std):
     kw = dict(n_reservoir=200, washout=20, seed=5)
     a = models.create("esn", **kw).fit(lorenz_std[:800])
     b = models.create("esn", **kw).fit(lorenz_std[:800])
-    ctx = np.stack([lorenz_std[s : s + 50] for s in (800, 900, 1000)])
+    ctx = np.stack([lorenz_std[s : s + 50] for s in range(800, 1600, 40)])  # 20 windows
     pa = a.predict(ctx, 60)
     np.testing.assert_array_equal(pa, b.predict(ctx, 60))
     np.testing.assert_array_equal(a.Wout_, b.Wout_)
-    # a batch of windows runs one matrix-matrix product per step; one window a matrix-vector one
-    for i in range(3):
-        np.testing.assert_allclose(a.predict(ctx[i], 60), pa[i], atol=1e-5)
+    # 20 windows run one matrix-matrix product per step, fewer one matrix-vector product each
+    for i in (0, 7, 19):
+        np.testing.assert_allclose(a.predict(ctx[i], 60), pa[i], atol=1e-4)
+    np.testing.assert_allclose(a.predict(ctx[:3], 60), pa[:3], atol=1e-4)
 
 
 def test_esn_dense_and_sparse_float32_layouts_agree(lorenz_std, monkeypatch):

@@ -11,8 +11,8 @@ matrix product before the loop; only ``W r_{t-1}`` is sequential. Two layouts
 of ``W``:
 
 * **dense** (float32 reservoirs up to ``DENSE_MAX_BYTES``): one BLAS ``sgemv``
-  per step (``sgemm`` for a batch of sequences, which reads the matrix once
-  for all of them). At 500 units the float32 matrix is 1 MB, one core's L2, and
+  per step and sequence (``sgemm`` for a batch of at least ``GEMM_MIN_BATCH``
+  sequences). At 500 units the float32 matrix is 1 MB, one core's L2, and
   the vectorised BLAS kernel beats a CSR loop over the 10% non-zero weights,
   whose every multiply waits on an indexed load. ``tanh`` is
   :func:`_tanh32`, branch-free and vectorisable (libm's is a scalar call).
@@ -86,6 +86,21 @@ def _csr_mv(indptr, indices, data, r, pre):  # pragma: no cover - compiled by nu
         pre[i] += (a0 + a1) + (a2 + a3)
 
 
+#: from this many sequences on, one matrix-matrix product per step; below, one matrix-vector product per
+#: sequence (measured: a BLAS sgemm packs the 500 x 500 matrix on every call, which at 6 sequences
+#: cost about 1.7 times six sgemv's, while at 16 it was the cheaper one)
+GEMM_MIN_BATCH = 16
+
+
+def _dense_mv(R, WT, pre):  # pragma: no cover - compiled by numba
+    """pre = R Wᵀ row by row: (B, n) states times the C-ordered (n, n) Wᵀ."""
+    if R.shape[0] >= GEMM_MIN_BATCH:
+        np.dot(R, WT, pre)
+    else:
+        for b in range(R.shape[0]):
+            np.dot(R[b], WT, pre[b])
+
+
 def _drive(WT, indptr, indices, data, dense, drive, r0, leak, fast, out):  # pragma: no cover - compiled by numba
     """States ``out`` (B, T, n) of sequences driven by ``drive`` (B, T, n) = W_in u_t + b from ``r0``."""
     B, T, n = drive.shape
@@ -93,10 +108,7 @@ def _drive(WT, indptr, indices, data, dense, drive, r0, leak, fast, out):  # pra
     pre = np.empty((B, n), dtype=R.dtype)
     for t in range(T):
         if dense:
-            if B == 1:
-                np.dot(R[0], WT, pre[0])
-            else:
-                np.dot(R, WT, pre)
+            _DENSE_MV(R, WT, pre)
             for b in range(B):
                 for i in range(n):
                     pre[b, i] += drive[b, t, i]
@@ -137,10 +149,7 @@ def _closed_loop(
             for k in range(d):
                 U[b, k] = out[b, h, k]
         if dense:
-            if B == 1:
-                np.dot(R[0], WT, pre[0])
-            else:
-                np.dot(R, WT, pre)
+            _DENSE_MV(R, WT, pre)
         else:
             for b in range(B):
                 pre[b, :] = 0.0
@@ -154,15 +163,16 @@ def _closed_loop(
             _LEAK_TANH(R[b], pre[b], leak, fast)
 
 
-_TANH32 = _LEAK_TANH = _CSR_MV = None
+_TANH32 = _LEAK_TANH = _CSR_MV = _DENSE_MV = None
 
 
 def _kernel(name: str):
-    global _TANH32, _LEAK_TANH, _CSR_MV
+    global _TANH32, _LEAK_TANH, _CSR_MV, _DENSE_MV
     if name not in _KERNELS:
         import numba
 
         if _TANH32 is None:
+            _DENSE_MV = numba.njit(cache=True)(_dense_mv)
             # the helpers are globals of the kernels, so numba's disk cache can hold them
             _TANH32 = numba.njit(cache=True, fastmath=True, inline="always")(_tanh32)
             _LEAK_TANH = numba.njit(cache=True, fastmath=True)(_leak_tanh)
