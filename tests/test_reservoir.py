@@ -161,10 +161,11 @@ def test_esn_same_seed_same_numbers_and_batched_windows(lorenz_std):
     pa = a.predict(ctx, 60)
     np.testing.assert_array_equal(pa, b.predict(ctx, 60))
     np.testing.assert_array_equal(a.Wout_, b.Wout_)
-    # 20 windows run one matrix-matrix product per step, fewer one matrix-vector product each
+    # 20 windows run one matrix-matrix product per step, fewer one matrix-vector product each: the
+    # same numbers up to float32 rounding, which the closed loop amplifies (compared over 30 steps)
     for i in (0, 7, 19):
-        np.testing.assert_allclose(a.predict(ctx[i], 60), pa[i], atol=1e-4)
-    np.testing.assert_allclose(a.predict(ctx[:3], 60), pa[:3], atol=1e-4)
+        np.testing.assert_allclose(a.predict(ctx[i], 30), pa[i, :30], atol=1e-4)
+    np.testing.assert_allclose(a.predict(ctx[:3], 30), pa[:3, :30], atol=1e-4)
 
 
 def test_esn_dense_and_sparse_float32_layouts_agree(lorenz_std, monkeypatch):
