@@ -320,13 +320,13 @@ def esn_profile(model, train: np.ndarray, repeats: int) -> dict:
     rng = np.random.default_rng(0)
     W = model.W_
     comp = model._compiled(W)
-    drive = train[:-1] @ model.Win_.T + model.b_
-    R = comp.drive(drive[None], np.zeros((1, len(model.b_))), model.leak_rate_)[0]
+    U, r0 = train[None, :-1], np.zeros((1, len(model.b_)))
+    R = comp.drive(U, model.Win_, model.b_, r0, model.leak_rate_)[0]
     F = model._phi(R[c.washout :], train[c.washout : -1])
     parts = {
         "train: draw W (dense N(0,1) with mask)": lambda: random_reservoir(c.n_reservoir, c.density, 0.0, rng),
         "train: spectral radius (ARPACK)": lambda: spectral_radius(W),
-        "train: driven run (compiled)": lambda: comp.drive(drive[None], np.zeros((1, len(model.b_))), model.leak_rate_),
+        "train: driven run (compiled)": lambda: comp.drive(U, model.Win_, model.b_, r0, model.leak_rate_),
         "train: readout features": lambda: model._phi(R[c.washout :], train[c.washout : -1]),
         "train: ridge (Gram, Cholesky)": lambda: ridge_solutions(
             F.copy(), train[c.washout + 1 :], [c.alpha], center=True, owned=True

@@ -6,9 +6,7 @@ The update is the one of :class:`dynlearn.models.reservoir.ESN`:
     u_{t+1} = W_out φ(r_t, u_t) + c        (closed loop),
 
 with ``φ`` squaring every second unit (``pathak``) and appending ``u_t``
-(``use_input``). The input drive ``W_in u_t + b`` of a driven run is one
-matrix product before the loop; only ``W r_{t-1}`` is sequential. Two layouts
-of ``W``:
+(``use_input``). Two layouts of ``W``:
 
 * **dense** (float32 reservoirs up to ``DENSE_MAX_BYTES``): one BLAS ``sgemv``
   per step and sequence (``sgemm`` for a batch of at least ``GEMM_MIN_BATCH``
@@ -101,30 +99,65 @@ def _dense_mv(R, WT, pre):  # pragma: no cover - compiled by numba
             np.dot(R[b], WT, pre[b])
 
 
-def _drive(WT, indptr, indices, data, dense, drive, r0, leak, fast, out):  # pragma: no cover - compiled by numba
-    """States ``out`` (B, T, n) of sequences driven by ``drive`` (B, T, n) = W_in u_t + b from ``r0``."""
-    B, T, n = drive.shape
+def _add_input(pre, WinT, bias, u, acc):  # pragma: no cover - compiled by numba
+    """pre += W_in u + b, accumulated in float64 (``acc``, n) over the d inputs, loops over the units."""
+    n = pre.shape[0]
+    for i in range(n):
+        acc[i] = bias[i]
+    for j in range(WinT.shape[0]):
+        uj = u[j]
+        for i in range(n):
+            acc[i] += WinT[j, i] * uj
+    for i in range(n):
+        pre[i] += acc[i]
+
+
+def _readout(r, u, WoutT, bout, pathak, use_input, feat, y):  # pragma: no cover - compiled by numba
+    """y = W_out φ(r, u) + c in float64; ``feat`` (n + d) is scratch."""
+    n = r.shape[0]
+    for i in range(n):
+        feat[i] = r[i]
+    if pathak:
+        for i in range(1, n, 2):
+            feat[i] = feat[i] * feat[i]
+    m = n
+    if use_input:
+        for j in range(u.shape[0]):
+            feat[n + j] = u[j]
+        m = n + u.shape[0]
+    for k in range(y.shape[0]):
+        s = 0.0
+        for i in range(m):
+            s += WoutT[k, i] * feat[i]
+        y[k] = bout[k] + s
+
+
+def _drive(WT, indptr, indices, data, dense, U, WinT, bias, r0, leak, fast, out):  # pragma: no cover
+    """States ``out`` (B, T, n) of sequences driven by inputs ``U`` (B, T, d) from states ``r0`` (B, n).
+
+    The input term W_in u_t + b is formed inside the loop (3 multiply-adds a unit for 3 inputs):
+    a (B, T, n) array of it in float64, made before the loop and converted, cost more in memory
+    traffic than the loop's own products."""
+    B, T, n = out.shape
     R = r0.copy()
     pre = np.empty((B, n), dtype=R.dtype)
+    acc = np.empty(n)
     for t in range(T):
         if dense:
             _DENSE_MV(R, WT, pre)
-            for b in range(B):
-                for i in range(n):
-                    pre[b, i] += drive[b, t, i]
         else:
             for b in range(B):
-                for i in range(n):
-                    pre[b, i] = drive[b, t, i]
+                pre[b, :] = 0.0
                 _CSR_MV(indptr, indices, data, R[b], pre[b])
         for b in range(B):
+            _ADD_INPUT(pre[b], WinT, bias, U[b, t], acc)
             _LEAK_TANH(R[b], pre[b], leak, fast)
             for i in range(n):
                 out[b, t, i] = R[b, i]
 
 
 def _closed_loop(
-    WT, indptr, indices, data, dense, Win, bias, WoutT, bout, r0, u0, leak, pathak, use_input, fast, out
+    WT, indptr, indices, data, dense, WinT, bias, WoutT, bout, r0, u0, leak, pathak, use_input, fast, out
 ):  # pragma: no cover - compiled by numba
     """Closed-loop outputs ``out`` (B, H, d) from states ``r0`` (B, n) and last inputs ``u0`` (B, d).
 
@@ -134,18 +167,11 @@ def _closed_loop(
     R = r0.copy()
     U = u0.copy()
     pre = np.empty((B, n), dtype=R.dtype)
+    acc = np.empty(n)
+    feat = np.empty(n + d)
     for h in range(H):
         for b in range(B):
-            # W_out φ(r, u) + c, with WoutT's rows contiguous
-            for k in range(d):
-                s = bout[k]
-                for i in range(n):
-                    v = np.float64(R[b, i])
-                    s += WoutT[k, i] * (v * v if (pathak and i % 2 == 1) else v)
-                if use_input:
-                    for j in range(d):
-                        s += WoutT[k, n + j] * U[b, j]
-                out[b, h, k] = s
+            _READOUT(R[b], U[b], WoutT, bout, pathak, use_input, feat, out[b, h])
             for k in range(d):
                 U[b, k] = out[b, h, k]
         if dense:
@@ -155,24 +181,23 @@ def _closed_loop(
                 pre[b, :] = 0.0
                 _CSR_MV(indptr, indices, data, R[b], pre[b])
         for b in range(B):
-            for i in range(n):
-                s = bias[i]
-                for j in range(d):
-                    s += Win[i, j] * U[b, j]
-                pre[b, i] += s
+            _ADD_INPUT(pre[b], WinT, bias, U[b], acc)
             _LEAK_TANH(R[b], pre[b], leak, fast)
 
 
-_TANH32 = _LEAK_TANH = _CSR_MV = _DENSE_MV = None
+_TANH32 = _LEAK_TANH = _CSR_MV = _DENSE_MV = _ADD_INPUT = _READOUT = None
 
 
 def _kernel(name: str):
-    global _TANH32, _LEAK_TANH, _CSR_MV, _DENSE_MV
+    global _TANH32, _LEAK_TANH, _CSR_MV, _DENSE_MV, _ADD_INPUT, _READOUT
     if name not in _KERNELS:
         import numba
 
         if _TANH32 is None:
             _DENSE_MV = numba.njit(cache=True)(_dense_mv)
+            _ADD_INPUT = numba.njit(cache=True)(_add_input)
+            # fastmath: the readout's sums may be reassociated (and so vectorised)
+            _READOUT = numba.njit(cache=True, fastmath=True)(_readout)
             # the helpers are globals of the kernels, so numba's disk cache can hold them
             _TANH32 = numba.njit(cache=True, fastmath=True, inline="always")(_tanh32)
             _LEAK_TANH = numba.njit(cache=True, fastmath=True)(_leak_tanh)
@@ -203,14 +228,16 @@ class CompiledReservoir:
             self.csr = (S.indptr.astype(np.int64), S.indices.astype(np.int64), S.data.astype(self.dtype))
         self.fast_tanh = self.dtype == np.float32
 
-    def drive(self, drive: np.ndarray, r0: np.ndarray, leak: float) -> np.ndarray:
-        """States ``(B, T, n)`` (in ``dtype``) driven by ``drive = U W_inᵀ + b`` ``(B, T, n)`` from ``r0`` ``(B, n)``."""
-        out = np.empty(drive.shape, self.dtype)
+    def drive(self, U: np.ndarray, Win: np.ndarray, bias: np.ndarray, r0: np.ndarray, leak: float) -> np.ndarray:
+        """States ``(B, T, n)`` (in ``dtype``) driven by inputs ``U`` ``(B, T, d)`` from ``r0`` ``(B, n)``."""
+        out = np.empty((*U.shape[:2], bias.shape[0]), self.dtype)
         _kernel("drive")(
             self.WT,
             *self.csr,
             self.dense,
-            np.ascontiguousarray(drive, dtype=self.dtype),
+            np.ascontiguousarray(U, dtype=np.float64),
+            np.ascontiguousarray(np.asarray(Win, dtype=np.float64).T),
+            np.ascontiguousarray(bias, dtype=np.float64),
             np.ascontiguousarray(r0, dtype=self.dtype),
             float(leak),
             self.fast_tanh,
@@ -225,7 +252,7 @@ class CompiledReservoir:
             self.WT,
             *self.csr,
             self.dense,
-            np.ascontiguousarray(Win, dtype=np.float64),
+            np.ascontiguousarray(np.asarray(Win, dtype=np.float64).T),
             np.ascontiguousarray(bias, dtype=np.float64),
             np.ascontiguousarray(np.asarray(Wout, dtype=np.float64).T),
             np.ascontiguousarray(bout, dtype=np.float64),

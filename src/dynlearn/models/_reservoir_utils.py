@@ -102,12 +102,13 @@ def monomial_plan(n_vars: int, degree: int) -> tuple[tuple[np.ndarray, np.ndarra
 
 
 def _cholesky_solve(A: np.ndarray, B: np.ndarray) -> np.ndarray | None:
-    """``A⁻¹ B`` for a symmetric positive definite ``A`` (upper triangle read), or None when ``A``
+    """``A⁻¹ B`` for a symmetric positive definite matrix held in the upper triangle of ``A`` (the
+    strict lower triangle zero, as ``dsyrk`` leaves it), or None when it
     is not numerically positive definite or its reciprocal condition number (LAPACK's estimate,
     the test ``scipy.linalg.solve`` warns on) is below machine epsilon: the caller then takes
     the eigendecomposition, which drops the null directions. A Cholesky factor and its
     condition estimate cost a fraction of ``scipy.linalg.solve(assume_a="pos")``."""
-    U = np.abs(np.triu(A))  # the 1-norm of the symmetric matrix: column j is U[:j+1, j] and U[j, j+1:]
+    U = np.abs(A)  # the 1-norm of the symmetric matrix whose upper triangle A holds (its lower one is 0)
     anorm = float((U.sum(0) + U.sum(1) - np.diag(U)).max())
     try:
         c, low = scipy.linalg.cho_factor(A, lower=False, check_finite=False, overwrite_a=True)

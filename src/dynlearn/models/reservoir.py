@@ -398,10 +398,10 @@ class ESN(Model):
 
     def _run(self, U: np.ndarray, r: np.ndarray, W, Win, b, leak: float) -> np.ndarray:
         """Drive states ``r`` ``(B, n)`` with inputs ``U`` ``(B, T, dim)``; returns ``(B, T, n)``."""
-        drive = U @ Win.T + b
         compiled = self._compiled(W)
         if compiled is not None:
-            return compiled.drive(drive, r, leak)
+            return compiled.drive(U, Win, b, r, leak)
+        drive = U @ Win.T + b
         dtype = np.dtype(self.config.dtype)
         drive, r, W = drive.astype(dtype), r.astype(dtype), W.astype(dtype)
         out = np.empty((U.shape[0], U.shape[1], len(b)), dtype)
