@@ -30,6 +30,10 @@ against one at a time; and a per-part profile of our training (drawing W, its
 spectral radius, the driven run, the ridge) and of one closed-loop step (the
 reservoir product, tanh).
 
+The ESN's times are taken both as wall time and as the process's CPU time
+(``time.process_time``; every part runs on one thread): on a shared, loaded
+machine the wall time is mostly waiting for a core.
+
 Every BLAS library is limited to one thread (set before numpy is imported):
 on a shared 2-core machine multi-threaded BLAS on small matrices is slower
 and noisier. Times are the median of ``--repeats`` runs.
@@ -275,28 +279,35 @@ def bench_esn(repeats: int) -> dict:
     # peer and ours alternate within each repeat, and each repeat gives its own ratio: on a
     # shared machine the load changes between measurements taken minutes apart
     times: dict = {}
+    cpu: dict = {}
     windows = np.stack([s[a - ctx : a] for a in starts])
+
+    def run(key, fn):
+        # wall time, and the process's CPU time: on a loaded machine the wall time is mostly
+        # waiting for a core, the CPU time is the work (both libraries run single-threaded)
+        w, c = time.perf_counter(), time.process_time()
+        out = fn()
+        times.setdefault(key, []).append(time.perf_counter() - w)
+        cpu.setdefault(key, []).append(time.process_time() - c)
+        return out
+
     for _ in range(repeats):
-        t, (res, esn) = timed(fit_peer)
-        times.setdefault("train_reservoirpy", []).append(t)
-        t, _ = timed(lambda res=res, esn=esn: peer_generate(res, esn, s[1950:2000], 1000))
-        times.setdefault("generate1000_reservoirpy", []).append(t)
-        t, _ = timed(lambda res=res, esn=esn: [peer_generate(res, esn, w, horizon) for w in windows])
-        times.setdefault("windows6_reservoirpy", []).append(t)
+        res, esn = run("train_reservoirpy", fit_peer)
+        run("generate1000_reservoirpy", lambda res=res, esn=esn: peer_generate(res, esn, s[1950:2000], 1000))
+        run("windows6_reservoirpy", lambda res=res, esn=esn: [peer_generate(res, esn, w, horizon) for w in windows])
         for ro, dt in variants:
             key = f"{ro}_{dt}"
-            t, m = timed(lambda ro=ro, dt=dt: ours(ro, dtype=dt).fit(train, dt=0.025))
-            times.setdefault(f"train_dynlearn_{key}", []).append(t)
-            t, _ = timed(lambda m=m: m.predict(s[1950:2000], 1000))
-            times.setdefault(f"generate1000_dynlearn_{key}", []).append(t)
-            t, _ = timed(lambda m=m: m.predict(windows, horizon))
-            times.setdefault(f"windows6_dynlearn_{key}", []).append(t)
+            m = run(f"train_dynlearn_{key}", lambda ro=ro, dt=dt: ours(ro, dtype=dt).fit(train, dt=0.025))
+            run(f"generate1000_dynlearn_{key}", lambda m=m: m.predict(s[1950:2000], 1000))
+            run(f"windows6_dynlearn_{key}", lambda m=m: m.predict(windows, horizon))
     for key, v in times.items():
         r[f"{key}_s"] = float(np.median(v))
+        r[f"{key}_cpu_s"] = float(np.median(cpu[key]))
     for ro, dt in variants:
         for what in ("train", "generate1000", "windows6"):
-            ratios = np.array(times[f"{what}_reservoirpy"]) / np.array(times[f"{what}_dynlearn_{ro}_{dt}"])
-            r[f"{what}_ratio_{ro}_{dt}_per_repeat"] = [round(float(x), 2) for x in ratios]
+            for clock, tab in (("", times), ("cpu_", cpu)):
+                ratios = np.array(tab[f"{what}_reservoirpy"]) / np.array(tab[f"{what}_dynlearn_{ro}_{dt}"])
+                r[f"{what}_{clock}ratio_{ro}_{dt}_per_repeat"] = [round(float(x), 2) for x in ratios]
     r["profile"] = esn_profile(ours("pathak"), train, repeats)
     vp: dict = {"reservoirpy": []}
     for seed in range(3):
@@ -315,7 +326,7 @@ def bench_esn(repeats: int) -> dict:
 
 
 def esn_profile(model, train: np.ndarray, repeats: int) -> dict:
-    """Medians (ms) of the parts of one training run and of one closed-loop step, timed apart."""
+    """Medians (CPU ms) of the parts of one training run and of one closed-loop step, timed apart."""
     from dynlearn.models._reservoir_utils import random_reservoir, ridge_solutions, spectral_radius
 
     c = model.config
@@ -362,9 +373,9 @@ def esn_profile(model, train: np.ndarray, repeats: int) -> dict:
     for name, fn in parts.items():
         ts = []
         for _ in range(max(repeats, 3)):
-            t = time.perf_counter()
+            t = time.process_time()  # CPU time (see the module's docstring)
             fn()
-            ts.append(time.perf_counter() - t)
+            ts.append(time.process_time() - t)
         div = steps if name.startswith("closed loop") else 1
         out[name] = round(float(np.median(ts)) * 1e3 / div, 4)
     out["units"] = n
@@ -410,8 +421,10 @@ def main() -> None:
     e = out.get("esn")
     for key in ("linear_float32", "pathak_float32", "linear_float64", "pathak_float64") if e else ():
         for what in ("train", "generate1000", "windows6"):
-            per = e[f"{what}_ratio_{key}_per_repeat"]
-            print(f"  ESN {what:12s} ({key:14s})  median {np.median(per):5.2f}x  per repeat {per}")
+            for clock in ("", "cpu_"):
+                per = e[f"{what}_{clock}ratio_{key}_per_repeat"]
+                label = f"{what} {clock or 'wall_'}"[:-1]
+                print(f"  ESN {label:16s} ({key:14s})  median {np.median(per):5.2f}x  per repeat {per}")
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as fh:
