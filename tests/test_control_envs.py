@@ -12,8 +12,15 @@ torch = pytest.importorskip("torch")
 from dynlearn.control import env_names, make_env  # noqa: E402
 from dynlearn.errors import UnknownNameError, ValidationError  # noqa: E402
 
-ENVS = ["cartpole_swingup", "cartpole_swingup_sparse", "point_mass", "reacher", "pendulum",
-        "mountain_car_continuous", "cartpole"]
+ENVS = [
+    "cartpole_swingup",
+    "cartpole_swingup_sparse",
+    "point_mass",
+    "reacher",
+    "pendulum",
+    "mountain_car_continuous",
+    "cartpole",
+]
 
 
 def test_registry_lists_every_env():

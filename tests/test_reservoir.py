@@ -190,6 +190,7 @@ def test_compiled_float32_tanh_is_accurate():
     x = np.linspace(-40, 40, 40001).astype(np.float32)
     got = np.array([_reservoir_compiled._TANH32(v) for v in x[::7]], dtype=np.float64)
     assert np.max(np.abs(got - np.tanh(x[::7].astype(np.float64)))) < 2e-7
+    assert np.isnan(_reservoir_compiled._TANH32(np.float32(np.nan)))  # a diverging run stays visible
 
 
 def test_esn_search_picks_from_its_grid(lorenz_std):

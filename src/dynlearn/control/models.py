@@ -71,8 +71,9 @@ class DynamicsModel(Protocol):
 
 
 class _EnsembleNet(nn.Module):
-    def __init__(self, n_in: int, n_out: int, hidden: int, layers: int, members: int, gaussian: bool,
-                 generator: torch.Generator):
+    def __init__(
+        self, n_in: int, n_out: int, hidden: int, layers: int, members: int, gaussian: bool, generator: torch.Generator
+    ):
         super().__init__()
         sizes = [n_in] + [hidden] * layers + [2 * n_out if gaussian else n_out]
         self.weights = nn.ParameterList()
@@ -98,7 +99,7 @@ class _EnsembleNet(nn.Module):
                 x = torch.nn.functional.silu(x)
         if not self.gaussian:
             return x, None
-        mean, logvar = x[..., : self.n_out], x[..., self.n_out:]
+        mean, logvar = x[..., : self.n_out], x[..., self.n_out :]
         logvar = self.max_logvar - torch.nn.functional.softplus(self.max_logvar - logvar)
         logvar = self.min_logvar + torch.nn.functional.softplus(logvar - self.min_logvar)
         return mean, logvar
@@ -189,8 +190,15 @@ class LearnedDynamics:
         gen = torch.Generator().manual_seed(int(c.seed) + 7919 * len(self.history_))
         if self.net_ is None:
             self._n_in = n_in
-            self.net_ = _EnsembleNet(n_in, data.observation_dim, c.hidden, c.layers, self.members, self.gaussian,
-                                     torch.Generator().manual_seed(int(c.seed)))
+            self.net_ = _EnsembleNet(
+                n_in,
+                data.observation_dim,
+                c.hidden,
+                c.layers,
+                self.members,
+                self.gaussian,
+                torch.Generator().manual_seed(int(c.seed)),
+            )
         x = np.concatenate([data.obs, data.actions], axis=1)
         y = data.next_obs - data.obs
         self._set_scaler(x, y)
@@ -206,7 +214,7 @@ class LearnedDynamics:
             idx_all = torch.gather(boot, 1, order)
             total, count = 0.0, 0
             for start in range(0, n, bs):
-                idx = idx_all[:, start:start + bs]
+                idx = idx_all[:, start : start + bs]
                 loss = self._loss(X[idx], Y[idx])
                 opt.zero_grad()
                 loss.backward()
@@ -239,8 +247,10 @@ class LearnedDynamics:
         key = (ref.dtype, ref.device)
         cache = self._torch_cache
         if key not in cache:
-            cache[key] = tuple(torch.as_tensor(v, dtype=ref.dtype, device=ref.device)
-                               for v in (self.x_mean_, self.x_std_, self.y_mean_, self.y_std_))
+            cache[key] = tuple(
+                torch.as_tensor(v, dtype=ref.dtype, device=ref.device)
+                for v in (self.x_mean_, self.x_std_, self.y_mean_, self.y_std_)
+            )
         return cache[key]
 
     def predict_mean(self, obs, actions) -> np.ndarray:
@@ -279,8 +289,11 @@ class LearnedDynamics:
         else:
             pad = (-n) % M
             if propagation == "ts1":
-                perm = torch.randperm(n + pad, generator=generator, device=x.device) if generator is not None \
+                perm = (
+                    torch.randperm(n + pad, generator=generator, device=x.device)
+                    if generator is not None
                     else torch.randperm(n + pad, device=x.device)
+                )
             else:
                 perm = torch.arange(n + pad, device=x.device)
             zp = torch.cat([z, z[:pad]]) if pad else z
@@ -288,8 +301,11 @@ class LearnedDynamics:
             zz = zp[perm].view((n + pad) // M, M, -1).transpose(0, 1)
             mean, logvar = self.net_(zz)
             if logvar is not None:
-                noise = torch.randn(mean.shape, generator=generator, device=x.device, dtype=mean.dtype) \
-                    if generator is not None else torch.randn_like(mean)
+                noise = (
+                    torch.randn(mean.shape, generator=generator, device=x.device, dtype=mean.dtype)
+                    if generator is not None
+                    else torch.randn_like(mean)
+                )
                 mean = mean + torch.exp(0.5 * logvar) * noise
             out = torch.empty_like(zp[:, : mean.shape[-1]])
             out[perm] = mean.transpose(0, 1).reshape(n + pad, -1)
@@ -308,8 +324,15 @@ class LearnedDynamics:
         for k in ("x_mean_", "x_std_", "y_mean_", "y_std_"):
             tensors[f"scaler.{k}"] = torch.as_tensor(getattr(self, k), dtype=torch.float64)
         atomic_write_bytes(path / "weights.safetensors", st_save(tensors))
-        meta = {"format": FORMAT, "version": FORMAT_VERSION, "kind": self.kind, "config": config_to_dict(self.config),
-                "n_in": self._n_in, "n_out": net.n_out, "history": self.history_}
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "kind": self.kind,
+            "config": config_to_dict(self.config),
+            "n_in": self._n_in,
+            "n_out": net.n_out,
+            "history": self.history_,
+        }
         atomic_write_text(path / "model.json", json.dumps(meta, indent=1))
         return path
 
@@ -360,8 +383,15 @@ def load_dynamics(path: str | os.PathLike, *, reward: Any = None) -> LearnedDyna
         raise FileFormatError(f"{path / 'weights.safetensors'} cannot be read ({exc}); save the model again") from None
     c = model.config
     model._n_in = int(meta["n_in"])
-    model.net_ = _EnsembleNet(model._n_in, int(meta["n_out"]), c.hidden, c.layers, model.members, model.gaussian,
-                              torch.Generator().manual_seed(0))
+    model.net_ = _EnsembleNet(
+        model._n_in,
+        int(meta["n_out"]),
+        c.hidden,
+        c.layers,
+        model.members,
+        model.gaussian,
+        torch.Generator().manual_seed(0),
+    )
     try:
         model.net_.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("scaler.")})
     except RuntimeError as exc:
@@ -384,8 +414,10 @@ class ForecasterDynamics:
         if not getattr(model, "is_fitted", False):
             raise NotFittedError("ForecasterDynamics needs a fitted model; call model.fit(trajectories) first")
         if not model.uses_inputs or model.n_inputs_ < 1:
-            raise ValidationError(f"{model.name} was fitted without inputs; fit it with actions as inputs "
-                                  "(e.g. sindy use_inputs=true on Transitions.to_trajectories())")
+            raise ValidationError(
+                f"{model.name} was fitted without inputs; fit it with actions as inputs "
+                "(e.g. sindy use_inputs=true on Transitions.to_trajectories())"
+            )
         if model.min_context != 1:
             raise ValidationError(f"{model.name} needs {model.min_context} past states; only 1 (Markov) models plan")
         self.model, self.reward_model = model, reward
@@ -398,8 +430,10 @@ class ForecasterDynamics:
         single = x.ndim == 1
         x2, a2 = (x[None], a[None]) if single else (x, a)
         if x2.shape[1] != self.observation_dim or a2.shape != (len(x2), self.action_dim):
-            raise ValidationError(f"step needs obs (batch, {self.observation_dim}) and actions (batch, "
-                                  f"{self.action_dim}); got {x.shape} and {a.shape}")
+            raise ValidationError(
+                f"step needs obs (batch, {self.observation_dim}) and actions (batch, "
+                f"{self.action_dim}); got {x.shape} and {a.shape}"
+            )
         u = np.repeat(a2[:, None, :], 2, axis=1)
         y = self.model.predict(x2[:, None, :], 1, inputs=u)[:, 0]
         y = y[0] if single else y

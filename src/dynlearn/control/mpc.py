@@ -126,5 +126,9 @@ def run_episode(env, policy, *, seed: int = 0, max_steps: int | None = None, cal
         if terminated or truncated:
             break
     A = int(env.action_space.shape[0])
-    return Episode(np.asarray(observations, dtype=np.float64), np.asarray(actions).reshape(-1, A),
-                   np.asarray(rewards, dtype=np.float64), bool(terminated))
+    return Episode(
+        np.asarray(observations, dtype=np.float64),
+        np.asarray(actions).reshape(-1, A),
+        np.asarray(rewards, dtype=np.float64),
+        bool(terminated),
+    )

@@ -109,15 +109,20 @@ class Planner:
         obs_dim, act_dim = int(model.observation_dim), int(model.action_dim)
         x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
         if x.shape != (obs_dim,):
-            raise ValidationError(f"plan needs one observation of shape ({obs_dim},) for this model; got {tuple(x.shape)}")
+            raise ValidationError(
+                f"plan needs one observation of shape ({obs_dim},) for this model; got {tuple(x.shape)}"
+            )
         lo, hi = _bounds(model, act_dim, bounds)
         H = self.config.horizon
         low, high = torch.as_tensor(lo, dtype=torch.float32), torch.as_tensor(hi, dtype=torch.float32)
         if init is None:
             mean = ((low + high) / 2).expand(H, act_dim).clone()
         else:
-            mean = torch.as_tensor(np.asarray(init, dtype=np.float32)) if not isinstance(init, torch.Tensor) \
+            mean = (
+                torch.as_tensor(np.asarray(init, dtype=np.float32))
+                if not isinstance(init, torch.Tensor)
                 else init.float()
+            )
             if mean.shape != (H, act_dim):
                 raise ValidationError(f"init must have shape ({H}, {act_dim}); got {tuple(mean.shape)}")
         gen = generator if generator is not None else torch.Generator().manual_seed(int(self.config.seed))

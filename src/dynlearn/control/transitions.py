@@ -67,9 +67,12 @@ class Transitions:
 
         shift = 0 if self.episode is None else int(self.episode.max()) + 1
         return Transitions(
-            np.concatenate([self.obs, other.obs]), np.concatenate([self.actions, other.actions]),
-            np.concatenate([self.next_obs, other.next_obs]), cat(self.rewards, other.rewards),
-            cat(self.terminated, other.terminated), cat(self.episode, other.episode, shift),
+            np.concatenate([self.obs, other.obs]),
+            np.concatenate([self.actions, other.actions]),
+            np.concatenate([self.next_obs, other.next_obs]),
+            cat(self.rewards, other.rewards),
+            cat(self.terminated, other.terminated),
+            cat(self.episode, other.episode, shift),
         )
 
     def to_trajectories(self, dt: float = 1.0) -> list:

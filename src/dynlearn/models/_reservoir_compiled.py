@@ -45,7 +45,12 @@ def _tanh32(x):  # pragma: no cover - compiled by numba
     tanh(x) for |x| <= 10 (beyond, tanh is 1 in float32) from y = x / 16: the Taylor series
     y - y³/3 + 2y⁵/15 - 17y⁷/315 (truncation below 1e-9 for |y| <= 5/8), then four doublings
     tanh(2y) = 2 tanh(y) / (1 + tanh(y)²), which do not amplify relative errors."""
-    y = min(max(x, np.float32(-10.0)), np.float32(10.0)) * np.float32(0.0625)
+    y = x  # clamped so that NaN stays NaN (min/max would turn it into ±10)
+    if y > np.float32(10.0):
+        y = np.float32(10.0)
+    elif y < np.float32(-10.0):
+        y = np.float32(-10.0)
+    y = y * np.float32(0.0625)
     y2 = y * y
     t = y * (
         np.float32(1.0) + y2 * (np.float32(-1.0 / 3.0) + y2 * (np.float32(2.0 / 15.0) + y2 * np.float32(-17.0 / 315.0)))
@@ -185,6 +190,7 @@ def _closed_loop(
             _LEAK_TANH(R[b], pre[b], leak, fast)
 
 
+_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 _TANH32 = _LEAK_TANH = _CSR_MV = _DENSE_MV = _ADD_INPUT = _READOUT = None
 
 
@@ -197,10 +203,11 @@ def _kernel(name: str):
             _DENSE_MV = numba.njit(cache=True)(_dense_mv)
             _ADD_INPUT = numba.njit(cache=True)(_add_input)
             # fastmath: the readout's sums may be reassociated (and so vectorised)
-            _READOUT = numba.njit(cache=True, fastmath=True)(_readout)
+            _READOUT = numba.njit(cache=True, fastmath=_FASTMATH)(_readout)
             # the helpers are globals of the kernels, so numba's disk cache can hold them
-            _TANH32 = numba.njit(cache=True, fastmath=True, inline="always")(_tanh32)
-            _LEAK_TANH = numba.njit(cache=True, fastmath=True)(_leak_tanh)
+            # fast-math without its no-NaN/no-inf assumptions: a diverging run keeps its NaN
+            _TANH32 = numba.njit(cache=True, fastmath=_FASTMATH, inline="always")(_tanh32)
+            _LEAK_TANH = numba.njit(cache=True, fastmath=_FASTMATH)(_leak_tanh)
             _CSR_MV = numba.njit(cache=True)(_csr_mv)
         _KERNELS[name] = numba.njit(cache=True, nogil=True)({"drive": _drive, "closed_loop": _closed_loop}[name])
     return _KERNELS[name]

@@ -79,8 +79,16 @@ class PETS:
         from dynlearn.control.planners import make_planner
 
         c = self.config
-        return make_planner(c.planner, horizon=c.horizon, population=c.population, iterations=c.iterations,
-                            elites=c.elites, particles=c.particles, alpha=c.alpha, seed=c.seed)
+        return make_planner(
+            c.planner,
+            horizon=c.horizon,
+            population=c.population,
+            iterations=c.iterations,
+            elites=c.elites,
+            particles=c.particles,
+            alpha=c.alpha,
+            seed=c.seed,
+        )
 
     def run(self, *, out: str | Path | None = None, log=None) -> list[dict[str, Any]]:
         from dynlearn.control.models import GaussianEnsemble
@@ -91,8 +99,15 @@ class PETS:
         c = self.config
         env = self.make_env()
         data = collect(env, None, c.seed_steps, seed=c.seed)
-        model = GaussianEnsemble(members=c.members, hidden=c.hidden, layers=c.layers, propagation=c.propagation,
-                                 epochs=c.epochs, seed=c.seed, reward=env.model())
+        model = GaussianEnsemble(
+            members=c.members,
+            hidden=c.hidden,
+            layers=c.layers,
+            propagation=c.propagation,
+            epochs=c.epochs,
+            seed=c.seed,
+            reward=env.model(),
+        )
         planner = self.make_planner()
         self.model_, self.history_ = model, []
         for ep in range(c.episodes):
@@ -101,20 +116,33 @@ class PETS:
             fit_s = time.perf_counter() - t0
             mpc = MPC(model, planner, env=env, seed=c.seed + ep)
             episode = run_episode(env, mpc, seed=c.seed + 1000 + ep)
-            new = Transitions(episode.observations[:-1], episode.actions, episode.observations[1:],
-                              episode.rewards, np.zeros(len(episode), bool), np.zeros(len(episode), int))
+            new = Transitions(
+                episode.observations[:-1],
+                episode.actions,
+                episode.observations[1:],
+                episode.rewards,
+                np.zeros(len(episode), bool),
+                np.zeros(len(episode), int),
+            )
             model_mse = model.mse(new)  # on data the model has not seen yet
             data = data.concat(new)
-            rec = {"episode": ep, "real_steps": len(data), "return": episode.total_reward,
-                   "model_mse_next_episode": model_mse, "train_loss": model.history_[-1],
-                   "plan_seconds_per_step": float(np.mean(mpc.plan_seconds)), "fit_seconds": fit_s,
-                   "fallbacks": len(mpc.fallbacks)}
+            rec = {
+                "episode": ep,
+                "real_steps": len(data),
+                "return": episode.total_reward,
+                "model_mse_next_episode": model_mse,
+                "train_loss": model.history_[-1],
+                "plan_seconds_per_step": float(np.mean(mpc.plan_seconds)),
+                "fit_seconds": fit_s,
+                "fallbacks": len(mpc.fallbacks),
+            }
             self.history_.append(rec)
             if log is not None:
                 log(rec)
             if out is not None:
                 out = Path(out)
-                atomic_write_text(out / "history.json", json.dumps(
-                    {"config": config_to_dict(c), "episodes": self.history_}, indent=1))
+                atomic_write_text(
+                    out / "history.json", json.dumps({"config": config_to_dict(c), "episodes": self.history_}, indent=1)
+                )
                 model.save(out / "model")
         return self.history_

@@ -46,7 +46,13 @@ class _TorchOps:
 
         self.t = torch
         self.sin, self.cos, self.tanh, self.exp, self.sqrt, self.abs = (
-            torch.sin, torch.cos, torch.tanh, torch.exp, torch.sqrt, torch.abs)
+            torch.sin,
+            torch.cos,
+            torch.tanh,
+            torch.exp,
+            torch.sqrt,
+            torch.abs,
+        )
         self.atan2 = torch.atan2
 
     def where(self, c, a, b):
@@ -87,8 +93,9 @@ def ops(x):
     return _NP
 
 
-def tolerance(o, x, lower: float, upper: float, margin: float = 0.0, sigmoid: str = "gaussian",
-              value_at_margin: float = 0.1):
+def tolerance(
+    o, x, lower: float, upper: float, margin: float = 0.0, sigmoid: str = "gaussian", value_at_margin: float = 0.1
+):
     """DeepMind Control Suite's ``tolerance`` reward shaping (Tassa et al. 2018, dm_control.utils.rewards).
 
     1 inside ``[lower, upper]``; outside, a sigmoid of the distance ``d`` to the interval in units of

@@ -46,9 +46,7 @@ def _as_batch(x, dim: int, name: str, env: str):
     if not is_torch(x):
         x = np.asarray(x, dtype=np.float64)
     if x.ndim not in (1, 2) or x.shape[-1] != dim:
-        raise ValidationError(
-            f"{name} for {env} must have shape ({dim},) or (batch, {dim}); got {tuple(x.shape)}"
-        )
+        raise ValidationError(f"{name} for {env} must have shape ({dim},) or (batch, {dim}); got {tuple(x.shape)}")
     return (x[None], True) if x.ndim == 1 else (x, False)
 
 

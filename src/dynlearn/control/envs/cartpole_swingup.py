@@ -83,8 +83,9 @@ class CartpoleSwingup(ControlEnv):
             return tolerance(o, x, -0.25, 0.25) * tolerance(o, c, 0.995, 1.0)
         upright = (c + 1.0) / 2.0
         centered = (1.0 + tolerance(o, x, 0.0, 0.0, margin=2.0)) / 2.0
-        small_control = (4.0 + tolerance(o, a[..., 0], 0.0, 0.0, margin=1.0, sigmoid="quadratic",
-                                         value_at_margin=0.0)) / 5.0
+        small_control = (
+            4.0 + tolerance(o, a[..., 0], 0.0, 0.0, margin=1.0, sigmoid="quadratic", value_at_margin=0.0)
+        ) / 5.0
         small_velocity = (1.0 + tolerance(o, y[..., 4], 0.0, 0.0, margin=5.0)) / 2.0
         return upright * centered * small_control * small_velocity
 

@@ -158,7 +158,12 @@ class GymEnv(_base_class()):
             raw.power = p.power
         else:
             raw.gravity, raw.masscart, raw.masspole, raw.length, raw.force_mag = (
-                p.gravity, p.cart_mass, p.pole_mass, p.pole_length, p.force_mag)
+                p.gravity,
+                p.cart_mass,
+                p.pole_mass,
+                p.pole_length,
+                p.force_mag,
+            )
             raw.total_mass = p.cart_mass + p.pole_mass
             raw.polemass_length = p.pole_mass * p.pole_length
             self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
@@ -200,7 +205,11 @@ class GymEnv(_base_class()):
             ax.axvline(0.45, color="tab:green", ls=":")
         else:
             ax.plot([-2.4, 2.4], [0, 0], color="0.6")
-            ax.plot([s[0], s[0] + 2 * self.params.pole_length * np.sin(s[2])],
-                    [0, 2 * self.params.pole_length * np.cos(s[2])], color="tab:red", lw=3)
+            ax.plot(
+                [s[0], s[0] + 2 * self.params.pole_length * np.sin(s[2])],
+                [0, 2 * self.params.pole_length * np.cos(s[2])],
+                color="tab:red",
+                lw=3,
+            )
             ax.set_xlim(-2.6, 2.6)
             ax.set_ylim(-0.5, 1.3)

@@ -59,8 +59,9 @@ class PointMass(ControlEnv):
     def _reward(cls, o, s, a, y, p):
         dist = o.sqrt(y[..., 0] ** 2 + y[..., 1] ** 2)
         near = tolerance(o, dist, 0.0, p.target_size, margin=p.margin)
-        ctl = [tolerance(o, a[..., i], 0.0, 0.0, margin=1.0, sigmoid="quadratic", value_at_margin=0.0)
-               for i in range(2)]
+        ctl = [
+            tolerance(o, a[..., i], 0.0, 0.0, margin=1.0, sigmoid="quadratic", value_at_margin=0.0) for i in range(2)
+        ]
         return near * (4.0 + 0.5 * (ctl[0] + ctl[1])) / 5.0
 
     def draw(self, ax, obs) -> None:

@@ -59,8 +59,9 @@ class Reacher(ControlEnv):
         q = rng.uniform(-np.pi, np.pi, 2)
         reach = p.link1 + p.link2
         r, phi = reach * np.sqrt(rng.uniform(0.05, 0.9)), rng.uniform(-np.pi, np.pi)
-        return np.array([np.cos(q[0]), np.sin(q[0]), np.cos(q[1]), np.sin(q[1]), 0.0, 0.0,
-                         r * np.cos(phi), r * np.sin(phi)])
+        return np.array(
+            [np.cos(q[0]), np.sin(q[0]), np.cos(q[1]), np.sin(q[1]), 0.0, 0.0, r * np.cos(phi), r * np.sin(phi)]
+        )
 
     @classmethod
     def _step(cls, o, s, a, p):
