@@ -296,3 +296,20 @@ def test_ngrc_search_keeps_a_short_horizon_forecaster_when_no_candidate_is_stabl
     m = models.create("ngrc", standardize=True, search=True).fit(train)
     pred = m.predict(train.states[-100:], 200)
     assert np.all(np.isfinite(pred)) and metrics.smape(truth, pred) < 50
+
+
+def test_esn_saved_before_the_dtype_option_loads_as_float64(lorenz_std, tmp_path):
+    import json
+
+    m = models.create("esn", n_reservoir=60, washout=20, dtype="float64").fit(lorenz_std[:400])
+    m.save(tmp_path / "e")
+    header = json.loads((tmp_path / "e" / "model.json").read_text())
+    header["config"].pop("dtype")
+    header["fitted"].pop("dtype")
+    (tmp_path / "e" / "model.json").write_text(json.dumps(header))
+    old = models.load(tmp_path / "e")
+    assert old.config.dtype == "float64"
+    np.testing.assert_array_equal(old.predict(lorenz_std[400:450], 20), m.predict(lorenz_std[400:450], 20))
+    m32 = models.create("esn", n_reservoir=60, washout=20).fit(lorenz_std[:400])
+    m32.save(tmp_path / "f")
+    assert models.load(tmp_path / "f").config.dtype == "float32"

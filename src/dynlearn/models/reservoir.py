@@ -46,7 +46,7 @@ import numpy as np
 import scipy.sparse
 
 from dynlearn._validation import as_rng
-from dynlearn.config import ModelConfig
+from dynlearn.config import ModelConfig, build_config
 from dynlearn.data import Trajectory
 from dynlearn.errors import ValidationError
 from dynlearn.models import _reservoir_compiled
@@ -541,12 +541,19 @@ class ESN(Model):
         }
 
     def _get_meta(self):
-        return {"spectral_radius": self.spectral_radius_, "leak_rate": self.leak_rate_, "alpha": self.alpha_}
+        return {
+            "spectral_radius": self.spectral_radius_,
+            "leak_rate": self.leak_rate_,
+            "alpha": self.alpha_,
+            "dtype": self.config.dtype,
+        }
 
     def _set_meta(self, meta):
         self.spectral_radius_ = float(meta["spectral_radius"])
         self.leak_rate_ = float(meta["leak_rate"])
         self.alpha_ = float(meta["alpha"])
+        # a model saved before the dtype option ran (and was fitted with) a float64 reservoir
+        self.config = build_config(self.Config, self.config, {"dtype": meta.get("dtype", "float64")})
 
     def _set_state(self, state):
         n, d = self.config.n_reservoir, self.dim_
