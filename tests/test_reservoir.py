@@ -104,6 +104,14 @@ def test_reservoir_utils_refuse_unscalable_matrices():
         spectral_radius(np.zeros((2, 3)))
     W = scale_to_spectral_radius(np.random.default_rng(0).standard_normal((30, 30)), 0.7)
     assert spectral_radius(W) == pytest.approx(0.7)
+
+
+def test_spectral_radius_of_sparse_random_reservoirs_is_the_largest_eigenvalue():
+    # seeds on which ARPACK asked for one eigenvalue stopped up to 2% inside the edge of the spectrum
+    for seed in (1, 5, 6):
+        rng = np.random.default_rng(seed)
+        W = np.where(rng.random((500, 500)) < 0.1, rng.standard_normal((500, 500)), 0.0)
+        assert spectral_radius(W) == pytest.approx(np.abs(np.linalg.eigvals(W)).max(), rel=1e-4)
     with pytest.raises(ValidationError, match="raise density"):
         models.create("esn", n_reservoir=3, density=0.01).fit(np.random.default_rng(0).standard_normal((100, 2)))
     with pytest.raises(ValidationError, match="n_reservoir"):

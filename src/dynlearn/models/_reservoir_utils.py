@@ -21,7 +21,11 @@ def spectral_radius(W) -> float:
     ARPACK (largest magnitude, relative tolerance 1e-4: the radius is a
     hyper-parameter, and the eigenvalues of a random matrix crowd the edge of
     its spectrum, so a tighter tolerance costs hundreds of iterations) above 100
-    units, dense eigenvalues otherwise or when ARPACK does not converge.
+    units, dense eigenvalues otherwise or when ARPACK does not converge. ARPACK
+    is asked for the 8 largest (40 Lanczos/Arnoldi vectors) and the largest of
+    them is taken: asked for one (20 vectors, scipy's default), it settled on
+    an eigenvalue up to 2% inside the edge for 6 of 20 random 500-unit
+    reservoirs (density 0.1); with 8 the error was below 2e-5 for all of them.
     Raises ValidationError for an empty or non-square matrix, or when the
     eigenvalue computation fails or returns a non-finite value.
     """
@@ -36,9 +40,9 @@ def spectral_radius(W) -> float:
             try:
                 v0 = np.ones(shape[0])  # a fixed start vector keeps ARPACK deterministic
                 vals = scipy.sparse.linalg.eigs(
-                    scipy.sparse.csr_matrix(W), k=1, which="LM", return_eigenvectors=False, v0=v0, tol=1e-4
+                    scipy.sparse.csr_matrix(W), k=8, ncv=40, which="LM", return_eigenvectors=False, v0=v0, tol=1e-4
                 )
-                rho = float(np.abs(vals[0]))
+                rho = float(np.max(np.abs(vals)))
             except scipy.sparse.linalg.ArpackNoConvergence:
                 rho = None
         if rho is None:
