@@ -321,3 +321,17 @@ def test_esn_saved_before_the_dtype_option_loads_as_float64(lorenz_std, tmp_path
     m32 = models.create("esn", n_reservoir=60, washout=20).fit(lorenz_std[:400])
     m32.save(tmp_path / "f")
     assert models.load(tmp_path / "f").config.dtype == "float32"
+
+
+def test_ngrc_search_skips_underdetermined_degrees():
+    """A degree with more features than training rows is not tried (10-D flows: minutes for nothing)."""
+    from dynlearn.models.reservoir import _n_features, _search_degrees
+
+    assert _n_features(6, 2) == 28  # 1 + 6 + 21
+    assert _search_degrees(2, 6, 800) == [2, 3, 4]  # a 3-D flow, two delays: 210 features at degree 4
+    assert _search_degrees(2, 20, 800) == [2]  # a 10-D flow, two delays: 1,771 features at degree 3
+    assert _search_degrees(4, 20, 800) == [2, 4]  # the configured degree is always tried
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.standard_normal((400, 10)), axis=0) * 0.01
+    m = models.create("ngrc", search=True).fit(x)
+    assert m.degree_ == 2

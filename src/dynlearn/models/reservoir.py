@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 
 import numpy as np
 import scipy.sparse
@@ -60,6 +61,20 @@ ALPHA_GRID = (1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
 #: a spiking coordinate (Rössler at 30 points per period) needs degree 4 and a strong penalty
 NGRC_ALPHA_GRID = (*ALPHA_GRID, 1e-1, 1.0)
 NGRC_DEGREES = (2, 3, 4)
+
+
+def _n_features(n_lin: int, degree: int) -> int:
+    """NG-RC feature count: a constant, ``n_lin`` linear terms and every monomial of degree 2..``degree``."""
+    return int(math.comb(n_lin + degree, degree))
+
+
+def _search_degrees(configured: int, n_lin: int, n_rows: int) -> list[int]:
+    """The monomial degrees NG-RC's search tries: :data:`NGRC_DEGREES` and the configured one, except
+    degrees (above the configured one and 2) with more features than training rows, whose ridge
+    problem is underdetermined: on a 10-dimensional flow, degree 4 with two delays has 10,626 features
+    for 1,000 rows, and costs minutes to fit for nothing the penalty does not erase."""
+    keep = {configured, min(NGRC_DEGREES)}
+    return sorted(d for d in {*NGRC_DEGREES, configured} if d in keep or _n_features(n_lin, d) <= n_rows)
 
 
 def _split_validation(trajectories: list[Trajectory], fraction: float, need: int):
@@ -231,7 +246,7 @@ class NGRC(Model):
         grid = sorted({*NGRC_ALPHA_GRID, c.alpha})
         allx = np.concatenate([t.states for t in trajectories])
         scored, short = [], []  # (score, degree, alpha), (short-horizon error, degree, alpha)
-        for degree in sorted({*NGRC_DEGREES, c.degree}):
+        for degree in _search_degrees(c.degree, c.delays * allx.shape[1], sum(len(t) - self.span for t in train)):
             self.degree_ = degree
             for a, W in zip(grid, self._solve(train, grid)):
                 self.W_ = W
