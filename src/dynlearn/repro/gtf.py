@@ -23,6 +23,8 @@ reported on the page.
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -310,6 +312,8 @@ def _comparisons(ctx: ReproContext, s: Sizes, clean, train, seed: int) -> tuple[
 def run(ctx: ReproContext) -> ReproResult:
     s = SMOKE if ctx.smoke else FULL
     seeds = [ctx.seed + i for i in range(s.seeds)]
+    load = _LoadSampler().start()
+    t0 = time.perf_counter()
     if s.workers > 1 and len(seeds) > 1:
         import concurrent.futures
         import multiprocessing
@@ -322,13 +326,60 @@ def run(ctx: ReproContext) -> ReproResult:
             per_seed = list(pool.map(_seed_job, [ctx.smoke] * len(seeds), seeds, [i == 0 for i in range(len(seeds))]))
     else:
         per_seed = [_seed_job(ctx.smoke, seed, i == 0, ctx.progress) for i, seed in enumerate(seeds)]
+    timing = {"seconds": time.perf_counter() - t0, "workers": min(s.workers, len(seeds)), **load.stop()}
     grad_table, grad_alpha = per_seed[0].pop("grad_table"), per_seed[0].pop("grad_alpha")
     missing = per_seed[0].pop("missing")
     figure = _plot_curves(ctx, s, per_seed)
-    result = _result(s, per_seed, grad_table, grad_alpha, missing, figure)
+    result = _result(s, per_seed, grad_table, grad_alpha, missing, figure, timing)
     if figure is not None:
         result.figures.append(figure)
     return result
+
+
+class _LoadSampler:
+    """The 1-minute load average sampled every few seconds in a daemon thread, so the page can say
+    whether the wall time was taken on a loaded machine (the processes of this run count too)."""
+
+    def __init__(self, every: float = 10.0):
+        self.every, self.samples, self._stop = every, [], threading.Event()
+
+    def _sample(self) -> None:
+        try:
+            self.samples.append(os.getloadavg()[0])
+        except OSError:  # pragma: no cover - platforms without getloadavg
+            pass
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def start(self) -> _LoadSampler:
+        self._sample()
+        threading.Thread(target=self._loop, daemon=True).start()
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._sample()
+        v = self.samples
+        return {
+            "cores": os.cpu_count() or 1,
+            "load_start": v[0] if v else float("nan"),
+            "load_mean": float(np.mean(v)) if v else float("nan"),
+            "load_max": float(np.max(v)) if v else float("nan"),
+        }
+
+
+def _comparison_defaults() -> list[str]:
+    """One line per comparison model: its registered defaults, as used in (c)."""
+    from dynlearn import models
+
+    out = []
+    for name in COMPARISONS:
+        if name in models.MODELS:
+            params = {k: v for k, v in models.create(name).get_params().items() if k not in ("seed", "backend")}
+            out.append(f"- `{name}`: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    return out
 
 
 def _seed_job(smoke: bool, seed: int, with_gradients: bool, progress=None) -> dict[str, Any]:
@@ -413,7 +464,7 @@ def _pm(m: float, sd: float) -> str:
     return "n/a" if not np.isfinite(m) else f"{_fmt(m)} ± {_fmt(sd)}"
 
 
-def _result(s: Sizes, per_seed, grad_table, grad_alpha, missing, figure) -> ReproResult:
+def _result(s: Sizes, per_seed, grad_table, grad_alpha, missing, figure, timing=None) -> ReproResult:
     metrics: dict[str, Any] = {"seeds": [r["seed"] for r in per_seed]}
     methods = [*LABELS, *COMPARISONS]
     table: dict[str, dict[str, Any]] = {}
@@ -595,7 +646,31 @@ def _result(s: Sizes, per_seed, grad_table, grad_alpha, missing, figure) -> Repr
         "",
         "The paper's Table 1 numbers are not quoted: they are not available offline; only the comparison "
         "between methods trained here on the same data is evidence.",
+        "",
+        "Registered defaults of the comparison models when this ran (ESN: bias 1.0, input noise 1e-3 and "
+        "internal standardisation are the improved defaults; the neural ODE stops early only if it holds out a "
+        "validation part, `val_fraction` > 0):" if not s.tiny_comparisons else "Comparison models (smoke run: "
+        "tiny configs, not their defaults); registered defaults:",
+        "",
+        *_comparison_defaults(),
     ]
+    if timing is not None:
+        loaded = timing["load_mean"] > timing["cores"]
+        metrics.update({f"timing_{k}": v for k, v in timing.items()})
+        lines += [
+            "",
+            "## Timing",
+            "",
+            f"The {n_seeds} seed(s) ran in {timing['workers']} process(es), one thread each, in "
+            f"{timing['seconds']:.0f} s. The 1-minute load average during the run (sampled every 10 s; this run's "
+            f"own processes count) was {timing['load_mean']:.1f} on average and {timing['load_max']:.1f} at most "
+            f"({timing['load_start']:.1f} at the start), on {timing['cores']} cores: "
+            + (
+                "**the machine was shared and loaded**, so the wall time overstates what an unloaded machine needs."
+                if loaded
+                else "the machine was not overloaded."
+            ),
+        ]
 
     def _d(k):
         return _fmt(table[k]["D_stsp"][0])
