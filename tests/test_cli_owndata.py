@@ -73,9 +73,9 @@ def test_evaluate_ranks_against_baselines_and_resumes(capsys, here):
     suite = json.loads((here / "runs/evaluate-sales.json").read_text())
     assert suite["data"][0]["season"] == 12 and suite["data"][0]["fill"] == "interpolate"
     # the same store as bench: the suite file it wrote reruns with nothing to compute
-    _, err = ok(capsys, "bench", "run", "--suite", "runs/evaluate-sales.json", "-o", "runs", "--no-report")
+    _, err = ok(capsys, "bench", "run", "--suite", "runs/evaluate-sales.json", "--out", "runs", "--no-report")
     assert "0 cells computed, 4 reused" in err
-    code, out, _ = run(capsys, "bench", "leaderboard", "-o", "runs", "--json")
+    code, out, _ = run(capsys, "bench", "leaderboard", "--out", "runs", "--json")
     rows = json.loads(out)
     assert {r["method"] for r in rows} == {"seasonal_naive", "naive", "mean", "linear_ar"}
 

@@ -1,8 +1,9 @@
 """Export a run's cells as a table: CSV always, Parquet when pyarrow is installed.
 
 One row per cell ``(system, method, seed)``, wide: the cell's record
-(status, reason, fit and predict seconds, peak memory, package versions as a
-JSON string) followed by one column per metric. A failed cell keeps its row,
+(status, reason, fit and predict seconds, peak memory, and three JSON strings:
+the package versions, the config overrides the model ran with, and the tuning
+record, '' without tuning) followed by one column per metric. A failed cell keeps its row,
 with empty metric values. The file is written atomically.
 """
 
@@ -20,7 +21,7 @@ from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
 FORMATS = ("csv", "parquet")
 RECORD_COLUMNS = (
     "run", "suite", "system", "method", "seed", "status", "reason",
-    "fit_seconds", "predict_seconds", "peak_mem_mb", "versions",
+    "fit_seconds", "predict_seconds", "peak_mem_mb", "versions", "config", "tuning",
 )  # fmt: skip
 
 
@@ -31,7 +32,7 @@ def table(run: str, suite: str, cells: list[CellResult], metric_names: list[str]
         for name, v in zip(
             RECORD_COLUMNS,
             (run, suite, c.system, c.method, c.seed, c.status, c.reason,
-             c.fit_seconds, c.predict_seconds, c.peak_mem_mb, c.versions),
+             c.fit_seconds, c.predict_seconds, c.peak_mem_mb, c.versions, c.config, c.tuning),
         ):  # fmt: skip
             cols[name].append(v)
         for m in metric_names:

@@ -199,8 +199,14 @@ def _leaderboard(run: ReportRun, rows: list[Row], methods: list[str], colors) ->
             "Median (inter-quartile range q75 - q25, in brackets) of each metric over all (system, seed) cells, as "
             "<code>dynlearn bench leaderboard</code> computes it; hover a value for the quartiles and count. Methods "
             f"ranked by the first metric. Short-term metrics are means over {p.n_windows} test windows of "
-            f"{p.horizon} steps; long-term ones compare one {p.long_horizon}-step free run with the true test "
-            "trajectory. Diverged cells keep their (large) values; error cells have none."
+            f"{p.horizon} steps; "
+            + (
+                f"long-term ones compare one {p.long_horizon}-step free run with the true test trajectory. "
+                if p.long_horizon
+                else "this suite makes no long free run (protocol.long_horizon = 0), so long-term metrics have no "
+                "values. "
+            )
+            + "Diverged cells keep their (large) values; error cells have none."
         )
         + table
         + f"<ul class='note'>{defs}</ul>"

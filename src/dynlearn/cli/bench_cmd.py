@@ -13,7 +13,39 @@ from dynlearn.cli._common import console, err_console
 
 app = typer.Typer(help="Benchmark suites: run, leaderboard, report.", no_args_is_help=True)
 
-OUT = typer.Option(Path("runs"), "--out", "-o", help="Directory holding results.sqlite, the data cache and reports.")
+# Options across `bench` commands: --out is always the folder holding results.sqlite, -o/--output always a
+# file to write. `bench run` and `bench leaderboard` write no file; their -o (the results folder until
+# session 4) is kept only to turn the old use into a clear error rather than a silent change of meaning.
+OUT = typer.Option(Path("runs"), "--out", help="Directory holding results.sqlite, the data cache and reports.")
+OLD_O = typer.Option(None, "-o", hidden=True, help="Removed: the results folder is --out.")
+
+
+def _refuse_old_o(value: str | None, command: str) -> None:
+    from dynlearn.errors import ValidationError
+
+    if isinstance(value, str):  # called from Python (e.g. by `dynlearn evaluate`) it is typer's default object
+        raise ValidationError(
+            f"`bench {command}` takes the results folder as --out, not -o (-o/--output names a file to write in "
+            f"`bench report` and `bench export`); use --out {value}"
+        )
+
+
+def _metric_columns(suite, requested: str | None) -> list[str] | None:
+    """The metrics to show: ``None`` (as many as fit the terminal), ``all``, or a comma-separated list."""
+    from dynlearn.errors import ValidationError
+
+    if requested is None:
+        return None
+    if requested.strip().lower() == "all":
+        return list(suite.metrics)
+    names = [m.strip() for m in requested.split(",") if m.strip()]
+    unknown = [m for m in names if m not in suite.metrics]
+    if unknown or not names:
+        raise ValidationError(
+            f"--metrics: {', '.join(unknown) or 'no metric given'} not in suite {suite.name!r}; choose from "
+            f"{', '.join(suite.metrics)} (comma-separated) or all"
+        )
+    return names
 
 
 def _suite_of_store(out: Path, suite: str | None):
@@ -50,37 +82,85 @@ def _median_iqr(row, fmt) -> str:
     return f"{fmt(row.median)} ({fmt(row.q75 - row.q25)})"
 
 
-def _print_leaderboard(suite, cells, system: str | None = None) -> None:
+def _fitting(columns: list[list[str]], fixed: list[list[str]], width: int) -> int:
+    """How many of ``columns`` (header + cells each, in order) fit beside ``fixed`` in ``width``
+    characters of a rich table (each column: its widest text, 2 of padding and 1 of border); at least 1."""
+
+    def w(col: list[str]) -> int:
+        return max(len(x) for x in col) + 3
+
+    used = 1 + sum(w(c) for c in fixed)
+    n = 0
+    for col in columns:
+        used += w(col)
+        if used > width and n:
+            break
+        n += 1
+    return n
+
+
+def _print_leaderboard(suite, cells, system: str | None = None, shown: list[str] | None = None, out=None) -> None:
+    """The leaderboard table; ``shown`` None: the suite's metrics in order (the ranking metric first), as
+    many as fit the console, with a note on how to see the others."""
+    from dynlearn import metrics
     from dynlearn.bench.leaderboard import fmt, leaderboard, methods_ranked
 
     rows = leaderboard(cells, list(suite.metrics), [m.name for m in suite.methods], system=system)
-    from dynlearn import metrics
+    ranked = methods_ranked(rows)
+    mine = {method: {r.metric: r for r in rows if r.method == method} for method in ranked}
+    first = suite.metrics[0]
 
-    title = f"suite {suite.name}" + (f" — {system}" if system else "") + ": median (IQR) over systems x seeds"
+    def head(m: str) -> str:
+        return f"{m} {'↑' if metrics.get(m).higher_is_better else '↓'}"
+
+    def column(m: str) -> list[str]:
+        return [head(m), *[_median_iqr(mine[method][m], fmt) for method in ranked]]
+
+    names = list(suite.metrics) if shown is None else shown
+    body = [
+        [str(i) for i in range(1, len(ranked) + 1)] + ["rank"],
+        ["method", *ranked],
+        ["cells", *[str(max(r.count for r in mine[m].values())) for m in ranked]],
+        ["failed", *[str(mine[m][first].failures) for m in ranked]],
+    ]
+    if shown is None:
+        names = names[: _fitting([column(m) for m in names], body, console.width)]
+    title = (
+        f"suite {suite.name}" + (f" — {system}" if system else "") + f": median (IQR) over systems x seeds, "
+        f"ranked by {first}"
+    )
     table = Table(title=title)
     table.add_column("rank", justify="right")
     table.add_column("method")
-    for m in suite.metrics:
-        table.add_column(f"{m} {'↑' if metrics.get(m).higher_is_better else '↓'}", justify="right")
+    for m in names:
+        table.add_column(head(m), justify="right")
     table.add_column("cells", justify="right")
     table.add_column("failed", justify="right")
-    for rank, method in enumerate(methods_ranked(rows), 1):
-        mine = {r.metric: r for r in rows if r.method == method}
-        first = mine[suite.metrics[0]]
+    for rank, method in enumerate(ranked, 1):
         table.add_row(
             str(rank),
             method,
-            *[_median_iqr(mine[m], fmt) for m in suite.metrics],
-            str(max(r.count for r in mine.values())),
-            str(first.failures),
+            *[_median_iqr(mine[method][m], fmt) for m in names],
+            str(max(r.count for r in mine[method].values())),
+            str(mine[method][first].failures),
         )
     console.print(table)
+    hidden = [m for m in suite.metrics if m not in names]
+    if hidden and shown is None and system is None:
+        where = f" --out {out}" if out is not None else ""
+        console.print(
+            f"{len(names)} of {len(suite.metrics)} metrics shown (the width of this terminal); not shown: "
+            f"{', '.join(hidden)}. See them with `dynlearn bench leaderboard{where} --metrics {hidden[0]},...` "
+            f"(or --metrics all, or --json), in the HTML report, or exported per cell by "
+            f"`dynlearn bench export{where} -o cells.csv`."
+        )
 
 
 @app.command("run")
 def run(
     suite: str = typer.Option("quick", "--suite", "-s", help="Built-in suite name or a .toml/.json suite file."),
     out: Path = OUT,
+    old_o: str = OLD_O,
     jobs: int = typer.Option(min(2, os.cpu_count() or 1), "--jobs", "-j", help="Worker processes."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report when done."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Compute failed (diverged/error) cells again."),
@@ -101,6 +181,8 @@ def run(
     from dynlearn.bench import ResultStore, load_suite, paths, run_suite
     from dynlearn.bench.executors import make_executor
     from dynlearn.bench.runner import check_out_dir
+
+    _refuse_old_o(old_o, "run")
 
     spec = load_suite(suite)
     check_out_dir(out, force=force, flag="--force")
@@ -164,7 +246,7 @@ def run(
     spec = spec.members()[-1]  # a sweep's last run (the others: `bench leaderboard`, `bench report`)
     with ResultStore(summary.store) as store:
         cells = store.cells(spec.key)
-    _print_leaderboard(spec, cells)
+    _print_leaderboard(spec, cells, out=out)
     if report:
         p = paths(out, spec)
         from dynlearn.bench.report import load_run, with_its_sweep, write_runs_report
@@ -188,14 +270,24 @@ def _exit_now(code: int) -> None:
 @app.command("leaderboard")
 def leaderboard_cmd(
     out: Path = OUT,
+    old_o: str = OLD_O,
     suite: str = typer.Option(None, "--suite", "-s", help="Suite name (default: the most recent run in the store)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable rows: method, metric, median, count, ..."),
     by_system: bool = typer.Option(False, "--by-system", help="One table per system as well."),
+    metric_names: str = typer.Option(
+        None,
+        "--metrics",
+        "-m",
+        help="Metrics to show, comma-separated, or all (default: the suite's, ranking metric first, as many as "
+        "fit the terminal).",
+    ),
 ) -> None:
     """Show the leaderboard of the latest run of a suite."""
     from dynlearn.bench import leaderboard
 
+    _refuse_old_o(old_o, "leaderboard")
     store, run, spec = _suite_of_store(out, suite)
+    shown = _metric_columns(spec, metric_names)
     with store:
         cells = store.cells(run)
     if as_json:
@@ -207,10 +299,10 @@ def leaderboard_cmd(
                     out_rows.append({"suite": spec.name, "run": run, "system": system, **r.to_json()})
         typer.echo(json.dumps(out_rows, indent=2))
         return
-    _print_leaderboard(spec, cells)
+    _print_leaderboard(spec, cells, shown=shown, out=out)
     if by_system:
         for system in spec.series:
-            _print_leaderboard(spec, cells, system)
+            _print_leaderboard(spec, cells, system, shown=shown)
 
 
 @app.command("report")
@@ -302,7 +394,13 @@ def export_cmd(
 ) -> None:
     """Export every cell of a run (record + metrics, one row per cell) to CSV or Parquet."""
     from dynlearn.bench.export import format_of, table, write_table
+    from dynlearn.errors import ValidationError
 
+    if output.is_dir():
+        raise ValidationError(
+            f"-o/--output is the .csv or .parquet file to write, got the folder {str(output)!r} "
+            f"(the folder holding results.sqlite is --out: --out {output} -o cells.csv)"
+        )
     kind = format_of(output, fmt)  # refuse a bad format before reading anything
     store, run, spec = _suite_of_store(out, suite)
     with store:
