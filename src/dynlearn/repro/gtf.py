@@ -649,8 +649,9 @@ def _result(s: Sizes, per_seed, grad_table, grad_alpha, missing, figure, timing=
         "",
         "Registered defaults of the comparison models when this ran (ESN: bias 1.0, input noise 1e-3 and "
         "internal standardisation are the improved defaults; the neural ODE stops early only if it holds out a "
-        "validation part, `val_fraction` > 0):" if not s.tiny_comparisons else "Comparison models (smoke run: "
-        "tiny configs, not their defaults); registered defaults:",
+        "validation part, `val_fraction` > 0):"
+        if not s.tiny_comparisons
+        else "Comparison models (smoke run: tiny configs, not their defaults); registered defaults:",
         "",
         *_comparison_defaults(),
     ]
