@@ -69,3 +69,18 @@ def test_gradient_measurement_shows_bptt_explosion_and_gtf_bound():
     table = gtf._grad_vs_length(net, data, sizes, alpha=0.5, seed=0)
     assert table["bptt"][1] / table["bptt"][0] > 100
     assert table["gtf"][1] / table["gtf"][0] < 10
+
+
+def test_an_interrupted_run_resumes_from_its_stage_files(smoke, tmp_path_factory):
+    """Every stage of the smoke run was written; a second run in the same folder reuses them all
+    and reports the same numbers, and says so on its page."""
+    result, _ = smoke
+    out = next(p for p in result.figures).parent.parent  # <out>/gtf/figure.png
+    again = repro.run("gtf", out_dir=out, smoke=True, doc=out / "again.md", progress=lambda m: None)
+    m, m2 = result.metrics, again.metrics
+    stages = gtf.SMOKE.seeds * (len(gtf.LABELS) + len(gtf.COMPARISONS))
+    assert m["timing_reused"] == 0 and m2["timing_reused"] == stages
+    for key in ("gtf_D_stsp", "esn_D_stsp", "sindy_D_H", "curves", "grad_growth_bptt"):
+        if key in m:
+            assert m2[key] == m[key]
+    assert f"{stages} of {stages} stages" in (out / "again.md").read_text()

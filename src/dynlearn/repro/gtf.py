@@ -232,15 +232,25 @@ def _free_run_score(module, clean, s: Sizes, horizon: int) -> float:
     return float(metrics.state_space_divergence(test, gen))
 
 
-def _train_regimes(ctx: ReproContext, s: Sizes, clean, train, seed: int):
+def _train_regimes(ctx: ReproContext, s: Sizes, clean, train, seed: int, cache: _StageCache, with_gradients: bool):
+    """Train GTF, BPTT and TF; each regime's measurements (and, for GTF on the first seed, the
+    gradient-against-length table of the trained model) are one cached stage."""
     from dynlearn.errors import TrainingError
 
     runs: dict[str, dict[str, Any]] = {}
-    fitted: dict[str, Any] = {}
     curves: dict[str, list[tuple[int, float]]] = {}
+    grads: dict[str, Any] = {"grad_table": None, "grad_alpha": float("nan")}
     every = max(1, s.epochs // s.curve_points)
     for regime in ("gtf", "bptt", "tf"):
         epochs = _epochs(regime, s)
+        stage = f"seed{seed}-{regime}" + ("-grad" if regime == "gtf" and with_gradients else "")
+        hit = cache.get(stage)
+        if hit is not None:
+            ctx.progress(f"seed {seed}: {LABELS[regime]}: reused from {cache.where(stage)}")
+            runs[regime], curves[regime] = hit["row"], [tuple(x) for x in hit["curve"]]
+            if "grad_table" in hit:
+                grads = {"grad_table": hit["grad_table"], "grad_alpha": hit["grad_alpha"]}
+            continue
         ctx.progress(f"seed {seed}: training {LABELS[regime]} ({epochs} × {s.batches_per_epoch} steps)")
         m = _shplrnn(regime, s, seed)
         curve: list[tuple[int, float]] = []
@@ -252,33 +262,41 @@ def _train_regimes(ctx: ReproContext, s: Sizes, clean, train, seed: int):
         m.epoch_callback = record
         t0 = time.perf_counter()
         row: dict[str, Any] = {"label": LABELS[regime]}
+        extra: dict[str, Any] = {}
         try:
             m.fit(train)
         except TrainingError as exc:
             row.update(status=f"diverged: {exc}", seconds=time.perf_counter() - t0)
-            runs[regime], curves[regime] = row, curve
-            continue
-        h = m.history_
-        g = np.asarray(h.grad_norm)
-        row.update(
-            status="ok",
-            seconds=h.seconds,
-            final_loss=h.loss[-1],
-            final_alpha=m.alpha_ if regime == "gtf" else float("nan"),
-            grad_median=float(np.median(g)),
-            grad_p99=float(np.percentile(g, 99)),
-            grad_max=float(g.max()),
-            grad_last_epoch_max=float(g[-s.batches_per_epoch :].max()),
-        )
-        row.update(_orbit_scores(m, clean, s))
-        runs[regime], fitted[regime], curves[regime] = row, m, curve
-        ctx.progress(
-            f"seed {seed}: {LABELS[regime]}: D_stsp {row['D_stsp']:.3g}, D_H {row['D_H']:.3g} ({h.seconds:.0f} s)"
-        )
-    return runs, fitted, curves
+        else:
+            h = m.history_
+            g = np.asarray(h.grad_norm)
+            row.update(
+                status="ok",
+                seconds=h.seconds,
+                final_loss=h.loss[-1],
+                final_alpha=m.alpha_ if regime == "gtf" else float("nan"),
+                grad_median=float(np.median(g)),
+                grad_p99=float(np.percentile(g, 99)),
+                grad_max=float(g.max()),
+                grad_last_epoch_max=float(g[-s.batches_per_epoch :].max()),
+            )
+            row.update(_orbit_scores(m, clean, s))
+            ctx.progress(
+                f"seed {seed}: {LABELS[regime]}: D_stsp {row['D_stsp']:.3g}, D_H {row['D_H']:.3g} ({h.seconds:.0f} s)"
+            )
+            if regime == "gtf" and with_gradients:
+                ctx.progress("gradient norm against sequence length (trained GTF model)")
+                table = _grad_vs_length(m.module_, train.states, s, m.alpha_, seed)
+                extra = {"grad_table": table, "grad_alpha": m.alpha_}
+                grads = dict(extra)
+        runs[regime], curves[regime] = row, curve
+        cache.put(stage, {"row": row, "curve": curve, **extra})
+    return runs, curves, grads
 
 
-def _comparisons(ctx: ReproContext, s: Sizes, clean, train, seed: int) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def _comparisons(
+    ctx: ReproContext, s: Sizes, clean, train, seed: int, cache: _StageCache
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     from dynlearn import models
     from dynlearn.errors import DynlearnError
 
@@ -288,6 +306,12 @@ def _comparisons(ctx: ReproContext, s: Sizes, clean, train, seed: int) -> tuple[
         if name in missing:
             continue
         cfg = dict(TINY_COMPARISONS.get(name, {})) if s.tiny_comparisons else {}
+        stage = f"seed{seed}-{name}"
+        hit = cache.get(stage)
+        if hit is not None:
+            ctx.progress(f"seed {seed}: {name}: reused from {cache.where(stage)}")
+            comps[name] = hit
+            continue
         ctx.progress(f"seed {seed}: fitting {name}")
         t0 = time.perf_counter()
         try:
@@ -297,6 +321,7 @@ def _comparisons(ctx: ReproContext, s: Sizes, clean, train, seed: int) -> tuple[
             comps[name] = {"status": f"failed: {exc}", "seconds": time.perf_counter() - t0}
         except Exception as exc:  # another model's bug must not lose the measurements above
             comps[name] = {"status": f"failed: {type(exc).__name__}: {exc}", "seconds": time.perf_counter() - t0}
+        cache.put(stage, comps[name])
     return comps, missing
 
 
@@ -312,6 +337,7 @@ def _comparisons(ctx: ReproContext, s: Sizes, clean, train, seed: int) -> tuple[
 def run(ctx: ReproContext) -> ReproResult:
     s = SMOKE if ctx.smoke else FULL
     seeds = [ctx.seed + i for i in range(s.seeds)]
+    cache_dir = str(_StageCache.folder_for(ctx.out_dir, s))
     load = _LoadSampler().start()
     t0 = time.perf_counter()
     if s.workers > 1 and len(seeds) > 1:
@@ -323,10 +349,14 @@ def run(ctx: ReproContext) -> ReproResult:
             max_workers=min(s.workers, len(seeds)), mp_context=multiprocessing.get_context("spawn")
         )
         with pool:
-            per_seed = list(pool.map(_seed_job, [ctx.smoke] * len(seeds), seeds, [i == 0 for i in range(len(seeds))]))
+            n = len(seeds)
+            first = [i == 0 for i in range(n)]
+            per_seed = list(pool.map(_seed_job, [ctx.smoke] * n, seeds, first, [None] * n, [cache_dir] * n))
     else:
-        per_seed = [_seed_job(ctx.smoke, seed, i == 0, ctx.progress) for i, seed in enumerate(seeds)]
+        per_seed = [_seed_job(ctx.smoke, seed, i == 0, ctx.progress, cache_dir) for i, seed in enumerate(seeds)]
     timing = {"seconds": time.perf_counter() - t0, "workers": min(s.workers, len(seeds)), **load.stop()}
+    timing["reused"] = sum(r.pop("reused") for r in per_seed)
+    timing["stages"] = len(seeds) * (len(LABELS) + len(COMPARISONS))
     grad_table, grad_alpha = per_seed[0].pop("grad_table"), per_seed[0].pop("grad_alpha")
     missing = per_seed[0].pop("missing")
     figure = _plot_curves(ctx, s, per_seed)
@@ -382,13 +412,14 @@ def _comparison_defaults() -> list[str]:
     return out
 
 
-def _seed_job(smoke: bool, seed: int, with_gradients: bool, progress=None) -> dict[str, Any]:
+def _seed_job(smoke: bool, seed: int, with_gradients: bool, progress=None, cache_dir: str | None = None) -> dict:
     """Everything measured on one seed (run in a worker process when ``workers > 1``)."""
     import torch
 
     s = SMOKE if smoke else FULL
     progress = progress or (lambda msg: print(f"[gtf] {msg}", flush=True))
     ctx = ReproContext(out_dir=Path("."), smoke=smoke, seed=seed, progress=progress)
+    cache = _StageCache(Path(cache_dir) if cache_dir else None)
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -396,13 +427,8 @@ def _seed_job(smoke: bool, seed: int, with_gradients: bool, progress=None) -> di
         progress(
             f"seed {seed}: Lorenz-63, {s.n_train} training points (5% noise), {s.n_test} test points, dt={clean.dt:.4g}"
         )
-        runs, fitted, curves = _train_regimes(ctx, s, clean, train, seed)
-        grad_table, grad_alpha = None, float("nan")
-        if with_gradients and "gtf" in fitted:
-            progress("gradient norm against sequence length (trained GTF model)")
-            gm = fitted["gtf"]
-            grad_table, grad_alpha = _grad_vs_length(gm.module_, train.states, s, gm.alpha_, seed), gm.alpha_
-        comps, missing = _comparisons(ctx, s, clean, train, seed)
+        runs, curves, grads = _train_regimes(ctx, s, clean, train, seed, cache, with_gradients)
+        comps, missing = _comparisons(ctx, s, clean, train, seed, cache)
     finally:
         torch.set_num_threads(old)
     return {
@@ -411,10 +437,56 @@ def _seed_job(smoke: bool, seed: int, with_gradients: bool, progress=None) -> di
         "comps": comps,
         "curves": curves,
         "dt": clean.dt,
-        "grad_table": grad_table,
-        "grad_alpha": grad_alpha,
+        **grads,
         "missing": missing,
+        "reused": cache.reused,
     }
+
+
+class _StageCache:
+    """Measurements of finished stages (one regime or comparison model of one seed) as JSON files,
+    so that an interrupted run resumes where it stopped. The folder is named by a fingerprint of
+    the sizes and of every source file of dynlearn: a run of other code or sizes never reuses them."""
+
+    def __init__(self, folder: Path | None):
+        self.folder, self.reused = folder, 0
+
+    @staticmethod
+    def folder_for(out_dir: Path, s: Sizes) -> Path:
+        import hashlib
+
+        import dynlearn
+
+        h = hashlib.sha256(repr(dataclasses.asdict(s)).encode())
+        root = Path(dynlearn.__file__).parent
+        for f in sorted(root.rglob("*.py")):
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+        return out_dir / "stages" / h.hexdigest()[:16]
+
+    def where(self, stage: str) -> str:
+        return str(self.folder / f"{stage}.json") if self.folder else stage
+
+    def get(self, stage: str) -> dict | None:
+        import json
+
+        if self.folder is None or not (self.folder / f"{stage}.json").is_file():
+            return None
+        try:
+            value = json.loads((self.folder / f"{stage}.json").read_text())
+        except (OSError, ValueError):  # a torn or foreign file: compute the stage again
+            return None
+        self.reused += 1
+        return value
+
+    def put(self, stage: str, value: dict) -> None:
+        import json
+
+        from dynlearn.io_utils import atomic_write_text
+
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.folder / f"{stage}.json", json.dumps(value))
 
 
 def _plot_curves(ctx: ReproContext, s: Sizes, per_seed) -> Path | None:
@@ -672,6 +744,14 @@ def _result(s: Sizes, per_seed, grad_table, grad_alpha, missing, figure, timing=
                 else "the machine was not overloaded."
             ),
         ]
+        if timing.get("reused"):
+            lines += [
+                "",
+                f"{timing['reused']} of {timing['stages']} stages (one regime or comparison model of one seed) were "
+                "read from the stage files of an earlier, interrupted run of the same code and sizes "
+                "(`<out>/gtf/stages/`); the wall time covers only the rest, and their training seconds are the "
+                "earlier run's.",
+            ]
 
     def _d(k):
         return _fmt(table[k]["D_stsp"][0])
