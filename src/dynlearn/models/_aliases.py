@@ -30,6 +30,12 @@ RELATED: dict[str, tuple[str, str, str]] = {
     "attention": ("transformer", "", ""),
     "nbeats": ("nbeats", "", ""),
     "feedforward": ("mlp", "", ""),
+    "mamba": ("dsf_s6", "", "the selective state-space layer (S6) of Mamba"),
+    "s6": ("dsf_s6", "", "the selective state-space layer of Mamba"),
+    "ssm": ("dsf_s6", "", "the selective state-space layer of Mamba"),
+    "linearattention": ("dsf_linear", "", "linear attention as a DSF layer"),
+    "softmaxattention": ("dsf_softmax", "", "causal softmax attention as a DSF layer"),
+    "qlstm": ("dsf_qlstm", "", "the quasi-LSTM, gates read from the input only"),
 }
 
 
