@@ -433,6 +433,30 @@ def _judge(eq_rows, approx_rows) -> tuple[dict[str, bool], str]:
     return {"equivalence": bool(a), "approximation": bool(b_ok)}, summary
 
 
+def _ranking(fc_rows, s) -> str:
+    """One computed sentence per system: the best layers and whether their lead exceeds the seed spread."""
+    out = []
+    for system in dict.fromkeys(r["system"] for r in fc_rows):
+        mean = {m: np.mean([r["vpt"] for r in fc_rows if r["system"] == system and r["model"] == m]) for m in MODELS}
+        sd = np.mean([np.std([r["vpt"] for r in fc_rows if r["system"] == system and r["model"] == m]) for m in MODELS])
+        ds = {
+            m: np.nanmedian([r["d_stsp"] for r in fc_rows if r["system"] == system and r["model"] == m]) for m in MODELS
+        }
+        order = sorted(MODELS, key=lambda m: -mean[m])
+        spread = mean[order[0]] - mean[order[-1]]
+        out.append(
+            f"{system}: the longest mean VPT is {order[0]}'s ({mean[order[0]]:.2f} Λt), the shortest {order[-1]}'s "
+            f"({mean[order[-1]]:.2f}); the spread between layers, {spread:.2f} Λt, is "
+            f"{'larger' if spread > sd else 'no larger'} than the mean sd over seeds ({sd:.2f}). Lowest median "
+            f"D_stsp: {min(MODELS, key=lambda m: ds[m])} ({min(ds.values()):.2f})."
+        )
+    return (
+        " ".join(out)
+        + f" The models are small and trained for {s.epochs} epochs to fit the 20-minute budget, so the table "
+        "compares the layers under one short, equal budget, not at their best attainable accuracy."
+    )
+
+
 def _page(s, eq_rows, approx_rows, fc_rows, table, verdicts, seconds) -> str:
     held = lambda k: "held" if verdicts[k] else "**not held**"  # noqa: E731
     eq_cols = [
@@ -497,6 +521,10 @@ turns softmax attention into normalised linear attention, a DSF with state m(d +
 [1, x, x^{{⊗2}}/√2!, …, x^{{⊗p}}/√p!], m = Σ_{{j≤p}} d^j; random: positive random features (FAVOR+,
 Choromanski et al. 2021), mean over {s.random_draws} draws. Random q, k, v with d = {s.approx_dim}, T = {s.approx_length};
 larger q, k entries give larger attention logits, which need more state.
+The Taylor polynomial Σ_{{j≤p}} x^j/j! of odd order p has a negative real root, so for large logits the
+normaliser φ(q)·Σφ(k) can approach zero and the error jumps (the zigzag at the largest logits); the
+polynomials of even order are positive everywhere. Not measured here: recurrent layers *trained* to
+mimic softmax attention (distillation).
 
 {_table(approx_rows, ap_cols)}
 ![softmax approximation](dsf-softmax-approximation.png)
@@ -510,6 +538,8 @@ width chosen by `dynlearn.models.dsf.matched_config` for ≈{s.params} parameter
 of a {s.free_run}-step free run from the first test window against the test orbit.
 
 {table}
+{_ranking(fc_rows, s)}
+
 Per seed:
 
 {_table(fc_rows, fc_cols)}
