@@ -34,7 +34,7 @@ from dynlearn.models._dsf_layers import LAYERS
 from dynlearn.models.registry import register
 from dynlearn.models.window_model import WindowConfig, WindowModel
 
-_SMALL = {"hidden": 8, "layers": 1, "epochs": 2, "batch_size": 128, "context": 4, "stride": 2}
+_SMALL = {"hidden": 8, "layers": 1, "epochs": 1, "batch_size": 256, "context": 4, "stride": 3}
 
 
 @dataclasses.dataclass
