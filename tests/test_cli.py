@@ -273,7 +273,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 ERROR_CASES = {
-    "unknown model": (["fit", "x.csv", "--model", "linar_ar"], "unknown model 'linar_ar'; did you mean 'linear_ar'?"),
+    "unknown model": (["fit", "x.csv", "--model", "linar_ar"], "unknown model 'linar_ar'; did you mean 'linear_ar'"),
     "unknown system": (["systems", "show", "Lornz"], "unknown system 'Lornz'; did you mean 'Lorenz'"),
     "unknown system simulate": (["systems", "simulate", "Lornz", "-n", "10", "-o", "y.csv"], "unknown system"),
     "unknown suite": (
