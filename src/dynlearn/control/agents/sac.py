@@ -1,0 +1,214 @@
+"""Soft actor-critic (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications").
+
+The policy maximises return plus entropy, J(pi) = E[sum_t r_t + alpha H(pi(.|s_t))]:
+
+- twin critics Q_1, Q_2 regress on the soft Bellman target
+  y = r + gamma (1 - d) [min_j Q'_j(s', a') - alpha log pi(a'|s')],  a' ~ pi(.|s'),
+  with target networks Q'_j tracking Q_j by Polyak averaging (rate ``tau``);
+- the tanh-squashed Gaussian actor minimises E[alpha log pi(a|s) - min_j Q_j(s, a)]
+  through the reparameterised sample;
+- with ``auto_alpha`` the temperature minimises E[-alpha (log pi(a|s) + H_target)],
+  H_target = -dim(A) by default, so the policy's entropy is driven to the target.
+
+The twin critics are one batched network (one ``baddbmm`` per layer); the
+actor's loss uses detached critic weights so no critic gradient is computed
+for it. Every random number comes from the agent's own generators (seeded by
+``config.seed``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from dynlearn.control.agents._loop import EnvSpec, OffPolicyAgent
+from dynlearn.errors import ValidationError
+
+
+@dataclasses.dataclass
+class SACConfig:
+    """Hyper-parameters of :class:`SAC` (defaults follow the paper and stable-baselines3)."""
+
+    seed: int = 0
+    hidden: tuple[int, ...] = (256, 256)
+    lr: float = 3e-4
+    batch_size: int = 256
+    gamma: float = 0.99
+    tau: float = 0.005
+    buffer_size: int = 1_000_000
+    #: uniformly random actions for the first steps, and no update before
+    learning_starts: int = 100
+    updates_per_step: int = 1
+    init_alpha: float = 1.0
+    auto_alpha: bool = True
+    #: entropy target; None means -dim(A)
+    target_entropy: float | None = None
+
+    def validate(self) -> None:
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValidationError(f"SACConfig.hidden needs positive layer widths, got {self.hidden}")
+        for name in ("lr", "batch_size", "buffer_size", "init_alpha"):
+            if getattr(self, name) <= 0:
+                raise ValidationError(f"SACConfig.{name} must be > 0, got {getattr(self, name)}")
+        if not 0.0 <= self.gamma <= 1.0 or not 0.0 < self.tau <= 1.0:
+            raise ValidationError(f"SACConfig needs 0 <= gamma <= 1 and 0 < tau <= 1, got {self.gamma}, {self.tau}")
+        if self.updates_per_step < 0 or self.learning_starts < 0:
+            raise ValidationError("SACConfig.updates_per_step and learning_starts must be >= 0")
+
+
+class SAC(OffPolicyAgent):
+    """Soft actor-critic with twin critics, target networks and automatic entropy tuning.
+
+    >>> agent = SAC(seed=0)                                    # doctest: +SKIP
+    >>> agent.train("Pendulum-v1", 20_000, run_dir="runs/sac")  # doctest: +SKIP
+    >>> agent.evaluate(make_env("Pendulum-v1")).mean()          # doctest: +SKIP
+    """
+
+    config_cls = SACConfig
+    name = "sac"
+
+    def _setup(self, spec: EnvSpec) -> None:
+        import torch
+
+        from dynlearn.control.agents._nets import BatchedMLP
+        from dynlearn.control.replay import ReplayBuffer
+
+        cfg = self.config
+        self.gen_ = torch.Generator().manual_seed(int(np.random.SeedSequence([cfg.seed, 2]).generate_state(1)[0]))
+        h = list(cfg.hidden)
+        self.actor_ = BatchedMLP(1, [spec.obs_dim, *h, 2 * spec.act_dim], self.gen_)
+        self.critic_ = BatchedMLP(2, [spec.obs_dim + spec.act_dim, *h, 1], self.gen_)
+        self.critic_target_ = BatchedMLP(2, [spec.obs_dim + spec.act_dim, *h, 1], self.gen_)
+        self.critic_target_.load_state_dict(self.critic_.state_dict())
+        self.critic_target_.requires_grad_(False)
+        self.log_alpha_ = torch.tensor(float(np.log(cfg.init_alpha)), requires_grad=True)
+        self.actor_opt_ = torch.optim.Adam(self.actor_.parameters(), lr=cfg.lr)
+        self.critic_opt_ = torch.optim.Adam(self.critic_.parameters(), lr=cfg.lr)
+        self.alpha_opt_ = torch.optim.Adam([self.log_alpha_], lr=cfg.lr)
+        self.target_entropy_ = float(-spec.act_dim if cfg.target_entropy is None else cfg.target_entropy)
+        self.buffer_ = ReplayBuffer(spec.obs_dim, spec.act_dim, cfg.buffer_size)
+        self.updates_ = 0
+
+    # acting -------------------------------------------------------------------------------------
+    def _dist(self, obs):
+        out = self.actor_(obs).squeeze(0)
+        mean, log_std = out.chunk(2, dim=-1)
+        return mean, log_std.clamp(-20.0, 2.0)
+
+    def _policy(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        import torch
+
+        from dynlearn.control.agents._nets import squashed_gaussian
+
+        with torch.no_grad():
+            mean, log_std = self._dist(torch.from_numpy(obs).unsqueeze(0))
+            a, _ = squashed_gaussian(mean, log_std, self.gen_, deterministic)
+        return a[0].numpy()
+
+    def policy_batch(self, obs, deterministic: bool = False):
+        """Squashed actions in [-1, 1] for a batch of observations (a torch tensor ``(B, obs_dim)``)."""
+        import torch
+
+        from dynlearn.control.agents._nets import squashed_gaussian
+
+        with torch.no_grad():
+            mean, log_std = self._dist(obs)
+            return squashed_gaussian(mean, log_std, self.gen_, deterministic)[0]
+
+    # learning ------------------------------------------------------------------------------------
+    def _observe(self, step, obs, action, reward, next_obs, terminal) -> dict[str, float]:
+        self.buffer_.add(obs, action, reward, next_obs, terminal)
+        if step < self.config.learning_starts:
+            return {}
+        out: dict[str, float] = {}
+        for _ in range(self.config.updates_per_step):
+            out = self.update(self.buffer_.sample(self.config.batch_size, self.rng_))
+        return out
+
+    def update(self, batch: dict[str, np.ndarray], critic_penalty=None) -> dict[str, float]:
+        """One gradient step of critics, actor and temperature on a batch of transitions (actions in [-1, 1]).
+
+        ``critic_penalty(o, o2, critic)``, if given, returns a scalar tensor added to the
+        critics' loss (CQL's conservative term uses it)."""
+        import torch
+
+        from dynlearn.control.agents._nets import squashed_gaussian
+
+        cfg = self.config
+        o = torch.as_tensor(batch["observations"])
+        a = torch.as_tensor(batch["actions"])
+        r = torch.as_tensor(batch["rewards"])
+        o2 = torch.as_tensor(batch["next_observations"])
+        d = torch.as_tensor(batch["terminals"])
+        alpha = self.log_alpha_.detach().exp()
+        with torch.no_grad():
+            a2, logp2 = squashed_gaussian(*self._dist(o2), self.gen_)
+            q_next = self.critic_target_(torch.cat([o2, a2], -1)).squeeze(-1).min(0).values
+            y = r + cfg.gamma * (1.0 - d) * (q_next - alpha * logp2)
+        q = self.critic_(torch.cat([o, a], -1)).squeeze(-1)
+        critic_loss = 0.5 * (q - y).pow(2).mean(-1).sum()
+        penalty = None
+        if critic_penalty is not None:
+            penalty = critic_penalty(o, o2, q)
+            critic_loss = critic_loss + penalty
+        self.critic_opt_.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.critic_opt_.step()
+
+        pi, logp = squashed_gaussian(*self._dist(o), self.gen_)
+        frozen = [p.detach() for p in self.critic_.flat_params()]
+        q_pi = self.critic_(torch.cat([o, pi], -1), params=frozen).squeeze(-1).min(0).values
+        actor_loss = (alpha * logp - q_pi).mean()
+        self.actor_opt_.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        self.actor_opt_.step()
+
+        out = {"critic_loss": float(critic_loss.detach()), "actor_loss": float(actor_loss.detach()),
+               "alpha": float(alpha)}
+        if penalty is not None:
+            out["critic_penalty"] = float(penalty.detach())
+        if cfg.auto_alpha:
+            alpha_loss = -(self.log_alpha_ * (logp.detach() + self.target_entropy_)).mean()
+            self.alpha_opt_.zero_grad(set_to_none=True)
+            alpha_loss.backward()
+            self.alpha_opt_.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(list(self.critic_target_.parameters()), list(self.critic_.parameters()), cfg.tau)
+        self.updates_ += 1
+        return out
+
+    # state ----------------------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor_.state_dict(), "critic": self.critic_.state_dict(),
+            "critic_target": self.critic_target_.state_dict(), "log_alpha": self.log_alpha_.detach().clone(),
+            "actor_opt": self.actor_opt_.state_dict(), "critic_opt": self.critic_opt_.state_dict(),
+            "alpha_opt": self.alpha_opt_.state_dict(), "generator": self.gen_.get_state(),
+            "buffer": self.buffer_.state_arrays(), "updates": self.updates_,
+        }
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        import torch
+
+        from dynlearn.control.replay import ReplayBuffer
+
+        self.actor_.load_state_dict(state["actor"])
+        self.critic_.load_state_dict(state["critic"])
+        self.critic_target_.load_state_dict(state["critic_target"])
+        with torch.no_grad():
+            self.log_alpha_.copy_(state["log_alpha"])
+        self.actor_opt_.load_state_dict(state["actor_opt"])
+        self.critic_opt_.load_state_dict(state["critic_opt"])
+        self.alpha_opt_.load_state_dict(state["alpha_opt"])
+        self.gen_.set_state(state["generator"])
+        self.buffer_ = ReplayBuffer.from_state_arrays(state["buffer"], source="checkpoint")
+        self.updates_ = int(state["updates"])
+
+    # persistence of the policy ----------------------------------------------------------------------
+    def _modules(self) -> dict[str, Any]:
+        return {"actor": self.actor_, "critic": self.critic_}
+
+    def _after_load(self) -> None:
+        self.critic_target_.load_state_dict(self.critic_.state_dict())

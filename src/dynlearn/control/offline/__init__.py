@@ -1,0 +1,13 @@
+"""Offline RL: D4RL-style datasets (npz + JSON) and baselines (behaviour cloning, TD3+BC, CQL)."""
+
+from dynlearn.control.offline.datasets import TIERS, OfflineDataset, collect, generate_tiers
+
+__all__ = ["TIERS", "OfflineDataset", "collect", "generate_tiers", "BC", "TD3BC", "CQL"]
+
+
+def __getattr__(name):  # the baselines import torch: load them on first use
+    if name in ("BC", "TD3BC", "CQL", "BASELINES"):
+        from dynlearn.control.offline import baselines
+
+        return getattr(baselines, name)
+    raise AttributeError(name)
