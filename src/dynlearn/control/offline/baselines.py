@@ -147,7 +147,7 @@ class BC(OfflineAgent):
         self.opt_.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_.step()
-        return {"bc_loss": float(loss)}
+        return {"bc_loss": float(loss.detach())}
 
     def _policy(self, obs):
         import torch
@@ -202,7 +202,7 @@ class TD3BC(OfflineAgent):
         self.critic_opt_.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.critic_opt_.step()
-        out = {"critic_loss": float(critic_loss)}
+        out = {"critic_loss": float(critic_loss.detach())}
         self.n_updates_ += 1
         if self.n_updates_ % cfg.policy_delay == 0:
             pi = self.actor_(o)[0].tanh()
@@ -217,7 +217,7 @@ class TD3BC(OfflineAgent):
             with torch.no_grad():
                 torch._foreach_lerp_(list(self.critic_target_.parameters()), list(self.critic_.parameters()), cfg.tau)
                 torch._foreach_lerp_(list(self.actor_target_.parameters()), list(self.actor_.parameters()), cfg.tau)
-            out.update(actor_loss=float(actor_loss), bc_loss=float(bc))
+            out.update(actor_loss=float(actor_loss.detach()), bc_loss=float(bc.detach()))
         return out
 
     def _policy(self, obs):
