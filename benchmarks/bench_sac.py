@@ -1,8 +1,8 @@
 """SAC on Pendulum-v1: dynlearn's SAC against stable-baselines3's, same budget, same networks, one run.
 
-    .venv/bin/python benchmarks/bench_sac.py [--steps 20000] [--seeds 0] [--impls dynlearn,sb3] [--json out.json]
+    .venv/bin/python benchmarks/bench_sac.py [--steps 20000] [--hidden 256,256] [--seeds 0] [--json out.json]
 
-Both agents: actor and twin critics with hidden layers (256, 256), Adam with
+Both agents: actor and twin critics with hidden layers ``--hidden`` (default 256, 256), Adam with
 learning rate 1e-3 (rl-zoo's Pendulum setting), batch 256, gamma 0.99,
 tau 0.005, one gradient step per environment step after 100 uniformly random
 steps, automatic entropy tuning from alpha = 1 with target -dim(A), replay of
@@ -112,8 +112,11 @@ def main() -> None:
     p.add_argument("--seeds", default="0")
     p.add_argument("--impls", default="dynlearn,sb3")
     p.add_argument("--chunk", type=int, default=1000)
+    p.add_argument("--hidden", default="256,256", help="hidden layer widths of actor and critics (both impls)")
     p.add_argument("--json", default=None)
     args = p.parse_args()
+    HP["hidden"] = tuple(int(h) for h in args.hidden.split(","))
+    print(f"hyper-parameters (both): {HP}", flush=True)
     rows = []
     for seed in [int(s) for s in args.seeds.split(",")]:
         for row in run(args.impls.split(","), args.steps, seed, args.chunk):
