@@ -161,3 +161,38 @@ def test_sac_save_load_and_bad_input(tmp_path):
     (tmp_path / "a" / "weights.safetensors").write_bytes(b"xx")
     with pytest.raises(FileFormatError):
         OffPolicyAgent.load(tmp_path / "a")
+
+
+MBPO_TINY = {"hidden": (32, 32), "batch_size": 32, "members": 3, "model_hidden": 32, "model_layers": 2,
+             "model_epochs": 2, "model_train_freq": 40, "learning_starts": 40, "rollout_batch": 64,
+             "rollout_schedule": (40, 120, 1, 3), "updates_per_step": 1}
+
+
+def test_mbpo_branches_rollouts_on_the_schedule_and_resumes_exactly(tmp_path):
+    from dynlearn.control.agents._loop import make_env
+    from dynlearn.control.agents.mbpo import MBPO, MBPOConfig
+
+    cfg = MBPOConfig(rollout_schedule=(1000, 3000, 1, 5))
+    assert [cfg.rollout_length(s) for s in (0, 1000, 2000, 3000, 9000)] == [1, 1, 3, 5, 5]
+    env = make_env("pendulum", max_episode_steps=40)
+    ref_agent = MBPO(seed=0, **MBPO_TINY)
+    ref = ref_agent.train(env, 160, run_dir=tmp_path / "full")
+    eps = [r for r in ref if r["kind"] == "episode"]
+    assert [r["rollout_length"] for r in eps] == [1.0, 2.0, 3.0, 3.0]  # fits at steps 40, 80, 120, 160
+    assert "model_mse_new" in eps[1] and np.isfinite(eps[1]["model_mse_new"])
+    # model data: 64 branches of length 1 + 2 + 3 + 3 (Pendulum never terminates)
+    assert len(ref_agent.model_buffer_) == 64 * 9
+
+    class Stop(Exception):
+        pass
+
+    def interrupt(step):
+        if step == 100:
+            raise Stop
+
+    with pytest.raises(Stop):
+        MBPO(seed=0, **MBPO_TINY).train(env, 160, run_dir=tmp_path / "cut", callback=interrupt)
+    resumed = MBPO(seed=0, **MBPO_TINY)
+    assert _no_wall(resumed.train(env, 160, run_dir=tmp_path / "cut")) == _no_wall(ref)
+    with pytest.raises(ValidationError, match="reward function"):
+        MBPO(seed=0, **MBPO_TINY).train(gym.make("Pendulum-v1"), 10)

@@ -20,25 +20,27 @@ from dynlearn.errors import NotFittedError, UnknownNameError, ValidationError
 
 # --- environments --------------------------------------------------------------------------------
 def make_env(name: str, **kwargs):
-    """A Gymnasium environment by name (``Pendulum-v1``, ...); unknown names get suggestions."""
+    """An environment by name: the control layer's (``pendulum``, ``cartpole_swingup``, ..., with their
+    batched true models) or any Gymnasium id (``Pendulum-v1``); unknown names get suggestions."""
     try:
         import gymnasium as gym
     except ImportError:  # pragma: no cover - depends on the install
         raise ValidationError("the control layer needs gymnasium: pip install 'dynlearn[control]'") from None
-    try:
-        from dynlearn.control import envs as _envs  # the control layer's registry, when present
+    from dynlearn.control.envs import env_names
+    from dynlearn.control.envs import make_env as make_control_env
+    from dynlearn.registry import normalize_name
 
-        maker = getattr(_envs, "make", None)
-    except ImportError:
-        maker = None
-    if maker is not None:
-        return maker(name, **kwargs)
-    if name not in gym.registry:
-        raise UnknownNameError("environment", name, [k for k in gym.registry if "/" not in k])
-    return gym.make(name, **kwargs)
+    if normalize_name(name) in {normalize_name(n) for n in env_names()}:
+        return make_control_env(name, **kwargs)
+    if name in gym.registry:
+        return gym.make(name, **kwargs)
+    raise UnknownNameError("environment", name, env_names() + [k for k in gym.registry if "/" not in k])
 
 
 def env_id(env) -> str:
+    """The name ``make_env`` rebuilds ``env`` from."""
+    if getattr(env, "env_name", None):
+        return str(env.env_name)
     spec = getattr(env, "spec", None)
     return getattr(spec, "id", None) or type(getattr(env, "unwrapped", env)).__name__
 

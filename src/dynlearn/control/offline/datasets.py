@@ -262,7 +262,7 @@ def generate_tiers(env_name: str, out_dir: str | os.PathLike, *, train_steps: in
 
 
 def _episode_length(env) -> int:
-    n = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+    n = getattr(env, "max_episode_steps", None) or getattr(getattr(env, "spec", None), "max_episode_steps", None)
     if not n:
         raise ValidationError("tier generation needs an environment with a time limit (spec.max_episode_steps)")
     return int(n)
