@@ -109,3 +109,8 @@ def register(app: typer.Typer) -> None:
     app.command("eval")(evaluate)
     app.command("collect")(collect)
     app.command("offline")(offline)
+
+
+#: a stand-alone ``control`` app, used only while the control layer's own command module is absent
+app = typer.Typer(help="Control with learned dynamics: train, evaluate, collect.", no_args_is_help=True)
+register(app)

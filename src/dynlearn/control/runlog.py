@@ -192,7 +192,7 @@ def plot_learning_curve(run_dirs: dict[str, str | os.PathLike] | str | os.PathLi
     runs = run_dirs if isinstance(run_dirs, dict) else {Path(run_dirs).name: run_dirs}
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for i, (label, d) in enumerate(runs.items()):
-        eps = read_log(d, "episode")
+        eps = [r for r in read_log(d, "episode") if r.get("complete", True)]  # a cut-off episode's sum misleads
         ev = read_log(d, "eval")
         c = f"C{i}"
         if eps:
@@ -203,7 +203,7 @@ def plot_learning_curve(run_dirs: dict[str, str | os.PathLike] | str | os.PathLi
             ax.plot([], [], color=c, label=label)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("episode return")
-    ax.set_title(title or "learning curve (line: training episodes, dots: evaluation)", fontsize=9)
+    ax.set_title((title + "\n" if title else "") + "thin line: training episodes; dots: evaluation mean", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     import io

@@ -6,13 +6,17 @@ The policy maximises return plus entropy, J(pi) = E[sum_t r_t + alpha H(pi(.|s_t
   y = r + gamma (1 - d) [min_j Q'_j(s', a') - alpha log pi(a'|s')],  a' ~ pi(.|s'),
   with target networks Q'_j tracking Q_j by Polyak averaging (rate ``tau``);
 - the tanh-squashed Gaussian actor minimises E[alpha log pi(a|s) - min_j Q_j(s, a)]
-  through the reparameterised sample;
+  through the reparameterised sample; critics and actor take their step from
+  the same batch and the same critic weights (simultaneous updates, as in the
+  paper's Algorithm 1; stable-baselines3 evaluates the actor's loss on the
+  critics after their step), which needs one backward pass instead of two;
 - with ``auto_alpha`` the temperature minimises E[-alpha (log pi(a|s) + H_target)],
   H_target = -dim(A) by default, so the policy's entropy is driven to the target.
 
 The twin critics are one batched network (one ``baddbmm`` per layer); the
 actor's loss uses detached critic weights so no critic gradient is computed
-for it. Every random number comes from the agent's own generators (seeded by
+for it; Adam is fused; acting on one observation runs in numpy on views of
+the actor's weights. Every random number comes from the agent's own generators (seeded by
 ``config.seed``).
 """
 
@@ -84,9 +88,11 @@ class SAC(OffPolicyAgent):
         self.critic_target_.load_state_dict(self.critic_.state_dict())
         self.critic_target_.requires_grad_(False)
         self.log_alpha_ = torch.tensor(float(np.log(cfg.init_alpha)), requires_grad=True)
-        self.actor_opt_ = torch.optim.Adam(self.actor_.parameters(), lr=cfg.lr)
-        self.critic_opt_ = torch.optim.Adam(self.critic_.parameters(), lr=cfg.lr)
+        # fused: one kernel per step for all of a network's parameters
+        self.actor_opt_ = torch.optim.Adam(self.actor_.parameters(), lr=cfg.lr, fused=True)
+        self.critic_opt_ = torch.optim.Adam(self.critic_.parameters(), lr=cfg.lr, fused=True)
         self.alpha_opt_ = torch.optim.Adam([self.log_alpha_], lr=cfg.lr)
+        self.act_rng_ = np.random.default_rng(np.random.SeedSequence([cfg.seed, 4]))
         self.target_entropy_ = float(-spec.act_dim if cfg.target_entropy is None else cfg.target_entropy)
         self.buffer_ = ReplayBuffer(spec.obs_dim, spec.act_dim, cfg.buffer_size)
         self.updates_ = 0
@@ -98,14 +104,18 @@ class SAC(OffPolicyAgent):
         return mean, log_std.clamp(-20.0, 2.0)
 
     def _policy(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
-        import torch
-
-        from dynlearn.control.agents._nets import squashed_gaussian
-
-        with torch.no_grad():
-            mean, log_std = self._dist(torch.from_numpy(obs).unsqueeze(0))
-            a, _ = squashed_gaussian(mean, log_std, self.gen_, deterministic)
-        return a[0].numpy()
+        # one observation: numpy on views of the actor's weights (torch's per-op overhead would dominate)
+        n = len(self.actor_.weights)
+        h = obs
+        for i in range(n):
+            h = h @ self.actor_.weights[i].detach().numpy()[0] + self.actor_.biases[i].detach().numpy()[0, 0]
+            if i < n - 1:
+                h = np.maximum(h, 0.0)
+        mean, log_std = np.split(h, 2)
+        if deterministic:
+            return np.tanh(mean)
+        eps = self.act_rng_.standard_normal(mean.shape).astype(np.float32)
+        return np.tanh(mean + np.exp(np.clip(log_std, -20.0, 2.0)) * eps)
 
     def policy_batch(self, obs, deterministic: bool = False):
         """Squashed actions in [-1, 1] for a batch of observations (a torch tensor ``(B, obs_dim)``)."""
@@ -153,26 +163,24 @@ class SAC(OffPolicyAgent):
         if critic_penalty is not None:
             penalty = critic_penalty(o, o2, q)
             critic_loss = critic_loss + penalty
-        self.critic_opt_.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.critic_opt_.step()
-
         pi, logp = squashed_gaussian(*self._dist(o), self.gen_)
         frozen = [p.detach() for p in self.critic_.flat_params()]
         q_pi = self.critic_(torch.cat([o, pi], -1), params=frozen).squeeze(-1).min(0).values
         actor_loss = (alpha * logp - q_pi).mean()
+        # one backward for both losses: the critics get gradient only from their loss (the target is
+        # computed without grad), the actor only from its own (it sees detached critic weights)
+        self.critic_opt_.zero_grad(set_to_none=True)
         self.actor_opt_.zero_grad(set_to_none=True)
-        actor_loss.backward()
+        (critic_loss + actor_loss).backward()
+        self.critic_opt_.step()
         self.actor_opt_.step()
 
         out = {"critic_loss": float(critic_loss.detach()), "actor_loss": float(actor_loss.detach()),
                "alpha": float(alpha)}
         if penalty is not None:
             out["critic_penalty"] = float(penalty.detach())
-        if cfg.auto_alpha:
-            alpha_loss = -(self.log_alpha_ * (logp.detach() + self.target_entropy_)).mean()
-            self.alpha_opt_.zero_grad(set_to_none=True)
-            alpha_loss.backward()
+        if cfg.auto_alpha:  # d/d(log alpha) of -E[log alpha (log pi + H)], without another backward pass
+            self.log_alpha_.grad = -(logp.detach() + self.target_entropy_).mean().reshape(())
             self.alpha_opt_.step()
         with torch.no_grad():
             torch._foreach_lerp_(list(self.critic_target_.parameters()), list(self.critic_.parameters()), cfg.tau)
@@ -186,6 +194,7 @@ class SAC(OffPolicyAgent):
             "critic_target": self.critic_target_.state_dict(), "log_alpha": self.log_alpha_.detach().clone(),
             "actor_opt": self.actor_opt_.state_dict(), "critic_opt": self.critic_opt_.state_dict(),
             "alpha_opt": self.alpha_opt_.state_dict(), "generator": self.gen_.get_state(),
+            "act_rng": self.act_rng_.bit_generator.state,
             "buffer": self.buffer_.state_arrays(), "updates": self.updates_,
         }
 
@@ -203,6 +212,7 @@ class SAC(OffPolicyAgent):
         self.critic_opt_.load_state_dict(state["critic_opt"])
         self.alpha_opt_.load_state_dict(state["alpha_opt"])
         self.gen_.set_state(state["generator"])
+        self.act_rng_.bit_generator.state = state["act_rng"]
         self.buffer_ = ReplayBuffer.from_state_arrays(state["buffer"], source="checkpoint")
         self.updates_ = int(state["updates"])
 
