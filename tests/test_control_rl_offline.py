@@ -94,3 +94,14 @@ def test_generate_tiers_writes_all_four(tmp_path):
     assert all(d.meta["random_score"] == tiers["random"].meta["random_score"] for d in tiers.values())
     with pytest.raises(ValidationError, match="unknown tier"):
         generate_tiers("Pendulum-v1", tmp_path, tiers=("bogus",))
+
+
+def test_minari_export(tmp_path, data):
+    pytest.importorskip("minari")
+    pytest.importorskip("pyarrow")
+    from dynlearn.control.offline import to_minari
+
+    ds = to_minari(data, "pendulum/expert-v0", tmp_path)
+    assert ds.total_steps == len(data) and ds.total_episodes == 10
+    ep = next(ds.iterate_episodes())
+    assert np.allclose(ep.observations[:-1], data.observations[:100]) and np.allclose(ep.actions, data.actions[:100])

@@ -11,8 +11,11 @@ These are D4RL's field names (Fu et al. 2020, "D4RL: Datasets for Deep
 Data-Driven Reinforcement Learning"): ``terminals`` marks an episode ended by
 the task (no bootstrapping), ``timeouts`` one cut by the time limit. The
 archive's SHA-256 is checked on load, so a corrupt or edited file is refused,
-as is another format version. (Why not Minari's format: see
-``docs/control.md``; the fields are the same, so a conversion is one loop.)
+as is another format version. :func:`to_minari` writes the same data as a
+Minari dataset for users' own tools; the npz/JSON folder stays the stored
+format because it needs nothing beyond numpy, is checksummed (Minari's arrow
+files are not), and does not need the environment registered in Gymnasium
+(Minari records an environment id to rebuild it).
 
 Tiers (:func:`generate_tiers`), as in D4RL: ``random`` (uniform random
 actions), ``expert`` (the final SAC policy), ``medium`` (a SAC snapshot whose
@@ -271,3 +274,56 @@ def _episode_length(env) -> int:
 def _random_returns(env, episodes: int, seed: int):
     ds = collect(env, "random", episodes * _episode_length(env), seed=seed + 99)
     return ds.episode_returns()
+
+
+# --- Minari interop ------------------------------------------------------------------------------------
+def to_minari(dataset: OfflineDataset, dataset_id: str, root: str | os.PathLike, *, author: str = "dynlearn",
+              email: str = "dynlearn@example.org", url: str = "https://example.org/dynlearn"):
+    """Write ``dataset`` as a Minari dataset ``dataset_id`` (e.g. ``"pendulum/medium-v0"``) under ``root``
+    (Minari's arrow format; needs ``pip install minari pyarrow``). Returns the ``MinariDataset``.
+
+    Episodes are rebuilt from ``terminals | timeouts``; Minari's observations of an
+    episode are its states plus the final next state."""
+    import contextlib
+
+    try:
+        import minari
+        from gymnasium import spaces
+        from minari.data_collector import EpisodeBuffer
+    except ImportError:
+        raise ValidationError("Minari export needs minari and pyarrow: pip install minari pyarrow") from None
+    ends = np.flatnonzero(dataset.terminals | dataset.timeouts)
+    if len(ends) == 0 or ends[-1] != len(dataset) - 1:
+        ends = np.append(ends, len(dataset) - 1)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    episodes = []
+    for k, (s, e) in enumerate(zip(starts, ends)):
+        sl = slice(s, e + 1)
+        obs = np.concatenate([dataset.observations[sl], dataset.next_observations[e: e + 1]])
+        episodes.append(EpisodeBuffer(id=k, observations=obs, actions=dataset.actions[sl],
+                                      rewards=dataset.rewards[sl].astype(np.float64),
+                                      terminations=dataset.terminals[sl], truncations=dataset.timeouts[sl]))
+    obs_space = spaces.Box(-np.inf, np.inf, (dataset.observations.shape[1],), np.float32)
+    act_space = spaces.Box(dataset.action_low, dataset.action_high, dtype=np.float32)
+
+    @contextlib.contextmanager
+    def _root():
+        old = os.environ.get("MINARI_DATASETS_PATH")
+        os.environ["MINARI_DATASETS_PATH"] = str(Path(root).resolve())
+        try:
+            yield
+        finally:
+            if old is None:
+                os.environ.pop("MINARI_DATASETS_PATH", None)
+            else:
+                os.environ["MINARI_DATASETS_PATH"] = old
+
+    import warnings
+
+    with _root(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Minari's advice on optional metadata
+        return minari.create_dataset_from_buffers(
+            dataset_id, episodes, action_space=act_space, observation_space=obs_space, data_format="arrow",
+            algorithm_name=str(dataset.meta.get("tier", "dynlearn")), author=author, author_email=email,
+            code_permalink=url, description=f"dynlearn offline dataset {dataset.meta.get('env', '')} "
+                                             f"{dataset.meta.get('tier', '')}".strip())
