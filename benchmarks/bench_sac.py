@@ -8,8 +8,14 @@ tau 0.005, one gradient step per environment step after 100 uniformly random
 steps, automatic entropy tuning from alpha = 1 with target -dim(A), replay of
 1e6. Each run takes ``--steps`` environment steps; the score is the mean
 return of 10 deterministic-policy episodes on a separate environment after
-training (reset seeds 10,000-10,009 for both). Steps per second = training
-steps / training wall time (evaluation excluded). Each BLAS and torch use one
+training (reset seeds 10,000-10,009 for all), and after every chunk the mean of
+5 such episodes (the curve). Steps per second = training steps / training wall
+time (evaluation excluded).
+
+``mbpo`` (on by default) is dynlearn's MBPO with the same SAC settings, taking
+a quarter of SAC's real steps (it reaches step k/4 when SAC reaches k): the
+issue's target is SAC's final return with <= 1/4 of SAC's real steps. Its
+model and rollout settings are ``MBPO_HP`` below. Each BLAS and torch use one
 thread; the implementations take turns in this process, ``--chunk`` steps each,
 so a change in the machine's load hits both alike (the ratio is the fair figure
 on a shared machine).
@@ -83,24 +89,58 @@ class _SB3:
         return self.model.predict(obs, deterministic=True)[0]
 
 
-IMPLS = {"dynlearn": _Dynlearn, "sb3": _SB3}
+class _MBPO:
+    """dynlearn's MBPO with a quarter of SAC's real steps: it advances ``stop // 4`` when SAC reaches ``stop``."""
+
+    share = 4
+
+    def __init__(self, seed: int):
+        from dynlearn.control.agents._loop import make_env
+        from dynlearn.control.agents.mbpo import MBPO
+
+        self.agent = MBPO(seed=seed, hidden=HP["hidden"], lr=HP["lr"], batch_size=HP["batch_size"],
+                          gamma=HP["gamma"], tau=HP["tau"], **MBPO_HP)
+        self.env = make_env("pendulum")  # Pendulum-v1 behind the control layer's adapter (its reward function)
+
+    def learn_until(self, step: int) -> None:
+        self.agent.train(self.env, step // self.share)
+
+    def policy(self, obs):
+        return self.agent.act(obs, deterministic=True)
+
+
+MBPO_HP = {"updates_per_step": 10, "real_ratio": 0.05, "learning_starts": 250, "members": 7, "model_hidden": 200,
+           "model_layers": 3, "model_epochs": 20, "model_train_freq": 250, "rollout_batch": 5_000,
+           "rollout_schedule": (1_000, 4_000, 1, 5), "model_retain": 4}
+
+IMPLS = {"dynlearn": _Dynlearn, "sb3": _SB3, "mbpo": _MBPO}
 
 
 def run(impls: list[str], steps: int, seed: int, chunk: int) -> list[dict]:
     """Train every implementation in alternating chunks of ``chunk`` steps (so load changes hit all alike)."""
     runs = {name: IMPLS[name](seed) for name in impls}
     wall = dict.fromkeys(impls, 0.0)
+    curves: dict[str, list] = {n: [] for n in impls}
     for stop in range(chunk, steps + chunk, chunk):
         stop = min(stop, steps)
         for name, r in runs.items():
             t0 = time.perf_counter()
             r.learn_until(stop)
             wall[name] += time.perf_counter() - t0
-        print(f"step {stop}: " + ", ".join(f"{n} {stop / wall[n]:.1f} steps/s" for n in impls), flush=True)
+        curve = {n: _evaluate(r.policy, range(10_000, 10_005)) for n, r in runs.items()}
+        for n in impls:
+            curves[n].append((stop // getattr(runs[n], "share", 1), curve[n]))
+        print(f"step {stop}: " + ", ".join(
+            f"{n} {stop / getattr(runs[n], 'share', 1) / wall[n]:.1f} steps/s, return {curve[n]:.0f}" for n in impls),
+            flush=True)
         if stop >= steps:
             break
-    return [{"impl": n, "seed": seed, "steps": steps, "wall_s": wall[n], "steps_per_s": steps / wall[n],
-             "return": _evaluate(r.policy)} for n, r in runs.items()]
+    out = []
+    for n, r in runs.items():
+        k = steps // getattr(r, "share", 1)
+        out.append({"impl": n, "seed": seed, "steps": k, "wall_s": wall[n], "steps_per_s": k / wall[n],
+                    "return": _evaluate(r.policy), "curve": curves[n]})
+    return out
 
 
 def main() -> None:
@@ -110,7 +150,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=20_000)
     p.add_argument("--seeds", default="0")
-    p.add_argument("--impls", default="dynlearn,sb3")
+    p.add_argument("--impls", default="dynlearn,sb3,mbpo")
     p.add_argument("--chunk", type=int, default=1000)
     p.add_argument("--hidden", default="256,256", help="hidden layer widths of actor and critics (both impls)")
     p.add_argument("--json", default=None)
