@@ -25,16 +25,16 @@ def run(capsys, *args):
 
 def test_train_resume_eval_and_curve(tmp_path, capsys):
     d = tmp_path / "run"
-    code, out, _ = run(capsys, "control", "train", "sac", "--env", "pendulum", "--steps", 120, "--eval-every", 0,
+    code, out, _ = run(capsys, "control", "train", "sac", "--env", "pendulum", "--steps", 80, "--eval-every", 0,
                        "-o", d, *TINY)
     assert code == 0 and "trained sac" in out
     assert (d / "learning_curve.png").stat().st_size > 1000 and (d / "agent" / "agent.json").exists()
     lines = (d / "log.jsonl").read_text().splitlines()
     # the same command with a larger budget resumes: the first records stay, new ones follow
-    code, _, _ = run(capsys, "control", "train", "sac", "--env", "pendulum", "--steps", 240, "--eval-every", 0,
+    code, _, _ = run(capsys, "control", "train", "sac", "--env", "pendulum", "--steps", 160, "--eval-every", 0,
                      "-o", d, *TINY)
     more = (d / "log.jsonl").read_text().splitlines()
-    assert code == 0 and more[: len(lines)] == lines and json.loads(more[-1])["step"] == 240
+    assert code == 0 and more[: len(lines)] == lines and json.loads(more[-1])["step"] == 160
     code, out, _ = run(capsys, "control", "eval", d, "--env", "pendulum", "--episodes", 2)
     assert code == 0 and "over 2 episodes" in out
     code, _, err = run(capsys, "control", "train", "sac", "--env", "pendulum", "--steps", 10, "-o", d,

@@ -83,6 +83,7 @@ def test_cql_is_conservative_off_the_data(data):
     assert "critic_penalty" in agent.history_[-1]
 
 
+@pytest.mark.slow
 def test_generate_tiers_writes_all_four(tmp_path):
     out = generate_tiers("Pendulum-v1", tmp_path, train_steps=300, eval_every=150, steps_per_tier=200,
                          agent_config={"hidden": (16, 16), "batch_size": 32, "learning_starts": 50}, log=lambda m: None)
