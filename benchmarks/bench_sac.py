@@ -143,6 +143,27 @@ def run(impls: list[str], steps: int, seed: int, chunk: int) -> list[dict]:
     return out
 
 
+def plot(rows: list[dict], path: str) -> None:
+    """Evaluation return against real steps for every implementation (the curves of one run)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for r in rows:
+        xs, ys = zip(*r["curve"])
+        ax.plot(xs, ys, "o-", ms=3, label=f"{r['impl']} (seed {r['seed']})")
+    ax.axhline(-200, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("real environment steps")
+    ax.set_ylabel("mean return, 5 episodes")
+    ax.set_title("Pendulum-v1: SAC (dynlearn, sb3) and MBPO (dynlearn)", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> None:
     import torch
 
@@ -154,7 +175,13 @@ def main() -> None:
     p.add_argument("--chunk", type=int, default=1000)
     p.add_argument("--hidden", default="256,256", help="hidden layer widths of actor and critics (both impls)")
     p.add_argument("--json", default=None)
+    p.add_argument("--png", default=None, help="write the return curves as a PNG")
+    p.add_argument("--plot-only", default=None, help="only draw --png from this JSON of an earlier run")
     args = p.parse_args()
+    if args.plot_only:
+        with open(args.plot_only) as fh:
+            plot(json.load(fh), args.png)
+        return
     HP["hidden"] = tuple(int(h) for h in args.hidden.split(","))
     print(f"hyper-parameters (both): {HP}", flush=True)
     rows = []
@@ -175,6 +202,8 @@ def main() -> None:
         from dynlearn.io_utils import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(rows, indent=2) + "\n")
+    if args.png:
+        plot(rows, args.png)
 
 
 if __name__ == "__main__":
