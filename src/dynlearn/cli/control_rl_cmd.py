@@ -69,13 +69,14 @@ def collect(
     steps_per_tier: int = typer.Option(10_000, "--steps-per-tier"),
     eval_every: int = typer.Option(1_000, "--eval-every", help="Snapshot spacing for the medium tier."),
     seed: int = typer.Option(0, "--seed"),
+    set_: list[str] = typer.Option(None, "--set", help="SAC config override KEY=VALUE (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Replace existing datasets of the same name."),
 ) -> None:
     """Write D4RL-style offline datasets (random, medium, medium-replay, expert) from SAC."""
     from dynlearn.control.offline import generate_tiers
 
     written = generate_tiers(env, out, train_steps=train_steps, eval_every=eval_every,
-                             steps_per_tier=steps_per_tier, seed=seed, overwrite=force,
+                             steps_per_tier=steps_per_tier, seed=seed, overwrite=force, agent_config=parse_sets(set_),
                              tiers=tuple(t.strip() for t in tiers.split(",") if t.strip()),
                              log=lambda m: console.print(m, highlight=False))
     console.print(f"wrote {len(written)} datasets under {out}")
