@@ -1,30 +1,25 @@
 """Agents of ``dynlearn.control``: each runs from a typed config and logs returns, model losses and
 wall time per step. PETS lives here (:mod:`dynlearn.control.agents.pets`); SAC and MBPO join it.
 
-:func:`get_agent` finds the online RL agents (SAC, MBPO) by name for ``dynlearn control train``.
+``AGENTS`` finds the online RL agents (SAC, MBPO) by name for ``dynlearn control train``; a user's
+own agent (a subclass of ``dynlearn.control.agents._loop.OffPolicyAgent``) joins with
+``AGENTS.register("name", cls)``.
 """
 
 from __future__ import annotations
 
-import importlib
+from dynlearn.registry import Registry
 
-from dynlearn.errors import UnknownNameError
-
-#: agent name -> "module:Class" (imported on first use, so torch loads only when an agent is built)
-_AGENTS = {
-    "sac": "dynlearn.control.agents.sac:SAC",
-    "mbpo": "dynlearn.control.agents.mbpo:MBPO",
-}
-
-
-def agent_names() -> list[str]:
-    return sorted(_AGENTS)
+AGENTS: Registry = Registry("agent")
+# imported on first use, so torch loads only when an agent is built
+AGENTS.register_lazy("sac", "dynlearn.control.agents.sac")
+AGENTS.register_lazy("mbpo", "dynlearn.control.agents.mbpo")
 
 
 def get_agent(name: str) -> type:
     """The agent class registered as ``name`` (unknown names get suggestions)."""
-    key = str(name).lower()
-    if key not in _AGENTS:
-        raise UnknownNameError("agent", name, list(_AGENTS))
-    module, cls = _AGENTS[key].split(":")
-    return getattr(importlib.import_module(module), cls)
+    return AGENTS.get(name)
+
+
+def agent_names() -> list[str]:
+    return AGENTS.names()

@@ -232,3 +232,12 @@ class MBPO(OffPolicyAgent):
 
     def _after_load(self) -> None:
         self.sac_._after_load()
+
+
+def _register() -> None:
+    from dynlearn.control.agents import AGENTS
+
+    AGENTS.register("mbpo", MBPO)
+
+
+_register()

@@ -222,3 +222,12 @@ class SAC(OffPolicyAgent):
 
     def _after_load(self) -> None:
         self.critic_target_.load_state_dict(self.critic_.state_dict())
+
+
+def _register() -> None:
+    from dynlearn.control.agents import AGENTS
+
+    AGENTS.register("sac", SAC)
+
+
+_register()
