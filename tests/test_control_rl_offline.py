@@ -97,6 +97,7 @@ def test_generate_tiers_writes_all_four(tmp_path):
         generate_tiers("Pendulum-v1", tmp_path, tiers=("bogus",))
 
 
+@pytest.mark.slow  # importing pyarrow and minari alone takes seconds
 def test_minari_export(tmp_path, data):
     pytest.importorskip("minari")
     pytest.importorskip("pyarrow")
