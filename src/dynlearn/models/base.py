@@ -45,13 +45,15 @@ class Capabilities:
     ``Model.uses_inputs``); ``probabilistic``: draws forecast samples
     (``Model.sample``); ``continuous_time``: learns a vector field
     (``Model.vector_field``); ``needs_uniform_sampling``: ``fit`` refuses
-    irregularly sampled data.
+    irregularly sampled data; ``canonical``: needs a canonical state (q, p) of even
+    dimension (Hamiltonian models; the conformance kit gives them a pendulum).
     """
 
     inputs: bool = False
     probabilistic: bool = False
     continuous_time: bool = False
     needs_uniform_sampling: bool = True
+    canonical: bool = False
 
 
 class Model:

@@ -20,7 +20,8 @@ accepted, and every config field survives ``get_params``/``set_params`` and
 ``save``/``load``.
 
 Data: a standardised Lorenz-63 trajectory (1,200 states, 30 per period; the
-first 800 train), and for ``inputs`` models a damped oscillator driven by a
+first 800 train), for ``canonical`` models a pendulum in (q, p) of the same
+length, and for ``inputs`` models a damped oscillator driven by a
 sum of two sines. A class's :meth:`~dynlearn.models.Model.conformance_config`
 supplies small hyper-parameters so the checks stay fast.
 """
@@ -58,6 +59,16 @@ def lorenz_data() -> Trajectory:
 
     (traj,) = systems.simulate("Lorenz", n_points=1200, points_per_period=30, seed=123)
     return Standardizer().fit_transform(traj)
+
+
+@functools.lru_cache(maxsize=1)
+def pendulum_data() -> Trajectory:
+    """For ``canonical`` (Hamiltonian) models: a pendulum (q, p), 1,200 states every 0.15 (about 30
+    per period), integrated by the order-4 symplectic method of :mod:`dynlearn.systems.hamiltonian`."""
+    from dynlearn.systems import hamiltonian
+
+    (traj,) = hamiltonian.simulate("pendulum", n_traj=1, n_points=1200, dt=0.15, seed=123, substeps=3)
+    return Trajectory(traj.times, traj.states)
 
 
 def _drive(t: np.ndarray) -> np.ndarray:
@@ -102,7 +113,11 @@ class ModelCheckContext:
 
     @property
     def data(self) -> Trajectory:
-        return lorenz_data()
+        return pendulum_data() if self.caps.canonical else lorenz_data()
+
+    @property
+    def dim(self) -> int:
+        return self.data.dim
 
     @property
     def train(self) -> Trajectory:
@@ -221,7 +236,8 @@ def check_fit_returns_self(ctx: ModelCheckContext) -> None:
     changed = sorted(k for k in params if not (after[k] is params[k] or after[k] == params[k]))
     expect(not changed, f"fit changed the config fields {changed}; keep learned values in attributes ending in _")
     expect(out is m, f"fit must return self, got {type(out).__name__}")
-    expect(m.is_fitted and m.dim_ == 3, f"after fit on 3-D data dim_ must be 3, got {m.dim_!r}")
+    D = ctx.dim
+    expect(m.is_fitted and m.dim_ == D, f"after fit on {D}-D data dim_ must be {D}, got {m.dim_!r}")
     expect(
         m.dt_ == ctx.train.dt or abs(m.dt_ - ctx.train.dt) < 1e-9,
         f"dt_ is {m.dt_!r}, the data's step is {ctx.train.dt}",
@@ -233,11 +249,12 @@ def check_predict_shapes(ctx: ModelCheckContext) -> None:
     """predict returns (horizon, dim) or (batch, horizon, dim), repeatably; a batch forecast equals the single ones."""
     m = ctx.fitted()
     single = m.predict(ctx.context(m), HORIZON)
-    expect(single.shape == (HORIZON, 3), f"predict on a (time, 3) context returned shape {single.shape}")
+    D = ctx.dim
+    expect(single.shape == (HORIZON, D), f"predict on a (time, {D}) context returned shape {single.shape}")
     expect(single.dtype == np.float64, f"predict must return float64, got {single.dtype}")
     batch = ctx.batch_context(m)
     out = m.predict(batch, HORIZON)
-    expect(out.shape == (3, HORIZON, 3), f"predict on a (3, time, 3) context returned shape {out.shape}")
+    expect(out.shape == (3, HORIZON, D), f"predict on a (3, time, {D}) context returned shape {out.shape}")
     again = m.predict(ctx.context(m), HORIZON)
     expect(
         _same(single, again),
@@ -256,9 +273,9 @@ def check_horizon_zero_and_one(ctx: ModelCheckContext) -> None:
     """horizon 0 gives an empty forecast; horizon 1 is the first step of a longer forecast."""
     m = ctx.fitted()
     c = ctx.context(m)
-    expect(m.predict(c, 0).shape == (0, 3), "predict(context, 0) must return shape (0, dim)")
+    expect(m.predict(c, 0).shape == (0, ctx.dim), "predict(context, 0) must return shape (0, dim)")
     one = m.predict(c, 1)
-    expect(one.shape == (1, 3) and np.all(np.isfinite(one)), f"predict(context, 1) returned {one!r}")
+    expect(one.shape == (1, ctx.dim) and np.all(np.isfinite(one)), f"predict(context, 1) returned {one!r}")
     five = m.predict(c, 5)
     expect(
         _close(five[:1], one, 1e-6, 1e-8),
@@ -271,7 +288,7 @@ def check_longer_context(ctx: ModelCheckContext) -> None:
     """A context longer than min_context is accepted (the model uses its tail)."""
     m = ctx.fitted()
     out = m.predict(ctx.data.states[:N_TRAIN], 10)
-    expect(out.shape == (10, 3), f"predict on an 800-state context returned shape {out.shape}")
+    expect(out.shape == (10, ctx.dim), f"predict on an 800-state context returned shape {out.shape}")
 
 
 @MODEL_CHECKS.check
@@ -339,9 +356,11 @@ def check_read_only_and_float32_data(ctx: ModelCheckContext) -> None:
     c = ctx.context(m).astype(np.float32)
     c.flags.writeable = False
     out = m.predict(c, 10)
-    expect(out.shape == (10, 3) and out.dtype == np.float64, f"predict on float32 returned {out.shape} {out.dtype}")
+    expect(
+        out.shape == (10, ctx.dim) and out.dtype == np.float64, f"predict on float32 returned {out.shape} {out.dtype}"
+    )
     c64 = ctx.fitted().predict(c, 10)  # a float64 model on a read-only float32 context
-    expect(c64.shape == (10, 3), f"predict on a read-only float32 context returned shape {c64.shape}")
+    expect(c64.shape == (10, ctx.dim), f"predict on a read-only float32 context returned shape {c64.shape}")
 
 
 @MODEL_CHECKS.check
@@ -361,12 +380,16 @@ def check_short_series(ctx: ModelCheckContext) -> None:
 def check_several_trajectories_and_arrays(ctx: ModelCheckContext) -> None:
     """fit takes a list of trajectories and a bare array with dt; mixed dimensions are refused."""
     m = ctx.make().fit([ctx.data[:400], ctx.data[400:N_TRAIN]])
-    expect(m.dim_ == 3, f"fit on two 3-D trajectories set dim_ = {m.dim_!r}")
+    expect(m.dim_ == ctx.dim, f"fit on two {ctx.dim}-D trajectories set dim_ = {m.dim_!r}")
     m2 = ctx.make().fit(ctx.train.states, dt=ctx.train.dt)
     expect(m2.dt_ is not None and abs(m2.dt_ - ctx.train.dt) < 1e-9, f"fit(array, dt=...) set dt_ = {m2.dt_!r}")
-    mixed = [ctx.data[:400], Trajectory.from_states(np.zeros((400, 2)) + 1.0)]
+    other = 2 if ctx.dim != 2 else 4
+    mixed = [ctx.data[:400], Trajectory.from_states(np.zeros((400, other)) + 1.0)]
     expect_raises(
-        ValidationError, lambda: ctx.make().fit(mixed), "fit on trajectories of dimensions 3 and 2", "dimension"
+        ValidationError,
+        lambda: ctx.make().fit(mixed),
+        f"fit on trajectories of dimensions {ctx.dim} and {other}",
+        "dimension",
     )
 
 
@@ -390,7 +413,7 @@ def check_bad_input_errors(ctx: ModelCheckContext) -> None:
     expect_raises(ValidationError, lambda: m.predict(c, -1), "predict(context, -1)", "horizon")
     expect_raises(ValidationError, lambda: m.predict(c, 2.5), "predict(context, 2.5)", "horizon")
     expect_raises(
-        ValidationError, lambda: m.predict(c[:, :2], 5), "predict on a 2-D context of a 3-D model", "dimension"
+        ValidationError, lambda: m.predict(c[:, :-1], 5), "predict on a context of one dimension too few", "dimension"
     )
     expect_raises(ValidationError, lambda: m.predict(c[0, 0], 5), "predict on a scalar context", "rank")
     bad = c.copy()
@@ -593,20 +616,28 @@ def check_samples(ctx: ModelCheckContext) -> None:
     m = ctx.fitted()
     c = ctx.context(m)
     s = m.sample(c, 10, 4, seed=1)
-    expect(s.shape == (4, 10, 3), f"sample(context, 10, 4) returned shape {s.shape}, expected (4, 10, 3)")
+    expect(s.shape == (4, 10, ctx.dim), f"sample(context, 10, 4) returned shape {s.shape}, expected (4, 10, dim)")
     expect(np.all(np.isfinite(s)), "samples contain non-finite values")
     expect(_same(s, m.sample(c, 10, 4, seed=1)), "two draws with seed 1 differ; draw from a generator seeded by `seed`")
     expect(not _same(s, m.sample(c, 10, 4, seed=2)), "draws with seeds 1 and 2 are identical; the seed is ignored")
     expect(float(np.std(s[:, -1], axis=0).max()) > 0, "all samples are equal; a probabilistic model must spread")
     b = m.sample(ctx.batch_context(m), 10, 4, seed=1)
     expect(
-        b.shape == (3, 4, 10, 3), f"sample on a batch of 3 contexts returned shape {b.shape}, expected (3, 4, 10, 3)"
+        b.shape == (3, 4, 10, ctx.dim),
+        f"sample on a batch of 3 contexts returned shape {b.shape}, expected (3, 4, 10, dim)",
     )
     expect(
         _same(m.predict(c, 10), m.predict(c, 10)),
         "predict of a probabilistic model must be deterministic (e.g. the mean)",
     )
     expect_raises(ValidationError, lambda: m.sample(c, 10, 0), "sample with n_samples=0", "n_samples")
+
+
+@MODEL_CHECKS.check(when=lambda ctx: ctx.caps.canonical)
+def check_canonical_state(ctx: ModelCheckContext) -> None:
+    """A canonical (Hamiltonian) model refuses a state of odd dimension, which has no (q, p) split."""
+    odd = Trajectory.from_states(np.random.default_rng(0).normal(size=(60, 3)))
+    expect_raises(ValidationError, lambda: ctx.make().fit(odd), "fit on 3-D (odd) data", "even dimension")
 
 
 def _rk4(field, x: np.ndarray, h: float, n: int) -> np.ndarray:
@@ -621,7 +652,7 @@ def check_vector_field(ctx: ModelCheckContext) -> None:
     m = ctx.fitted()
     x = ctx.data.states[N_TRAIN : N_TRAIN + 200 : 40]  # 5 states on the attractor
     f = m.vector_field(x)
-    expect(f.shape == x.shape and np.all(np.isfinite(f)), f"vector_field on (5, 3) states returned shape {f.shape}")
+    expect(f.shape == x.shape and np.all(np.isfinite(f)), f"vector_field on (5, dim) states returned shape {f.shape}")
     expect(_close(m.vector_field(x[0]), f[0]), "vector_field of one state differs from the batch's first row")
     h = float(m.dt_)
     want = _rk4(m.vector_field, x, h / 32, 32)
