@@ -70,8 +70,9 @@ def _check_loss(loss: torch.Tensor, where: str) -> torch.Tensor:
 def _sgd_steps(module: nn.Module, loss_fn: LossFn, batches: list[Any], steps: int, lr: float, grad_clip: float):
     params = [p for p in module.parameters() if p.requires_grad]
     for i in range(steps):
-        loss = _check_loss(loss_fn(module, batches[i % len(batches)]), "adaptation")
-        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        with torch.enable_grad():  # adaptation is training, also when called under no_grad
+            loss = _check_loss(loss_fn(module, batches[i % len(batches)]), "adaptation")
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
         if grad_clip:
             norm = torch.sqrt(sum((g * g).sum() for g in grads if g is not None))
             scale = min(1.0, grad_clip / (float(norm) + 1e-12))
@@ -153,7 +154,7 @@ def meta_train(
                     q = loss_fn(fast, task.query)
                     for a, p, f in zip(acc, params, fparams, strict=True):
                         a += (f - p) / tasks_per_step
-            losses.append(float(q))
+            losses.append(float(q.detach()))
         if opt is not None:
             opt.zero_grad()
             for p, a in zip(params, acc, strict=True):
