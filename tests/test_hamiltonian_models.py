@@ -53,3 +53,21 @@ def test_learned_energy_tracks_the_true_energy(pendulum, name, extra):
     pred = m.predict(ctx, 60)
     e = ham.energy("pendulum", pred)
     assert np.ptp(e) < 0.05 * abs(e[0]) + 0.02
+
+
+@pytest.mark.slow
+def test_the_worked_example_in_the_docs_prints_what_it_says():
+    """docs/models-hamiltonian.md shows the output of its example; run it and compare."""
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "models-hamiltonian.md").read_text()
+    code, printed = re.search(
+        r"## A worked example.*?```python\n(.*?)```\n\nprints\n\n```\n(.*?)```", doc, re.S
+    ).groups()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "models-hamiltonian.md", "exec"), {})
+    assert out.getvalue() == printed

@@ -200,7 +200,7 @@ def multitask_train(
         if grad_clip:
             nn.utils.clip_grad_norm_(module.parameters(), grad_clip)
         opt.step()
-        out.append(float(loss))
+        out.append(float(loss.detach()))
     return out
 
 
