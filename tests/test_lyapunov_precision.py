@@ -12,7 +12,7 @@ from dynlearn.errors import ValidationError
 from dynlearn.systems import invariants as inv
 from dynlearn.systems import metadata
 from dynlearn.systems.base import System
-from dynlearn.systems.invariants import _tangent
+from dynlearn.systems.invariants import _tangent, pipeline
 from dynlearn.systems.invariants.precision import lyapunov_to_precision
 
 
@@ -144,6 +144,51 @@ def test_the_step_cap_scales_with_the_work_of_a_tangent_step(monkeypatch):
     st = rec["settings"]
     assert st["lyapunov_cap_steps"] == 5000 == st["lyapunov_steps"]  # 4 trajectories x dim 2: work / (4 * 2^2)
     assert not st["lyapunov_target_reached"]
+
+
+def _split(x, t, p):
+    # two attractors: the logistic map at r = 4 on [0, 1] (λ = ln 2) and, below 0, x -> x/2 - 1 (a fixed point at -2)
+    u = x[:, 0]
+    out = np.empty_like(x)
+    out[:, 0] = np.where((u >= 0.0) & (u <= 1.0), 4.0 * u * (1.0 - u), 0.5 * u - 1.0)
+    return out
+
+
+SPLIT = System(name="SplitMap", rhs=_split, params={}, x0=(0.004,), kind="map", description="d", reference="r")
+_SPLIT_CFG = dict(
+    n_trajectories=8, n_samples=1024, map_iterations=2000, map_max_iterations=2000, correlation_points=200
+)
+
+
+def test_offset_starts_near_a_basin_edge_split_between_attractors():
+    # the failure the attractor start exists for: 1% offsets of x0 = 0.004 fall on both sides of 0
+    rec = inv.compute_invariants(SPLIT, inv.InvariantSettings(**_SPLIT_CFG))
+    lam = np.array(rec["settings"]["lyapunov_max_per_trajectory"])
+    assert (lam < 0).any() and (lam > 0.5).any()
+
+
+def test_attractor_starts_keep_every_trajectory_on_the_chaotic_attractor():
+    split = dataclasses.replace(SPLIT, extra={"invariant_start": "attractor"})  # as a catalog entry declares it
+    rec = inv.compute_invariants(split, inv.InvariantSettings(**_SPLIT_CFG))
+    st = rec["settings"]
+    assert st["start"] == "attractor" and st["n_trajectories"] == 8
+    lam = np.array(st["lyapunov_max_per_trajectory"])
+    np.testing.assert_allclose(lam, np.log(2.0), atol=0.05)
+    assert rec["max_lyapunov_stderr"] < 0.02  # eight independent trajectories, not eight copies of one
+    again = inv.compute_invariants(split, inv.InvariantSettings(**_SPLIT_CFG))
+    assert again["max_lyapunov"] == rec["max_lyapunov"]  # same seed, same numbers
+
+
+def test_attractor_starts_have_spread_over_the_attractor_before_measuring():
+    cfg = inv.InvariantSettings(start="attractor", n_trajectories=6)
+    x = pipeline._orbit_starts(HENON, cfg, HENON.make_params())
+    assert x.shape == (6, 2) and np.isfinite(x).all()
+    assert (x.std(axis=0) > 0.1).all()  # the 1e-6 perturbations have separated (Hénon's x spans about ±1.3)
+
+
+def test_an_unknown_start_is_named():
+    with pytest.raises(ValidationError, match="attractor"):
+        inv.compute_invariants(HENON, inv.InvariantSettings(start="somewhere"))
 
 
 # ---------------------------------------------------------------- the shipped records

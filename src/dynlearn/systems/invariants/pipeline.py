@@ -29,6 +29,11 @@ from dynlearn.systems.invariants.spectra import (
     significant_frequency,
 )
 
+#: ``start="attractor"``: perturbed starts run until their spread is this fraction of the attractor's ...
+ATTRACTOR_SPREAD = 0.3
+#: ... or for at most this many declared periods
+ATTRACTOR_MAX_PERIODS = 5000.0
+
 
 @dataclass(frozen=True)
 class InvariantSettings:
@@ -52,7 +57,15 @@ class InvariantSettings:
     The record states the cap it used (``lyapunov_cap_steps``). ``start`` is ``"offset"``
     (the declared initial condition plus seeded 1% offsets) or ``"orbit"``
     (points one period apart on the orbit of the declared initial condition:
-    basin-safe, used automatically when an offset start diverges)."""
+    basin-safe, used automatically when an offset start diverges) or
+    ``"attractor"`` (seeded perturbations of relative size ``attractor_offset``
+    of one point on the orbit of the declared initial condition after the
+    transient: all trajectories start in the basin and the chaotic component
+    of that point, for coexisting attractors and mixed phase spaces, where 1%
+    offsets can land on another attractor or an invariant torus). A catalog
+    entry that declares ``invariant_start`` in its ``extra`` metadata (beside
+    its documented initial condition) uses that start when ``start`` is left
+    at its default."""
 
     seed: int = 0
     n_trajectories: int = 8
@@ -69,6 +82,7 @@ class InvariantSettings:
     lyapunov_max_work: float = 4e8
     map_max_iterations: int = 1_000_000
     start: str = "offset"
+    attractor_offset: float = 1e-6
     max_steps: int = 30_000
     steps_per_fastest_period: int = STEPS_PER_FASTEST_PERIOD
     power_fraction: float = POWER_FRACTION
@@ -123,8 +137,13 @@ def compute_invariants(system: System, settings: InvariantSettings | None = None
     ``correlation_dimension``, ``mean``, ``std`` and ``settings``.
     """
     cfg = settings or InvariantSettings()
-    if cfg.start not in ("offset", "orbit"):
-        raise ValidationError(f"InvariantSettings.start must be 'offset' or 'orbit', got {cfg.start!r}")
+    declared = system.extra.get("invariant_start")
+    if declared is not None and cfg.start == "offset":
+        cfg = dataclasses.replace(cfg, start=str(declared))
+    if cfg.start not in ("offset", "orbit", "attractor"):
+        raise ValidationError(
+            f"InvariantSettings.start must be 'offset', 'orbit' or 'attractor', got {cfg.start!r} ({system.name})"
+        )
     try:
         return _compute(system, cfg)
     except DivergenceError:
@@ -136,9 +155,15 @@ def compute_invariants(system: System, settings: InvariantSettings | None = None
 
 def _orbit_starts(system: System, cfg: InvariantSettings, p: Params) -> np.ndarray:
     """``n_trajectories`` states one declared period apart (maps: 10 iterations)
-    on the orbit of the declared initial condition, after the transient."""
+    on the orbit of the declared initial condition, after the transient
+    (``start="attractor"``: seeded perturbations of relative size
+    ``attractor_offset`` of the first of them)."""
     x0 = np.asarray(system.x0, dtype=np.float64)[None]
     n = cfg.n_trajectories
+    if cfg.start == "attractor":
+        if system.kind == "delay":
+            raise ValidationError(f"{system.name}: start='attractor' is for flows and maps, not delay equations")
+        return _attractor_starts(system, cfg, p)
     if system.kind == "map":
         x = integrate(system, x0, n_points=1001, dt=1.0, params=p, **_NUMPY)[:, -1]
         return integrate(system, x, n_points=10 * n, dt=1.0, params=p, **_NUMPY)[0, ::10]
@@ -150,6 +175,37 @@ def _orbit_starts(system: System, cfg: InvariantSettings, p: Params) -> np.ndarr
     n0 = int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / h)))
     x = integrate(system, x0, n_points=n0 + 1, dt=h, params=p, max_step=h, **_NUMPY)[:, -1]
     return integrate(system, x, n_points=n, dt=float(system.period), params=p, max_step=h, **_NUMPY)[0]
+
+
+def _attractor_starts(system: System, cfg: InvariantSettings, p: Params) -> np.ndarray:
+    """Seeded perturbations of relative size ``attractor_offset`` of one point
+    on the transient-free orbit of the declared state, run (without tangents)
+    until they have spread over the attractor: the spread across the batch
+    reaches ``ATTRACTOR_SPREAD`` of the attractor's own spread in every
+    coordinate, checked every 10 periods (maps: 100 iterations), at most
+    ``ATTRACTOR_MAX_PERIODS`` periods (maps: 10 times as many iterations).
+    Without this, nearby starts would give nearly equal exponents and a
+    standard error far too small until they separate (for a slow exponent,
+    hundreds of periods)."""
+    x0 = np.asarray(system.x0, dtype=np.float64)[None]
+    n = cfg.n_trajectories
+    is_map = system.kind == "map"
+    h = 1.0 if is_map else float(system.dt)
+    chunk = 100 if is_map else max(1, int(round(10 * system.period / h)))
+    n0 = 1000 if is_map else int(min(cfg.max_steps, max(1000, cfg.transient_periods * system.period / h)))
+    first = integrate(system, x0, n_points=n0 + 1, dt=h, params=p, max_step=h, **_NUMPY)[0, -1]
+    noise = np.random.default_rng(cfg.seed).standard_normal((n, system.dim))
+    noise[0] = 0.0
+    x = first + cfg.attractor_offset * np.maximum(np.abs(first), 1.0) * noise
+    limit = 10 * ATTRACTOR_MAX_PERIODS if is_map else ATTRACTOR_MAX_PERIODS * system.period / h
+    done = 0
+    while done < limit:
+        rec = integrate(system, x, n_points=chunk + 1, dt=h, params=p, max_step=h, **_NUMPY)
+        x, done = rec[:, -1], done + chunk
+        scale = rec[0].std(axis=0)
+        if (rec[:, -1].std(axis=0) >= ATTRACTOR_SPREAD * np.where(scale > 0, scale, np.inf)).all():
+            break
+    return np.ascontiguousarray(x)
 
 
 def _precision_fields(est) -> dict:
@@ -165,7 +221,7 @@ def _precision_fields(est) -> dict:
 
 def _compute(system: System, cfg: InvariantSettings) -> dict:
     p = system.make_params()
-    if cfg.start == "orbit":
+    if cfg.start in ("orbit", "attractor"):
         x = _orbit_starts(system, cfg, p)
     else:
         x = _start_states(system, cfg.n_trajectories, cfg.seed, None)

@@ -1,0 +1,33 @@
+"""The dysts reproduction: its default sample, and a smoke-sized run end to end (slow: it compiles tangents)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dynlearn import repro, systems
+from dynlearn.repro import dysts
+
+
+def test_the_default_sample_is_seeded_stratified_and_in_catalog_order():
+    names = systems.names()
+    a, b = dysts.sample_names(names, seed=0), dysts.sample_names(names, seed=0)
+    assert a == b and len(set(a)) == len(a)
+    assert abs(len(a) - dysts.SAMPLE) <= 2  # rounding of the per-kind shares
+    assert a == [n for n in names if n in set(a)]
+    kinds = {systems.get(n).kind for n in a}
+    assert kinds == {systems.get(n).kind for n in names}  # flows, maps and delay equations all represented
+    assert dysts.sample_names(names, seed=1) != a
+    assert dysts.sample_names(names[:10], seed=0, size=40) == names[:10]
+
+
+@pytest.mark.slow
+def test_smoke_run_writes_a_page_with_the_agreement_claim(tmp_path):
+    doc = tmp_path / "dysts.md"
+    result = repro.run("dysts", out_dir=tmp_path / "out", smoke=True, doc=doc, progress=lambda m: None)
+    page = doc.read_text()
+    assert result.metrics["n_systems"] == 5
+    assert result.metrics["bounded"] == 5
+    assert "shipped and re-estimated λ_max within 10%" in page
+    assert "smoke-sized run" in page
+    again = repro.run("dysts", out_dir=tmp_path / "out", smoke=True, progress=lambda m: None)  # from the cache
+    assert again.metrics == result.metrics
