@@ -17,6 +17,7 @@ def test_the_default_sample_is_seeded_stratified_and_in_catalog_order():
     kinds = {systems.get(n).kind for n in a}
     assert kinds == {systems.get(n).kind for n in names}  # flows, maps and delay equations all represented
     assert dysts.sample_names(names, seed=1) != a
+    assert set(dysts.sample_names(names, seed=0, size=10)) <= set(a)  # a smaller sample is a subset
     assert dysts.sample_names(names[:10], seed=0, size=40) == names[:10]
 
 
@@ -30,4 +31,5 @@ def test_smoke_run_writes_a_page_with_the_agreement_claim(tmp_path):
     assert "shipped and re-estimated λ_max within 10%" in page
     assert "smoke-sized run" in page
     again = repro.run("dysts", out_dir=tmp_path / "out", smoke=True, progress=lambda m: None)  # from the cache
-    assert again.metrics == result.metrics
+    same = lambda m: {k: v for k, v in m.items() if k != "wall_seconds"}  # noqa: E731
+    assert same(again.metrics) == same(result.metrics)

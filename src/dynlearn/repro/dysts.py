@@ -10,9 +10,9 @@ and re-estimated exponents agree within 10% for at least 95% of the chaotic
 systems; and how our computed invariants compare with the values dysts ships.
 
 The default run checks a seeded sample of ``SAMPLE`` systems (each kind in
-proportion: flows, maps, delay equations), which fits in about 20 minutes on
-two shared cores; ``--full`` checks every registered system (about an hour
-and a half there). Both resume: finished systems are cached.
+proportion: flows, maps, delay equations), about 20 seconds of CPU each, so
+it fits in 20 minutes on two cores; ``--full`` checks every registered system.
+Both resume: finished systems are cached.
 """
 
 from __future__ import annotations
@@ -46,12 +46,13 @@ CHECK = {
 
 
 #: systems checked by the default run (``--full``: all of them)
-SAMPLE = 30
+SAMPLE = 20
 
 
 def sample_names(names: list[str], seed: int, size: int = SAMPLE) -> list[str]:
     """A seeded sample of ``size`` of ``names``, each kind (flow, map, delay) in
-    proportion to its share of the catalog (at least one of each), in catalog order."""
+    proportion to its share of the catalog (at least one of each), in catalog order;
+    for one seed, a smaller sample is a subset of a larger one."""
     from dynlearn import systems
 
     if size >= len(names):
@@ -63,7 +64,7 @@ def sample_names(names: list[str], seed: int, size: int = SAMPLE) -> list[str]:
     chosen: set[str] = set()
     for members in by_kind.values():
         k = max(1, round(size * len(members) / len(names)))
-        chosen.update(rng.choice(members, size=min(k, len(members)), replace=False).tolist())
+        chosen.update(members[i] for i in rng.permutation(len(members))[:k])  # a smaller sample is a subset
     return [n for n in names if n in chosen]
 
 
@@ -159,6 +160,13 @@ def _fmt(v, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
+def _se(inv, lam) -> str:
+    se = inv.get("max_lyapunov_stderr")
+    if se is None or lam is None or not lam:
+        return "–"
+    return f"{abs(se / lam):.1%}"
+
+
 def _outliers(names: list[str]) -> str:
     return f" (the others: {', '.join(names)})" if names else ""
 
@@ -215,6 +223,8 @@ def run(ctx: ReproContext) -> ReproResult:
         {
             "bounded": 0,
             "chaotic": 0,
+            "shipped_chaotic": 0,
+            "shipped_chaotic_confirmed": 0,
             "consistent": 0,
             "ratios": {},
             "dysts_inconsistent": 0,
@@ -235,6 +245,9 @@ def run(ctx: ReproContext) -> ReproResult:
         chaotic = lam_check is not None and lam_check * s.period > CHAOS_THRESHOLD
         stats["bounded"] += r["bounded"]
         stats["chaotic"] += chaotic
+        if lam is not None and lam * s.period > CHAOS_THRESHOLD:
+            stats["shipped_chaotic"] += 1
+            stats["shipped_chaotic_confirmed"] += chaotic
         if chaotic and lam is not None and lam > 0:
             stats["self_compared"] += 1
             stats["self_within_10"] += abs(math.log(lam / lam_check)) < math.log(1.1)
@@ -266,7 +279,8 @@ def run(ctx: ReproContext) -> ReproResult:
             if q is not None and q > 0:
                 stats["ratios"].setdefault(key, []).append(q)
         table.append(
-            f"| {s.name} | {s.kind} | {s.dim} | {'yes' if r['bounded'] else 'NO'} | {_fmt(lam)} | {_fmt(lam_check)} | "
+            f"| {s.name} | {s.kind} | {s.dim} | {'yes' if r['bounded'] else 'NO'} | {_fmt(lam)} | {_se(inv, lam)} | "
+            f"{_fmt(lam_check)} | "
             f"{'yes' if chaotic else 'no'} | {_fmt(inv.get('kaplan_yorke_dimension'))} | "
             f"{_fmt(inv.get('correlation_dimension'))} | {_fmt(s.period)} | {_fmt(d_lam)} | "
             f"{_fmt(pairs['kaplan_yorke_dimension'][1])} | {_fmt(pairs['correlation_dimension'][1])} | "
@@ -320,12 +334,18 @@ systems (two worker processes on a shared 2-core machine; a re-run reuses finish
 ## Results
 
 - bounded and finite: **{stats["bounded"]} / {n_total}**
-- chaotic by the re-estimated exponent: **{stats["chaotic"]} / {n_total}**
+- chaotic by the re-estimated exponent: **{stats["chaotic"]} / {n_total}**; of the
+  {stats["shipped_chaotic"]} that are chaotic on record (shipped λ_max · period > {CHAOS_THRESHOLD}; the others are
+  declared quasi-periodic or periodic references, or lose their exponent in long runs, and the catalog says so):
+  **{stats["shipped_chaotic_confirmed"]}**
 - shipped and re-estimated λ_max within 10% of each other: **{stats["self_within_10"]} / {stats["self_compared"]}**
   chaotic systems{_outliers(stats["self_outliers"])}; of those whose shipped standard error is ≤ 5% of λ_max:
   **{stats["precise_within_10"]} / {stats["precise_compared"]}**
 - shipped λ_max equal to the first entry of the shipped spectrum: **{stats["consistent"]} / {with_spec}** systems
   with a spectrum (by construction: one number, stored once). {dy_note}
+
+Verdict rule: every checked system bounded, chaos on record confirmed for ≥ 90% of the systems chaotic on record,
+and shipped and re-estimated λ_max within 10% of each other for ≥ 95% of the chaotic ones.
 
 Agreement with dysts's metadata (ratio ours / dysts; "typical factor" is exp(median |log ratio|)):
 
@@ -333,15 +353,17 @@ Agreement with dysts's metadata (ratio ours / dysts; "typical factor" is exp(med
 |---|---|---|---|---|
 {chr(10).join(agree) if agree else "| – | 0 | – | – | – |"}
 
-| system | kind | dim | bounded | λ_max (shipped) | λ_max (re-estimated) | chaotic | D_KY | D_corr | period | λ_max dysts | D_KY dysts | D_corr dysts | period dysts |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| system | kind | dim | bounded | λ_max (shipped) | shipped SE | λ_max (re-estimated) | chaotic | D_KY | D_corr | period | λ_max dysts | D_KY dysts | D_corr dysts | period dysts |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(table)}
 """
-    held = stats["bounded"] == n_total and stats["chaotic"] >= 0.9 * n_total
+    # every system regenerates bounded; chaos on record is confirmed for >= 90%; shipped and re-estimated agree
+    held = stats["bounded"] == n_total and stats["shipped_chaotic_confirmed"] >= 0.9 * stats["shipped_chaotic"]
     self_ok = stats["self_within_10"] >= 0.95 * max(1, stats["self_compared"])
     held = held and self_ok
     verdict = "reproduced" if held else "partially reproduced"
     summary = (
+        f"{'' if scope.startswith('Every') else 'In a seeded sample: '}"
         f"{stats['bounded']} of {n_total} systems regenerate bounded and finite; {stats['chaotic']} are chaotic by an "
         f"independently re-estimated exponent, and for {stats['self_within_10']} of the {stats['self_compared']} "
         f"chaotic ones the shipped and re-estimated λ_max agree within 10%. Our λ_max is the first entry of our "
