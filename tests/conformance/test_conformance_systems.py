@@ -29,6 +29,8 @@ NOT_CHAOTIC = {
     "GumowskiMira": "lambda_max on record -0.0042 +- 0.013 after 10^6 iterations x 8 starts (5,000 gave 0.11 +- 0.03)",
     "IsothermalChemical": "lambda_max on record 0.0168 +- 0.0169 after 10^6 steps x 8 starts (short runs gave 0.098 +- 0.033)",
     "KawczynskiStrizhak": "lambda_max on record -0.0006 +- 0.0011",
+    "PanXuZhou": "lambda_max on record -0.012 +- 0.015 after 1.6e6 steps x 8 starts on its chaotic set: a transient "
+    "before stable equilibria",
     "Torus": "declared quasi-periodic reference (all exponents zero)",
     "Tsucs2": "lambda_max on record -0.0012 +- 0.0002 after 1.08e6 steps x 8 starts (30,000 steps gave 0.17: "
     "the O(1/T) alignment bias, with a second exponent of +0.09)",

@@ -186,7 +186,10 @@ def _trampoline_jac(x, t, p):
 
 @flow(
     params={"gamma": 1.82, "psi": 0.01019, "w": 1.21},
+    # the invariants start from 1e-6 perturbations of this state's own orbit ("attractor" start, issue 9): 1% offsets
+    # gave exponents that disagree (0.0225 +- 36% after 10^6 steps), as periodic bouncing modes coexist with chaos
     x0=(-0.65820064, -2.8807787),
+    invariant_start="attractor",
     description="Gilet-Bush droplet bouncing on a vibrating soap film: free flight plus a damped spring in contact.",
     reference=(
         "Gilet, T. & Bush, J. W. M. (2009). The fluid trampoline: droplets bouncing on a soap film. "

@@ -271,12 +271,15 @@ DequanLi = flow(
 PanXuZhou = flow(
     name="PanXuZhou",
     params={"a": 10.0, "c": -2.6667, "d": 0.0, "eps": 0.0, "f": 0.0, "k": 16.0},
-    # basin-safe start (issue 9): a pair of stable equilibria near (+-6.6, +-6.6, 16) (lambda_1 = -0.055) coexists
-    # with the chaotic set; this state's orbit is chaotic (finite-time lambda_1 0.62 over 300 periods) and 1% offsets
-    # of it split between the two, so the invariants start from 1e-6 perturbations of it ("attractor" start)
+    # issue 9: a pair of stable equilibria near (+-6.6, +-6.6, 16) (lambda_1 = -0.055) coexists with a chaotic set,
+    # on which this state's orbit starts (finite-time lambda_1 0.62 over 300 periods). The invariants start from 1e-6
+    # perturbations of it ("attractor" start); the set is a transient: over 1.6e6 steps the eight trajectories
+    # settle on the equilibria at different times (long-run lambda_1 from -0.055 to 0.048), so lambda_max < 0.
     x0=(-3.03805747, -1.98052429, 14.65665869),
     invariant_start="attractor",
-    description="Pan-Xu-Zhou butterfly attractor, a member of the Dequan Li family of quadratic flows.",
+    description="Pan-Xu-Zhou butterfly attractor, a member of the Dequan Li family of quadratic flows. Not chaotic "
+    "in the long run at these (dysts's) parameters: the chaotic set is a long transient before stable equilibria "
+    "(lambda_max = -0.012 +- 0.015 over 1.6e6 steps of 8 starts on it).",
     reference=(
         "Zhou, W., Xu, Y., Lu, H. & Pan, L. (2008). On dynamics analysis of a new chaotic attractor. "
         "Phys. Lett. A 372, 5773-5777."
@@ -330,10 +333,12 @@ Sakarya = flow(
 LiuChen = flow(
     name="LiuChen",
     params={"a": 0.4, "b": 12.0, "c": -5.0, "h": 0.0, "p": 0.0, "q": -1.0, "r": 1.0, "s": 1.0},
-    # basin-safe initial condition (issue 9): a point on the chaotic attractor (finite-time lambda_1 = 0.153 over
+    # basin-safe initial condition (issue 9): a point on the chaotic set (finite-time lambda_1 = 0.153 over
     # 400,000 steps after a 200-time-unit transient). dysts's state (4.6722764, 5.2e-10, -6.4e-10) lies next to the
     # invariant line y = z = 0 and its orbit is not chaotic (lambda_1 = -0.0025 over the same run); 1% offsets of it
     # split between the two, so the invariants start from 1e-6 perturbations of this orbit ("attractor" start).
+    # Even so the eight trajectories leave the chaotic set at random times (5.6e6 steps: two stay, lambda_1 0.14 and
+    # 0.15; two leave at once, 0.0002; the others in between): transient chaos, the record's SE says so (37%).
     x0=(-3.38271108, 5.87930033, 10.70311402),
     invariant_start="attractor",
     description="Liu-Chen quadratic flow with a single four-scroll attractor (Sakarya family form).",
