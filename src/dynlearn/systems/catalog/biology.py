@@ -407,7 +407,10 @@ def GlycolyticOscillation(x, t, p):
         "z0": 8.33e-06,
     },
     x0=(0.023491701, 0.61703254, 0.84669066),
-    description="Gyorgyi-Field reduced model of the Belousov-Zhabotinsky reaction in a flow reactor (stiff).",
+    description="Gyorgyi-Field reduced model of the Belousov-Zhabotinsky reaction in a flow reactor (stiff). Its "
+    "invariants on record describe a collapsed state, not the attractor: a fixed RK4 step that overshoots x = 0 by "
+    "more than 0.0069 makes Y's denominator (dysts's form, x unclipped) negative, a spurious absorbing state "
+    "(docs/systems.md, 'Odd records'; fix: max(x, 0) there too, not applied here).",
     reference=(
         "Gyorgyi, L. & Field, R. J. (1992). A three-variable model of deterministic chaos in the "
         "Belousov-Zhabotinsky reaction. Nature 355, 808-810."

@@ -101,7 +101,9 @@ def NuclearQuadrupole(x, t, p):
     x0=(0.10469507, 0.0892929984, 11025.3686, 6055.32273),
     description=(
         "Froeschle-Guzzo-Lega quasi-integrable Hamiltonian with time-periodic perturbation: "
-        "weak diffusion along the Arnold web (angles not reduced mod 2 pi)."
+        "weak diffusion along the Arnold web (angles not reduced mod 2 pi). The period on record (about 319) is "
+        "what the power spectrum of the unreduced angles gives (their ramps dominate it); the rotation period "
+        "2 pi / |p| (about 60-78, dysts's timescale) is the one to use (docs/systems.md, 'Odd records')."
     ),
     reference=(
         "Froeschle, C., Guzzo, M. & Lega, E. (2000). Graphical evolution of the Arnold web: from order to "
