@@ -222,12 +222,6 @@ def test_every_shipped_chaotic_flow_states_its_precision_and_settings():
             ), f"{name}: stopped short of both the target and the cap"
 
 
-@pytest.mark.xfail(
-    reason="issue 9 target not met: 111 of 124 (89.5%) chaotic flows have SE <= 5%; the others are mixed phase "
-    "spaces, transient chaos or coexisting attractors not yet re-run from attractor starts (see 'Precision of the "
-    "shipped file' in docs/systems.md)",
-    strict=False,
-)
 def test_shipped_chaotic_flows_meet_the_precision_target():
     # issue 9: SE(λ_max) <= 5% of λ_max for at least 90% of the chaotic flows
     flows = _shipped_chaotic_flows()

@@ -25,7 +25,6 @@ NOT_CHAOTIC = {
     "CaTwoPlusQuasiperiodic": "declared quasi-periodic (lambda_max on record -0.0024)",
     "ForcedFitzHughNagumo": "lambda_max on record 0.0013 +- 0.0013",
     "ForcedVanDerPol": "lambda_max on record -0.071: periodic at these parameters",
-    "GlycolyticOscillation": "lambda_max on record 0.0014 +- 0.0023",
     "GumowskiMira": "lambda_max on record -0.0042 +- 0.013 after 10^6 iterations x 8 starts (5,000 gave 0.11 +- 0.03)",
     "KawczynskiStrizhak": "lambda_max on record -0.0006 +- 0.0011",
     "PanXuZhou": "lambda_max on record -0.012 +- 0.015 after 1.6e6 steps x 8 starts on its chaotic set: a transient "

@@ -32,7 +32,7 @@ from dynlearn.systems.invariants.spectra import (
 #: ``start="attractor"``: perturbed starts run until their spread is this fraction of the attractor's ...
 ATTRACTOR_SPREAD = 0.3
 #: ... or for at most this many declared periods
-ATTRACTOR_MAX_PERIODS = 5000.0
+ATTRACTOR_MAX_PERIODS = 500.0
 
 
 @dataclass(frozen=True)
