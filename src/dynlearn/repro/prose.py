@@ -37,6 +37,14 @@ FAMS = ("lorenz", "rossler", "thomas", "duffing", "vanderpol", "pendulum", "lotk
 N_POINTS, N_OBS = 64, 32
 INPUT_NOISE, P_ADD, P_REMOVE = 0.05, 0.15, 0.15
 RTOL = 0.05
+#: symbolic input at test time: (σ of the constants' relative noise, P(add a term), P(remove a term))
+CONDITIONS = {
+    "nominal": (INPUT_NOISE, 0, 0),
+    "noise 10%": (0.10, 0, 0),
+    "noise 20%": (0.20, 0, 0),
+    "added term": (INPUT_NOISE, 1, 0),
+    "removed term": (INPUT_NOISE, 0, 1),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +58,7 @@ class Sizes:
     sindy: bool = True
 
 
-FULL = Sizes(train_per_family=1000, test_per_family=20, steps=1200, batch=32, d_model=64, seeds=(0,))
+FULL = Sizes(train_per_family=1000, test_per_family=20, steps=1000, batch=32, d_model=64, seeds=(0,))
 SMOKE = Sizes(train_per_family=8, test_per_family=2, steps=3, batch=8, d_model=16, seeds=(0,))
 
 
@@ -172,27 +180,24 @@ def evaluate(model, test: Pool, condition: str, seed: int, *, symbols: bool = Tr
     from dynlearn import symbolic as S
     from dynlearn.errors import ValidationError
 
-    rng = np.random.default_rng([seed, 7, hash(condition) % 1000])
-    noise, p_add, p_remove = {
-        "nominal": (INPUT_NOISE, 0, 0),
-        "noise 10%": (0.10, 0, 0),
-        "noise 20%": (0.20, 0, 0),
-        "added term": (INPUT_NOISE, 1, 0),
-        "removed term": (INPUT_NOISE, 0, 1),
-    }[condition]
+    rng = np.random.default_rng([seed, 7, list(CONDITIONS).index(condition)])
+    noise, p_add, p_remove = CONDITIONS[condition]
     frac = np.linspace(0.0, 1.0, N_POINTS)
     rows = []
     for dim in (2, 3):
         idx = [i for i, n in enumerate(test.family) if S.family(n).dim == dim]
         X = np.stack([test.states[i] for i in idx])
-        sym = None
+        sym, given = None, [None] * len(idx)
         if model.config.multimodal:
-            sym = [S.tokenize(corrupt(test.eqs[i], rng, noise=noise, p_add=p_add, p_remove=p_remove)) for i in idx]
+            given = [corrupt(test.eqs[i], rng, noise=noise, p_add=p_add, p_remove=p_remove) for i in idx]
+            sym = [S.tokenize(g) for g in given]
         pred = model.predict(X[:, :N_OBS], frac[:N_OBS], 1.0, frac[N_OBS:], sym)
         err = _rel(pred, X[:, N_OBS:])
         gen = model.generate(X[:, :N_OBS], frac[:N_OBS], 1.0, sym) if symbols else [None] * len(idx)
         for k, i in enumerate(idx):
             row = {"family": test.family[i], "condition": condition, "pred_err": float(err[k])}
+            if given[k] is not None:  # would copying the input have passed the recovery test?
+                row["input_recovered"] = S.same_terms(given[k], test.eqs[i], rtol=RTOL)
             if symbols:
                 row.update(_score_equation(gen[k], test, i, dim, ValidationError))
             rows.append(row)
@@ -282,7 +287,7 @@ def _monomial(name: str) -> tuple[str, ...]:
 # --- the recipe -----------------------------------------------------------------------------------
 def _summ(rows: list[dict], key: str, agg=np.median) -> float:
     v = np.array([r[key] for r in rows if key in r], dtype=float)
-    if key in ("valid", "recovered"):
+    if key in ("valid", "recovered", "input_recovered"):
         return float(np.mean(v)) if len(v) else float("nan")
     v = v[np.isfinite(v)]
     return float(agg(v)) if len(v) else float("nan")
@@ -305,7 +310,7 @@ def run(ctx: ReproContext) -> ReproResult:
     ctx.progress(f"data: {len(train_pool.family)} training and {len(test_pool.family)} test samples, "
                  f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
     results: dict = {"multimodal": {}, "data-only": {}, "curves": {}, "train_seconds": {}}
-    conditions = ("nominal", "noise 10%", "noise 20%", "added term", "removed term")
+    conditions = tuple(CONDITIONS)
     for seed in s.seeds:
         for label, mm in (("multimodal", True), ("data-only", False)):
             with torch_isolated(threads=1, seed=seed):
@@ -319,8 +324,20 @@ def run(ctx: ReproContext) -> ReproResult:
                 if mm and seed == s.seeds[0]:
                     example_model = model
     sindy = sindy_rows(test_pool) if s.sindy else []
+    _save_rows(ctx, results, sindy)
     figures = [_plot(ctx, example_model, test_pool, results)]
     return _result(ctx, s, results, sindy, figures, train_pool, test_pool)
+
+
+def _save_rows(ctx, results, sindy) -> None:
+    import json
+
+    from dynlearn.io_utils import atomic_write_text
+
+    rows = {"multimodal": results["multimodal"], "data-only": results["data-only"], "sindy": sindy,
+            "curves": results["curves"], "train_seconds": results["train_seconds"]}  # fmt: skip
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(ctx.out_dir / "prose-rows.json", json.dumps(rows, indent=0, allow_nan=True))
 
 
 def _plot(ctx, model, test: Pool, results):
@@ -400,20 +417,24 @@ def _result(ctx, s: Sizes, results, sindy, figures, train_pool, test_pool) -> Re
         "",
         "## Results (medians over test samples; recovered = same terms, every coefficient within 5 %)",
         "",
-        "| model / input | rel. prediction error | valid | recovered | re-simulated rel. error | re-sim finite |",
-        "|---|---|---|---|---|---|",
+        "| model / input | rel. prediction error | valid | recovered | re-simulated rel. error | re-sim finite "
+        "| input already within 5 % |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c, (pe, va, rc, rs) in robust.items():
-        lines.append(f"| multimodal, {c} | {pe:.3f} | {va:.2f} | {rc:.2f} | {rs:.3f} | {_frac_finite(mm[c]):.2f} |")
+        lines.append(
+            f"| multimodal, {c} | {pe:.3f} | {va:.2f} | {rc:.2f} | {rs:.3f} | {_frac_finite(mm[c]):.2f} "
+            f"| {_summ(mm[c], 'input_recovered'):.2f} |"
+        )
     d = do["nominal"]
     lines.append(
         f"| data-only | {_summ(d, 'pred_err'):.3f} | {_summ(d, 'valid'):.2f} | {_summ(d, 'recovered'):.2f} | "
-        f"{_summ(d, 'resim_err'):.3f} | {_frac_finite(d):.2f} |"
+        f"{_summ(d, 'resim_err'):.3f} | {_frac_finite(d):.2f} | — |"
     )
     if sindy:
         lines.append(
             f"| SINDy on the observed half | — | {_summ(sindy, 'valid'):.2f} | {_summ(sindy, 'recovered'):.2f} | "
-            f"{_summ(sindy, 'resim_err'):.3f} | {_frac_finite(sindy):.2f} |"
+            f"{_summ(sindy, 'resim_err'):.3f} | {_frac_finite(sindy):.2f} | — |"
         )
     lines += ["", "Per family (multimodal, nominal input; data-only prediction error; SINDy recovered):", "",
               "| family | pred. err | data-only pred. err | recovered | re-sim err | SINDy recovered | SINDy re-sim err |",
@@ -427,6 +448,7 @@ def _result(ctx, s: Sizes, results, sindy, figures, train_pool, test_pool) -> Re
             f"{_summ(r, 'resim_err'):.3f} | {_summ(rs, 'recovered'):.2f} | {_summ(rs, 'resim_err'):.3f} |"
         )
     lines += ["", f"![predictions and learning curves]({figures[0].name})", ""]
+    lines += _discussion(key, robust, mm, do, sindy)
     verdict = _verdict(key, robust)
     summary = (
         f"Median relative prediction error {key['pred_err_multimodal']:.3f} multimodal vs "
@@ -437,6 +459,50 @@ def _result(ctx, s: Sizes, results, sindy, figures, train_pool, test_pool) -> Re
     key["robustness"] = {c: dict(zip(("pred_err", "valid", "recovered", "resim_err"), v)) for c, v in robust.items()}
     key["train_seconds"] = results["train_seconds"]
     return ReproResult(verdict=verdict, summary=summary, markdown="\n".join(lines), metrics=key, figures=figures)
+
+
+NON_CHAOTIC = ("duffing", "vanderpol", "pendulum", "lotka_volterra")
+
+
+def _discussion(key, robust, mm, do, sindy) -> list[str]:
+    nom = robust["nominal"]
+    calm = [r for r in mm["nominal"] if r["family"] in NON_CHAOTIC]
+    calm_sindy = [r for r in sindy if r["family"] in NON_CHAOTIC]
+    out = [
+        "## Beside the paper",
+        "",
+        "The paper's claims (its abstract, the text stored with this project): one network embeds the solution "
+        "operators of many parametric ODEs and generates their equations; the multimodal model is more accurate "
+        "and generalises better than a data-only one; it tolerates noise and symbolic errors (noisy values, "
+        "misspecification, added or deleted terms). Its model and training run on GPUs at a scale far beyond this "
+        "one (the stored abstract does not give the budget, so no paper numbers are quoted here).",
+        "",
+        f"- Multimodal vs data-only, same architecture and budget: median relative prediction error "
+        f"{key['pred_err_multimodal']:.3f} vs {key['pred_err_data_only']:.3f} (data-only / multimodal = "
+        f"{key['gain_data_only_over_multimodal']:.2f}; means {key['pred_err_multimodal_mean']:.3f} vs "
+        f"{key['pred_err_data_only_mean']:.3f}). The data-only model generates valid equations for "
+        f"{key['data_only_valid']:.0%} of the test samples and recovers {key['data_only_recovered']:.0%}.",
+        "- Robustness: prediction error with constants at σ = 10 % / 20 %, an added and a removed term: "
+        + ", ".join(f"{robust[c][0]:.3f}" for c in ("noise 10%", "noise 20%", "added term", "removed term"))
+        + f" (nominal {nom[0]:.3f}); recovery "
+        + ", ".join(f"{robust[c][2]:.0%}" for c in ("noise 10%", "noise 20%", "added term", "removed term"))
+        + f" (nominal {nom[2]:.0%}).",
+        f"- Copying the symbolic input would pass the 5 % recovery test for {_summ(mm['nominal'], 'input_recovered'):.0%}"
+        f" of the nominal inputs; the model recovers {nom[2]:.0%}. Recovery above the copy rate means the data "
+        "corrected the constants; below it, the decoder loses precision the input had.",
+        f"- Re-simulation from the generated equations: median relative error {nom[3]:.3f} over all families, "
+        f"{_summ(calm, 'resim_err'):.3f} over the non-chaotic ones ({', '.join(NON_CHAOTIC)}); on Lorenz, Rössler and "
+        "Thomas any coefficient error grows exponentially over the query half, so their re-simulation error "
+        "measures chaos as much as the equation.",
+        f"- SINDy (the classical baseline) on the same 32 observed samples recovers {key['sindy_recovered']:.0%} "
+        f"of the equations (non-chaotic families {_summ(calm_sindy, 'recovered'):.0%}), re-simulated median error "
+        f"{key['sindy_resim_err']:.3f}. It sees only those samples, while PROSE also has the input equation and a "
+        "prior learned over the families, so the comparison measures what that side information is worth.",
+        "- One training seed only (the 20-minute budget on a shared 2-core machine did not allow more); the spread "
+        "over seeds is not measured.",
+        "",
+    ]
+    return out
 
 
 def _verdict(key, robust) -> str:
