@@ -14,7 +14,8 @@ equation ``f̃`` of its ODE ``u' = f(u)`` as tokens, PROSE learns both the *oper
 * fusion: both feature sequences, each with a modality embedding, concatenated and passed through a
   joint transformer encoder (self-attention across modalities);
 * operator decoder: embeddings of the query times cross-attend to the fused features; a linear
-  head gives ``û(t_q)``, mapped back to physical units;
+  head gives ``û(t_q) − û(t_last)`` in standardised units (the change from the last observed
+  state, so a prediction starts where the data ends), mapped back to physical units;
 * symbolic decoder: a causal transformer decoder over output tokens, cross-attending to the fused
   features, trained by teacher forcing and decoded greedily (or by a small beam).
 
@@ -167,7 +168,7 @@ class Prose:
         Z[:, :, 0] = np.asarray(t_obs) / t_scale
         Z[:, :, 1 : 1 + d] = (X - mu) / sd
         Z[:, :, 1 + self.config.max_dim : 1 + self.config.max_dim + d] = 1.0
-        return torch.from_numpy(Z), mu, sd
+        return torch.from_numpy(Z), mu, sd, torch.from_numpy(((X[:, -1] - mu[:, 0]) / sd[:, 0]).astype(np.float32))
 
     def encode_tokens(self, token_lists, bos: bool = False) -> np.ndarray:
         """Token lists → padded id array ``(batch, L)`` (``<bos> … <eos>`` around them when ``bos``)."""
@@ -185,25 +186,25 @@ class Prose:
 
     def _fuse(self, states, t_obs, t_scale, symbol_tokens):
         torch = _torch()
-        data, mu, sd = self._data(states, t_obs, t_scale)
+        data, mu, sd, last = self._data(states, t_obs, t_scale)
         sym = None
         if self.config.multimodal:
             if symbol_tokens is None:
                 raise ValidationError("a multimodal PROSE needs the input equations (symbol_tokens)")
             sym = torch.from_numpy(self.encode_tokens(symbol_tokens))
         mem, mask = self.net.fuse(data, sym)
-        return mem, mask, mu, sd
+        return mem, mask, mu, sd, last
 
     # --- training -----------------------------------------------------------------------------
     def train_step(self, states, t_obs, t_scale, symbol_tokens, t_query, target, target_tokens) -> tuple[float, float]:
         """One AdamW step on a batch; returns (operator MSE in standardised units, token cross-entropy)."""
         torch = _torch()
         self.net.train()
-        mem, mask, mu, sd = self._fuse(states, t_obs, t_scale, symbol_tokens)
+        mem, mask, mu, sd, last = self._fuse(states, t_obs, t_scale, symbol_tokens)
         d = target.shape[2]
         B = target.shape[0]
         tq = torch.from_numpy(np.broadcast_to(np.asarray(t_query, np.float32) / t_scale, (B, len(t_query))).copy())
-        pred = self.net.operator(mem, mask, tq)[:, :, :d]
+        pred = self.net.operator(mem, mask, tq)[:, :, :d] + last[:, None, :]
         y = torch.from_numpy(((target - mu) / sd).astype(np.float32))
         mse = torch.mean((pred - y) ** 2)
         # Huber for the gradient: a chaotic sample far off in standardised units would otherwise dominate the batch
@@ -230,10 +231,10 @@ class Prose:
         torch = _torch()
         self.net.eval()
         with torch.no_grad():
-            mem, mask, mu, sd = self._fuse(states, t_obs, t_scale, symbol_tokens)
+            mem, mask, mu, sd, last = self._fuse(states, t_obs, t_scale, symbol_tokens)
             B, d = len(states), np.shape(states)[2]
             tq = torch.from_numpy(np.broadcast_to(np.asarray(t_query, np.float32) / t_scale, (B, len(t_query))).copy())
-            pred = self.net.operator(mem, mask, tq)[:, :, :d].numpy().astype(np.float64)
+            pred = (self.net.operator(mem, mask, tq)[:, :, :d] + last[:, None, :]).numpy().astype(np.float64)
         return pred * sd + mu
 
     def generate(self, states, t_obs, t_scale, symbol_tokens=None, beam: int = 1) -> list[list[str]]:
@@ -241,7 +242,7 @@ class Prose:
         torch = _torch()
         self.net.eval()
         with torch.no_grad():
-            mem, mask, _, _ = self._fuse(states, t_obs, t_scale, symbol_tokens)
+            mem, mask, _, _, _ = self._fuse(states, t_obs, t_scale, symbol_tokens)
             if beam <= 1:
                 return self._greedy(mem, mask)
             return [
