@@ -24,9 +24,9 @@ def test_sindy_equations_match_a_fitted_model():
 
     fam = S.family("vanderpol")
     eqs = fam.equations()
-    X = S.simulate(eqs, np.array([[1.0, 0.0]]), t_end=10.0, n_points=401, step=0.01)[0]
+    X = S.simulate(eqs, np.array([[1.0, 0.0]]), t_end=10.0, n_points=201, step=0.01)[0]
     m = SINDy(library="poly", degree=3, derivative="fd", fd_order=4, threshold=0.1).fit(
-        Trajectory(np.linspace(0, 10, 401), X)
+        Trajectory(np.linspace(0, 10, 201), X)
     )
     got = _sindy_equations(m, 2)
     np.testing.assert_allclose(got.rhs(X[:50]), m.rhs(X[:50]), rtol=1e-9, atol=1e-9)
