@@ -36,6 +36,8 @@ _EXPORTS = {
     "GaussianEnsemble": "dynlearn.control.models",
     "ForecasterDynamics": "dynlearn.control.models",
     "load_dynamics": "dynlearn.control.models",
+    "DYNAMICS": "dynlearn.control.models",
+    "make_dynamics": "dynlearn.control.models",
     "PLANNERS": "dynlearn.control.planners",
     "Planner": "dynlearn.control.planners",
     "PlannerConfig": "dynlearn.control.planners",

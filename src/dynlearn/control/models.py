@@ -48,6 +48,7 @@ from dynlearn.control.envs._backend import is_torch
 from dynlearn.control.transitions import Transitions
 from dynlearn.errors import FileFormatError, NotFittedError, ValidationError
 from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
+from dynlearn.registry import Registry
 
 FORMAT = "dynlearn.control.dynamics"
 FORMAT_VERSION = 1
@@ -274,7 +275,7 @@ class LearnedDynamics:
                 f"{type(self).__name__}.step needs obs (batch, {net.n_out}) and actions (batch, {self.action_dim}); "
                 f"got {tuple(x.shape)} and {tuple(a.shape)}"
             )
-        with torch.no_grad():
+        with torch.no_grad():  # cheap when the caller (a planner) has switched gradients off already
             y = self._step_torch(x, a, generator, self.config.propagation if self.members > 1 else "mean")
         y = y[0] if single else y
         return y if torch_in else y.double().numpy()
@@ -288,27 +289,21 @@ class LearnedDynamics:
             delta = mean.mean(0)
         else:
             pad = (-n) % M
-            if propagation == "ts1":
-                perm = (
-                    torch.randperm(n + pad, generator=generator, device=x.device)
-                    if generator is not None
-                    else torch.randperm(n + pad, device=x.device)
-                )
-            else:
-                perm = torch.arange(n + pad, device=x.device)
-            zp = torch.cat([z, z[:pad]]) if pad else z
-            # row perm[j] goes to member j mod M
-            zz = zp[perm].view((n + pad) // M, M, -1).transpose(0, 1)
-            mean, logvar = self.net_(zz)
+            zp = torch.cat([z, z[torch.arange(pad) % n]]) if pad else z
+            perm = None
+            if propagation == "ts1":  # row perm[j] goes to member j mod M, re-drawn every step
+                perm = torch.randperm(n + pad, generator=generator) if generator is not None \
+                    else torch.randperm(n + pad)
+                zp = zp[perm]
+            # row j -> member j mod M (TS-inf: fixed for the whole rollout)
+            mean, logvar = self.net_(zp.view((n + pad) // M, M, -1).transpose(0, 1))
             if logvar is not None:
-                noise = (
-                    torch.randn(mean.shape, generator=generator, device=x.device, dtype=mean.dtype)
-                    if generator is not None
-                    else torch.randn_like(mean)
-                )
+                noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype) \
+                    if generator is not None else torch.randn_like(mean)
                 mean = mean + torch.exp(0.5 * logvar) * noise
-            out = torch.empty_like(zp[:, : mean.shape[-1]])
-            out[perm] = mean.transpose(0, 1).reshape(n + pad, -1)
+            out = mean.transpose(0, 1).reshape(n + pad, -1)
+            if perm is not None:
+                out = torch.empty_like(out).index_copy_(0, perm, out)
             delta = out[:n]
         return x + delta * ys + ym
 
@@ -371,11 +366,15 @@ def load_dynamics(path: str | os.PathLike, *, reward: Any = None) -> LearnedDyna
         raise FileFormatError(f"{path / 'model.json'} is corrupt ({exc}); save the model again") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise FileFormatError(f"{path} is not a dynlearn.control dynamics model")
-    if meta.get("version") != FORMAT_VERSION or meta.get("kind") not in _KINDS:
+    if meta.get("version") != FORMAT_VERSION or meta.get("kind") not in (*_KINDS, "forecaster"):
         raise FileFormatError(
             f"{path} has format version {meta.get('version')!r} / kind {meta.get('kind')!r}; this dynlearn reads "
-            f"version {FORMAT_VERSION} of kinds {sorted(_KINDS)}"
+            f"version {FORMAT_VERSION} of kinds {sorted(_KINDS) + ['forecaster']}"
         )
+    if meta["kind"] == "forecaster":
+        from dynlearn import models
+
+        return ForecasterDynamics(models.load(path / "forecaster"), reward=reward)
     model = _KINDS[meta["kind"]](meta["config"], reward=reward)
     try:
         tensors = load_file(str(path / "weights.safetensors"))
@@ -405,23 +404,55 @@ def load_dynamics(path: str | os.PathLike, *, reward: Any = None) -> LearnedDyna
 
 
 class ForecasterDynamics:
-    """Plan with a :mod:`dynlearn.models` forecaster fitted with inputs (e.g. ``sindy`` with
-    ``use_inputs=True`` on :meth:`Transitions.to_trajectories`): ``step`` is its one-step forecast
-    from ``obs`` with the action held over the step. Needs ``min_context == 1``; runs in numpy
-    (torch tensors are converted, so no gradients flow)."""
+    """Plan with a :mod:`dynlearn.models` forecaster that takes inputs (``sindy`` by default, as a
+    discrete-time map ``s' = f(s, a)`` with a degree-2 polynomial library, the E-SINDy setting of
+    SINDy-RL). ``fit(transitions)`` fits it on the episodes of :meth:`Transitions.to_trajectories`
+    with the actions as inputs; ``step`` is its one-step forecast with the action held over the step.
+    A model given already fitted is used as is. Only Markov models (``min_context == 1``) plan.
+    Runs in numpy: torch tensors are converted (no gradients flow)."""
 
-    def __init__(self, model, *, reward: Any = None):
-        if not getattr(model, "is_fitted", False):
-            raise NotFittedError("ForecasterDynamics needs a fitted model; call model.fit(trajectories) first")
-        if not model.uses_inputs or model.n_inputs_ < 1:
-            raise ValidationError(
-                f"{model.name} was fitted without inputs; fit it with actions as inputs "
-                "(e.g. sindy use_inputs=true on Transitions.to_trajectories())"
-            )
-        if model.min_context != 1:
-            raise ValidationError(f"{model.name} needs {model.min_context} past states; only 1 (Markov) models plan")
+    kind = "forecaster"
+
+    def __init__(self, model: Any = "sindy", *, reward: Any = None, **overrides: Any):
+        from dynlearn import models
+
+        if isinstance(model, str):
+            defaults = {"use_inputs": True, "discrete_time": True, "degree": 2} if model == "sindy" else {}
+            model = models.create(model, **{**defaults, **overrides})
+        elif overrides:
+            raise ValidationError("config overrides go with a model name, not a model instance")
         self.model, self.reward_model = model, reward
-        self.observation_dim, self.action_dim = int(model.dim_), int(model.n_inputs_)
+        if getattr(model, "is_fitted", False):
+            self._check()
+
+    def _check(self) -> None:
+        m = self.model
+        if not m.uses_inputs or m.n_inputs_ < 1:
+            raise ValidationError(f"{m.name} was fitted without inputs; fit it with actions as inputs "
+                                  "(e.g. sindy use_inputs=true on Transitions.to_trajectories())")
+        if m.min_context != 1:
+            raise ValidationError(f"{m.name} needs {m.min_context} past states; only Markov (1-state) models plan")
+
+    def fit(self, data: Transitions) -> ForecasterDynamics:
+        if not isinstance(data, Transitions):
+            raise ValidationError(f"fit takes a dynlearn.control.Transitions, got {type(data).__name__}")
+        self.model.fit(data.to_trajectories())
+        self._check()
+        return self
+
+    @property
+    def observation_dim(self) -> int:
+        if not getattr(self.model, "is_fitted", False):
+            raise NotFittedError("ForecasterDynamics is not fitted; call fit(transitions) first")
+        return int(self.model.dim_)
+
+    @property
+    def action_dim(self) -> int:
+        self.observation_dim  # noqa: B018 - raises when not fitted
+        return int(self.model.n_inputs_)
+
+    def mse(self, data: Transitions) -> float:
+        return float(np.mean((self.step(data.obs, data.actions) - data.next_obs) ** 2))
 
     def step(self, obs, actions, *, generator=None):
         torch_in = is_torch(obs)
@@ -429,11 +460,9 @@ class ForecasterDynamics:
         a = actions.detach().cpu().double().numpy() if is_torch(actions) else np.asarray(actions, dtype=np.float64)
         single = x.ndim == 1
         x2, a2 = (x[None], a[None]) if single else (x, a)
-        if x2.shape[1] != self.observation_dim or a2.shape != (len(x2), self.action_dim):
-            raise ValidationError(
-                f"step needs obs (batch, {self.observation_dim}) and actions (batch, "
-                f"{self.action_dim}); got {x.shape} and {a.shape}"
-            )
+        if x2.ndim != 2 or x2.shape[1] != self.observation_dim or a2.shape != (len(x2), self.action_dim):
+            raise ValidationError(f"step needs obs (batch, {self.observation_dim}) and actions (batch, "
+                                  f"{self.action_dim}); got {x.shape} and {a.shape}")
         u = np.repeat(a2[:, None, :], 2, axis=1)
         y = self.model.predict(x2[:, None, :], 1, inputs=u)[:, 0]
         y = y[0] if single else y
@@ -442,3 +471,21 @@ class ForecasterDynamics:
     reward = LearnedDynamics.reward
     terminated = LearnedDynamics.terminated
     _reward_source = LearnedDynamics._reward_source
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        self.model.save(path / "forecaster")
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "kind": self.kind}
+        atomic_write_text(path / "model.json", json.dumps(meta, indent=1))
+        return path
+
+
+DYNAMICS: Registry = Registry("dynamics model")
+DYNAMICS.register("mlp", MLPDynamics)
+DYNAMICS.register("ensemble", GaussianEnsemble)
+DYNAMICS.register("sindy", ForecasterDynamics)
+
+
+def make_dynamics(name: str, *, reward: Any = None, **config: Any):
+    """A learned dynamics model by name: ``mlp``, ``ensemble`` or ``sindy`` (config by keyword)."""
+    return DYNAMICS.get(name)(reward=reward, **config)

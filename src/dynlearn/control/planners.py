@@ -140,17 +140,20 @@ class Planner:
         s = x.expand(n * P, x.shape[0])
         total = torch.zeros(n * P)
         alive = torch.ones(n * P)
-        bad_at = torch.full((n * P,), H, dtype=torch.long)
+        states = []
         for t in range(H):
             at = a[:, t]
             y = model.step(s, at, generator=gen)
-            r = model.reward(s, at, y)
-            total = total + alive * torch.nan_to_num(r.float(), nan=0.0, posinf=0.0, neginf=0.0)
+            total = total + alive * model.reward(s, at, y).float()
             alive = alive * (~model.terminated(y)).float()
-            finite = torch.isfinite(y).all(dim=1)
-            bad_at = torch.where(~finite & (bad_at == H), torch.full_like(bad_at, t), bad_at)
-            s = torch.where(finite[:, None], y, torch.zeros_like(y))  # keep the batch finite; verdict is in bad_at
-        bad = bad_at < H
+            states.append(y)
+            s = y
+        # a non-finite state poisons every later step; find each row's first one once, at the end
+        finite = torch.isfinite(torch.stack(states)).all(dim=-1)  # (H, rows)
+        state_bad = ~finite.all(dim=0)
+        bad = state_bad | ~torch.isfinite(total)  # a reward can go non-finite on finite states too
+        first = torch.argmin(finite.to(torch.uint8), dim=0)
+        bad_at = torch.where(state_bad, first, torch.where(bad, H - 1, H))
         total = torch.where(bad, torch.full_like(total, -math.inf), total)
         returns = total.view(n, P).mean(dim=1)
         n_bad = int(bad.view(n, P).any(dim=1).sum())

@@ -1,0 +1,129 @@
+"""Track B measurements: planner throughput and PETS on the cart-pole swing-up.
+
+    .venv/bin/python benchmarks/bench_control.py throughput [--repeats 5] [--json out.json]
+    .venv/bin/python benchmarks/bench_control.py pets [--real-steps 5000] [--json out.json]
+
+throughput: one CEM plan (population 500, horizon 30, 5 iterations, 50 elites) from a swing-up
+state, on a 7-member Gaussian ensemble (3 hidden layers of ``--hidden`` units) with TS-1 (one
+particle per candidate) and TS-inf (7 particles per candidate), and on the true model as the peer
+measured in the same run (the same planner, the same number of model steps). Wall time and the
+process's CPU time per plan, median of ``--repeats`` after one warm-up; torch on ``--threads``
+threads (default 1: on a shared machine a second torch thread mostly waits).
+
+pets: the true-model reference first (MPC with the same planner on the exact dynamics: the best
+return this planner reaches, our "best achievable"), then PETS from ``--seed-steps`` random
+steps, one episode per refit, until ``--real-steps`` real steps. One record per episode.
+Episodes are 250 steps of 0.04 s (frame_skip 4 on dt 0.01: the 10 s of the DeepMind task).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+
+def throughput(args) -> dict:
+    import torch
+
+    from dynlearn.control import GaussianEnsemble, collect, make_env, make_planner
+
+    torch.set_num_threads(args.threads)
+    env = make_env("cartpole_swingup", frame_skip=4)
+    data = collect(env, None, 500, seed=0)
+    obs, _ = env.reset(seed=0)
+    cases = {"true model": (env.model(), 1)}
+    for prop, particles in (("ts1", 1), ("tsinf", 7)):
+        m = GaussianEnsemble(hidden=args.hidden, layers=3, members=7, epochs=1, propagation=prop, reward=env.model())
+        cases[f"ensemble {prop}, {particles} particle(s)"] = (m.fit(data), particles)
+    out = {}
+    for label, (model, particles) in cases.items():
+        planner = make_planner("cem", horizon=30, population=500, iterations=5, elites=50, particles=particles)
+        planner.plan(model, obs)
+        wall, cpu = [], []
+        for _ in range(args.repeats):
+            w0, c0 = time.perf_counter(), time.process_time()
+            planner.plan(model, obs)
+            wall.append(time.perf_counter() - w0)
+            cpu.append(time.process_time() - c0)
+        out[label] = {"wall_ms": 1000 * statistics.median(wall), "cpu_ms": 1000 * statistics.median(cpu)}
+        print(f"{label:34s} wall {out[label]['wall_ms']:8.1f} ms   cpu {out[label]['cpu_ms']:8.1f} ms", flush=True)
+    out["load_average"] = os.getloadavg()
+    return out
+
+
+def pets(args) -> dict:
+    import numpy as np
+    import torch
+
+    from dynlearn.control import MPC, run_episode
+    from dynlearn.control.agents.pets import PETS
+
+    torch.set_num_threads(args.threads)
+    episodes = (args.real_steps - args.seed_steps) // 250
+    agent = PETS(episodes=episodes, seed_steps=args.seed_steps, hidden=args.hidden, population=args.population,
+                 iterations=args.iterations, horizon=args.horizon, elites=args.population // 10,
+                 particles=args.particles, propagation=args.propagation, epochs=args.epochs, seed=args.seed)
+    env = agent.make_env()
+    t0 = time.perf_counter()
+    ref = run_episode(env, MPC(env.model(), agent.make_planner(), env=env), seed=agent.config.seed + 1000)
+    result = {"config": vars(args), "true_model_return": ref.total_reward,
+              "true_model_seconds": time.perf_counter() - t0}
+    print(f"true model: return {ref.total_reward:.1f} in {result['true_model_seconds']:.0f} s", flush=True)
+
+    def log(rec):
+        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in rec.items()}), flush=True)
+        result["episodes"] = agent.history_
+        if args.json:
+            _write(args.json, result)
+
+    agent.run(log=log)
+    best = max(r["return"] for r in agent.history_)
+    result["best_pets_return"] = best
+    result["fraction_of_true_model"] = best / ref.total_reward
+    result["first_step_at_90pct"] = next((r["real_steps"] for r in agent.history_
+                                          if r["return"] >= 0.9 * ref.total_reward), None)
+    result["load_average"] = os.getloadavg()
+    print(json.dumps({k: v for k, v in result.items() if k != "episodes"}, default=float), flush=True)
+    _ = np
+    return result
+
+
+def _write(path: str, obj: dict) -> None:
+    from dynlearn.io_utils import atomic_write_text
+
+    atomic_write_text(path, json.dumps(obj, indent=1, default=float))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", choices=["throughput", "pets"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--hidden", type=int, default=None)
+    ap.add_argument("--real-steps", type=int, default=5000)
+    ap.add_argument("--seed-steps", type=int, default=250)
+    ap.add_argument("--population", type=int, default=300)
+    ap.add_argument("--iterations", type=int, default=3)
+    ap.add_argument("--horizon", type=int, default=25)
+    ap.add_argument("--particles", type=int, default=1)
+    ap.add_argument("--propagation", default="ts1")
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    if args.hidden is None:
+        args.hidden = 64 if args.part == "throughput" else 128
+    result = throughput(args) if args.part == "throughput" else pets(args)
+    if args.json:
+        _write(args.json, result)
+
+
+if __name__ == "__main__":
+    main()
