@@ -51,12 +51,7 @@ _EXPORTS = {
     "Episode": "dynlearn.control.mpc",
     "run_episode": "dynlearn.control.mpc",
     "check_compatible": "dynlearn.control.mpc",
-    # agents and their data (the rl lane)
-    "SAC": "dynlearn.control.agents.sac",
-    "SACConfig": "dynlearn.control.agents.sac",
-    "MBPO": "dynlearn.control.agents.mbpo",
-    "MBPOConfig": "dynlearn.control.agents.mbpo",
-    "ReplayBuffer": "dynlearn.control.replay",
+    "filmstrip": "dynlearn.control.render",
 }
 
 __all__ = sorted(_EXPORTS)
