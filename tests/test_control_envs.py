@@ -99,3 +99,25 @@ def test_gymnasium_env_checker(name):
 
     env = make_env(name)
     check_env(env, skip_render_check=True)
+
+
+@pytest.mark.parametrize("name", ["inverted_pendulum_v5", "half_cheetah_v5"])
+def test_mujoco_true_model_matches_env_step(name):
+    pytest.importorskip("mujoco")
+    from gymnasium.utils.env_checker import check_env
+
+    env = make_env(name, max_episode_steps=50)
+    check_env(env, skip_render_check=True)
+    model = env.model()
+    obs, _ = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+        nxt, r, term, _, _ = env.step(a)
+        pred = model.step(obs, a)
+        np.testing.assert_allclose(pred, nxt, atol=1e-5)
+        assert model.reward(obs, a, pred) == pytest.approx(r, abs=1e-4)
+        assert bool(model.terminated(pred)) == term
+        if term:
+            break
+        obs = nxt

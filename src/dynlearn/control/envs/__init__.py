@@ -8,6 +8,7 @@ parameter keywords and returns the environment.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from dynlearn.registry import Registry
@@ -42,6 +43,22 @@ ENVS.register("point_mass", _numpy_env("point_mass", "PointMass"))
 ENVS.register("reacher", _numpy_env("reacher", "Reacher"))
 for _name in ("pendulum", "mountain_car_continuous", "cartpole"):
     ENVS.register(_name, _gym_env(_name))
+
+
+
+def _mujoco_env(name: str):
+    def factory(**params: Any):
+        from dynlearn.control.envs.mujoco import MujocoEnv
+
+        return MujocoEnv(name, **params)
+
+    factory.__doc__ = f"Gymnasium's MuJoCo task {name} (needs dynlearn[mujoco])"
+    return factory
+
+
+if importlib.util.find_spec("mujoco") is not None:  # optional extra: listed only when installed
+    for _name in ("inverted_pendulum_v5", "half_cheetah_v5"):
+        ENVS.register(_name, _mujoco_env(_name))
 
 
 def make_env(name: str, **params: Any):
