@@ -102,15 +102,14 @@ def tolerance(
     ``margin`` that equals ``value_at_margin`` at ``d = 1``: ``gaussian`` ``exp(-(d s)^2 / 2)`` with
     ``s = sqrt(-2 ln v)``, or ``quadratic`` ``max(1 - d^2, 0)`` (``v = 0``). ``margin = 0`` gives a step.
     """
-    inside = (x >= lower) & (x <= upper)
     if margin == 0:
+        inside = (x >= lower) & (x <= upper)
         return o.where(inside, 1.0, o.full_like(x, 0.0))
-    d = o.where(x < lower, lower - x, x - upper) / margin
+    # distance to the interval (0 inside); both sigmoids equal 1 at distance 0, so no branch is needed
+    d = (o.maximum(lower - x, 0.0) + o.maximum(x - upper, 0.0)) if lower != upper else o.abs(x - lower)
     if sigmoid == "gaussian":
-        s = math.sqrt(-2.0 * math.log(value_at_margin))
-        val = o.exp(-0.5 * (d * s) ** 2)
-    elif sigmoid == "quadratic":
-        val = o.maximum(1.0 - d * d, 0.0)
-    else:  # pragma: no cover - internal
-        raise ValueError(sigmoid)
-    return o.where(inside, 1.0, val)
+        s = math.sqrt(-2.0 * math.log(value_at_margin)) / margin
+        return o.exp(-0.5 * (d * s) ** 2)
+    if sigmoid == "quadratic":
+        return o.maximum(1.0 - (d / margin) ** 2, 0.0)
+    raise ValueError(sigmoid)  # pragma: no cover - internal
