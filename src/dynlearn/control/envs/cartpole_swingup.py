@@ -92,10 +92,12 @@ class CartpoleSwingup(ControlEnv):
     def draw(self, ax, obs) -> None:
         x, c, s = float(obs[0]), float(obs[1]), float(obs[2])
         L = self.params.pole_length
-        ax.plot([-3, 3], [0, 0], color="0.6", lw=1)
+        lo, hi = min(-2.5, x - 1.4), max(2.5, x + 1.4)  # follow a cart that leaves the centre
+        ax.plot([lo, hi], [0, 0], color="0.6", lw=1)
+        ax.axvline(0.0, color="tab:green", lw=0.8, ls=":")
         ax.add_patch(_rect(x - 0.2, -0.1, 0.4, 0.2))
         ax.plot([x, x + L * s], [0, L * c], color="tab:red", lw=3)
-        ax.set_xlim(-2.5, 2.5)
+        ax.set_xlim(lo, hi)
         ax.set_ylim(-1.3, 1.3)
 
 
