@@ -107,7 +107,7 @@ def train(
     env: str = typer.Option(..., "--env", "-e", help="Environment name (dynlearn control envs)."),
     set_: list[str] = typer.Option(None, "--set", help="Agent setting KEY=VALUE (repeatable)."),
     out: Path = typer.Option(None, "--out", "-o", help="Directory for the history and the model."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the agent and its environment."),
 ) -> None:
     """Train AGENT on ENV, printing one line per episode."""
     from dynlearn.control.envs import ENVS
