@@ -45,6 +45,7 @@ class PETSConfig:
     layers: int = 3
     propagation: str = "tsinf"
     epochs: int = 50
+    batch_size: int = 64
     seed: int = 0
 
     def validate(self) -> None:
@@ -99,15 +100,9 @@ class PETS:
         c = self.config
         env = self.make_env()
         data = collect(env, None, c.seed_steps, seed=c.seed)
-        model = GaussianEnsemble(
-            members=c.members,
-            hidden=c.hidden,
-            layers=c.layers,
-            propagation=c.propagation,
-            epochs=c.epochs,
-            seed=c.seed,
-            reward=env.model(),
-        )
+        model = GaussianEnsemble(members=c.members, hidden=c.hidden, layers=c.layers, propagation=c.propagation,
+                                 epochs=c.epochs, batch_size=c.batch_size, seed=c.seed,
+                                 reward=env.model())
         planner = self.make_planner()
         self.model_, self.history_ = model, []
         for ep in range(c.episodes):
