@@ -59,7 +59,7 @@ def test_control_plan_learned_model(tmp_path, capsys):
 @pytest.mark.parametrize("args, hint", [
     (["control", "plan", "--env", "pendulm"], "pendulum"),
     (["control", "plan", "--env", "pendulum", "--model", "ensemle"], "ensemble"),
-    (["control", "train", "pest", "--env", "pendulum"], "pets"),
+    (["control", "pets", "--env", "pendulm"], "pendulum"),
 ])
 def test_unknown_names_get_suggestions(args, hint, capsys):
     with pytest.raises(SystemExit):

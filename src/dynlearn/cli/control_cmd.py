@@ -1,9 +1,8 @@
-"""``dynlearn control``: environments, planning with true or learned models, agents.
+"""``dynlearn control``: environments, planning with true or learned models, PETS.
 
-Agents are found in :data:`AGENTS` (name -> runner); a lane adds its agent with
-``AGENTS.register("sac", run_sac)`` where ``run_sac(env, settings, out, seed) -> list[dict]``
-takes the environment name, the ``--set KEY=VALUE`` strings (coerce them with a typed config),
-an output directory or None, and a seed, and returns one record per episode (or evaluation).
+The RL agents' commands (``train``, ``eval``, ``collect``, ``offline``; their agents are found in
+``dynlearn.control.agents.AGENTS``) live in ``cli/control_rl_cmd.py`` and are added to this app by its
+``register(app)`` when that module is present.
 """
 
 from __future__ import annotations
@@ -15,21 +14,8 @@ import typer
 from rich.table import Table
 
 from dynlearn.cli._common import console, parse_sets
-from dynlearn.registry import Registry
 
 app = typer.Typer(help="Control with learned dynamics: environments, planners, agents.", no_args_is_help=True)
-
-AGENTS: Registry = Registry("agent")
-
-
-def _run_pets(env: str, settings: dict[str, str], out: Path | None, seed: int) -> list[dict[str, Any]]:
-    from dynlearn.control.agents.pets import PETS
-
-    agent = PETS(settings, env=env, seed=seed)
-    return agent.run(out=out, log=_print_record)
-
-
-AGENTS.register("pets", _run_pets)
 
 
 def _print_record(rec: dict[str, Any]) -> None:
@@ -101,16 +87,24 @@ def plan(
         console.print(f"wrote {filmstrip}", highlight=False)
 
 
-@app.command("train")
-def train(
-    agent: str = typer.Argument(..., help="Agent name: " + ", ".join(AGENTS.names()) + "."),
+@app.command("pets")
+def pets(
     env: str = typer.Option(..., "--env", "-e", help="Environment name (dynlearn control envs)."),
-    set_: list[str] = typer.Option(None, "--set", help="Agent setting KEY=VALUE (repeatable)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Directory for the history and the model."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the agent and its environment."),
+    set_: list[str] = typer.Option(None, "--set", help="PETS setting KEY=VALUE, e.g. episodes=5 (repeatable)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Directory for history.json and the model."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the data, the ensemble, the planner and the episodes."),
 ) -> None:
-    """Train AGENT on ENV, printing one line per episode."""
+    """Run PETS (ensemble + CEM/MPPI) on ENV, printing one line per episode."""
+    from dynlearn.control.agents.pets import PETS
     from dynlearn.control.envs import ENVS
 
     ENVS.get(env)
-    AGENTS.get(agent)(env, parse_sets(set_), out, seed)
+    PETS(parse_sets(set_), env=env, seed=seed).run(out=out, log=_print_record)
+
+
+try:  # the rl lane's commands, when present
+    from dynlearn.cli import control_rl_cmd
+except ImportError:  # pragma: no cover - depends on what is installed
+    control_rl_cmd = None
+if control_rl_cmd is not None:
+    control_rl_cmd.register(app)
