@@ -67,10 +67,20 @@ def pets(args) -> dict:
 
     torch.set_num_threads(args.threads)
     episodes = (args.real_steps - args.seed_steps) // 250
-    agent = PETS(episodes=episodes, seed_steps=args.seed_steps, hidden=args.hidden, population=args.population,
-                 iterations=args.iterations, horizon=args.horizon, elites=args.population // 10,
-                 particles=args.particles, propagation=args.propagation, epochs=args.epochs,
-                 batch_size=args.batch_size, seed=args.seed)
+    agent = PETS(
+        episodes=episodes,
+        seed_steps=args.seed_steps,
+        hidden=args.hidden,
+        population=args.population,
+        iterations=args.iterations,
+        horizon=args.horizon,
+        elites=args.population // 10,
+        particles=args.particles,
+        propagation=args.propagation,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
     env = agent.make_env()
     t0 = time.perf_counter()
     if args.true_return is None:
@@ -78,8 +88,7 @@ def pets(args) -> dict:
         true_return = ref.total_reward
     else:  # measured by an earlier run of this script with the same planner settings and seed
         true_return = args.true_return
-    result = {"config": vars(args), "true_model_return": true_return,
-              "true_model_seconds": time.perf_counter() - t0}
+    result = {"config": vars(args), "true_model_return": true_return, "true_model_seconds": time.perf_counter() - t0}
     print(f"true model: return {true_return:.1f} in {result['true_model_seconds']:.0f} s", flush=True)
 
     def log(rec):
@@ -92,8 +101,9 @@ def pets(args) -> dict:
     best = max(r["return"] for r in agent.history_)
     result["best_pets_return"] = best
     result["fraction_of_true_model"] = best / true_return
-    result["first_step_at_90pct"] = next((r["real_steps"] for r in agent.history_
-                                          if r["return"] >= 0.9 * true_return), None)
+    result["first_step_at_90pct"] = next(
+        (r["real_steps"] for r in agent.history_ if r["return"] >= 0.9 * true_return), None
+    )
     result["load_average"] = os.getloadavg()
     print(json.dumps({k: v for k, v in result.items() if k != "episodes"}, default=float), flush=True)
     _ = np
@@ -122,8 +132,12 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--true-return", type=float, default=None,
-                    help="reuse the true-model return of an earlier run with the same planner settings and seed")
+    ap.add_argument(
+        "--true-return",
+        type=float,
+        default=None,
+        help="reuse the true-model return of an earlier run with the same planner settings and seed",
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.hidden is None:

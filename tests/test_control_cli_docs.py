@@ -21,6 +21,7 @@ def main(args: list[str]) -> None:
         if exc.code not in (0, None):
             raise
 
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "control.md"
 BLOCK = re.compile(r"<!-- doc-test: run -->\s*```python\n(?P<code>.*?)```", re.S)
 
@@ -42,25 +43,71 @@ def test_control_envs_lists_every_env(capsys):
 
 def test_control_plan_true_model_writes_a_filmstrip(tmp_path, capsys):
     png = tmp_path / "strip.png"
-    main(["control", "plan", "--env", "pendulum", "--steps", "5", "--set", "horizon=5", "--set", "population=16",
-          "--set", "elites=4", "--set", "iterations=1", "--filmstrip", str(png)])
+    main(
+        [
+            "control",
+            "plan",
+            "--env",
+            "pendulum",
+            "--steps",
+            "5",
+            "--set",
+            "horizon=5",
+            "--set",
+            "population=16",
+            "--set",
+            "elites=4",
+            "--set",
+            "iterations=1",
+            "--filmstrip",
+            str(png),
+        ]
+    )
     assert "return" in capsys.readouterr().out
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_control_plan_learned_model(tmp_path, capsys):
-    main(["control", "plan", "--env", "pendulum", "--model", "mlp", "--random-steps", "60", "--steps", "3",
-          "--model-set", "epochs=2", "--model-set", "hidden=8", "--set", "horizon=4", "--set", "population=8",
-          "--set", "elites=2", "--set", "iterations=1", "--save-model", str(tmp_path / "m")])
+    main(
+        [
+            "control",
+            "plan",
+            "--env",
+            "pendulum",
+            "--model",
+            "mlp",
+            "--random-steps",
+            "60",
+            "--steps",
+            "3",
+            "--model-set",
+            "epochs=2",
+            "--model-set",
+            "hidden=8",
+            "--set",
+            "horizon=4",
+            "--set",
+            "population=8",
+            "--set",
+            "elites=2",
+            "--set",
+            "iterations=1",
+            "--save-model",
+            str(tmp_path / "m"),
+        ]
+    )
     assert "fitted mlp" in capsys.readouterr().out
     assert (tmp_path / "m" / "weights.safetensors").exists()
 
 
-@pytest.mark.parametrize("args, hint", [
-    (["control", "plan", "--env", "pendulm"], "pendulum"),
-    (["control", "plan", "--env", "pendulum", "--model", "ensemle"], "ensemble"),
-    (["control", "pets", "--env", "pendulm"], "pendulum"),
-])
+@pytest.mark.parametrize(
+    "args, hint",
+    [
+        (["control", "plan", "--env", "pendulm"], "pendulum"),
+        (["control", "plan", "--env", "pendulum", "--model", "ensemle"], "ensemble"),
+        (["control", "pets", "--env", "pendulm"], "pendulum"),
+    ],
+)
 def test_unknown_names_get_suggestions(args, hint, capsys):
     with pytest.raises(SystemExit):
         main(args)

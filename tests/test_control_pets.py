@@ -13,9 +13,21 @@ from dynlearn.control import load_dynamics  # noqa: E402
 from dynlearn.control.agents.pets import PETS  # noqa: E402
 from dynlearn.errors import ValidationError  # noqa: E402
 
-TINY = {"env": "pendulum", "episodes": 2, "seed_steps": 40, "max_episode_steps": 12, "horizon": 4,
-        "population": 16, "iterations": 2, "elites": 4, "particles": 3, "members": 3, "hidden": 16,
-        "layers": 2, "epochs": 3}
+TINY = {
+    "env": "pendulum",
+    "episodes": 2,
+    "seed_steps": 40,
+    "max_episode_steps": 12,
+    "horizon": 4,
+    "population": 16,
+    "iterations": 2,
+    "elites": 4,
+    "particles": 3,
+    "members": 3,
+    "hidden": 16,
+    "layers": 2,
+    "epochs": 3,
+}
 
 
 def test_pets_logs_each_episode_and_saves_its_model(tmp_path):

@@ -17,9 +17,11 @@ torch = pytest.importorskip("torch")
 from dynlearn.control import DYNAMICS, ENVS, MPC, collect, load_dynamics, make_dynamics, make_env, make_planner  # noqa: E402
 from dynlearn.errors import NotFittedError, ValidationError  # noqa: E402
 
-SMALL = {"mlp": {"hidden": 16, "layers": 2, "epochs": 8, "batch_size": 64},
-         "ensemble": {"hidden": 16, "layers": 2, "members": 3, "epochs": 8, "batch_size": 64},
-         "sindy": {}}
+SMALL = {
+    "mlp": {"hidden": 16, "layers": 2, "epochs": 8, "batch_size": 64},
+    "ensemble": {"hidden": 16, "layers": 2, "members": 3, "epochs": 8, "batch_size": 64},
+    "sindy": {},
+}
 ITERATIVE = {"mlp", "ensemble"}
 MODEL_NAMES = DYNAMICS.names()
 ENV_NAMES = ENVS.names()
@@ -64,8 +66,9 @@ def test_same_seed_same_model(name):
     a = make_dynamics(name, reward=env.model(), **SMALL[name]).fit(data)
     b = _fitted(name)
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    np.testing.assert_array_equal(a.step(data.obs[:20], data.actions[:20], generator=g1),
-                                  b.step(data.obs[:20], data.actions[:20], generator=g2))
+    np.testing.assert_array_equal(
+        a.step(data.obs[:20], data.actions[:20], generator=g1), b.step(data.obs[:20], data.actions[:20], generator=g2)
+    )
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -77,8 +80,10 @@ def test_save_load_round_trip_without_pickle(name, tmp_path):
     assert files <= {".json", ".safetensors", ".npz"}
     back = load_dynamics(tmp_path / "m", reward=model.reward_model)
     g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
-    np.testing.assert_array_equal(model.step(data.obs[:7], data.actions[:7], generator=g1),
-                                  back.step(data.obs[:7], data.actions[:7], generator=g2))
+    np.testing.assert_array_equal(
+        model.step(data.obs[:7], data.actions[:7], generator=g1),
+        back.step(data.obs[:7], data.actions[:7], generator=g2),
+    )
 
 
 @pytest.mark.parametrize("name", sorted(ITERATIVE & set(MODEL_NAMES)))

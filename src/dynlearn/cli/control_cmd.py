@@ -19,8 +19,9 @@ app = typer.Typer(help="Control with learned dynamics: environments, planners, a
 
 
 def _print_record(rec: dict[str, Any]) -> None:
-    console.print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.items()),
-                  highlight=False)
+    console.print(
+        "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in rec.items()), highlight=False
+    )
 
 
 @app.command("envs")
@@ -31,10 +32,19 @@ def envs() -> None:
     table = Table("name", "obs", "actions", "dt [s]", "episode steps", "parameters")
     for name in ENVS.names():
         env = make_env(name)
-        params = ", ".join(f.name for f in __import__("dataclasses").fields(env.params)
-                           if f.name not in ("dt", "frame_skip", "max_episode_steps", "sparse"))
-        table.add_row(name, str(env.observation_space.shape[0]), str(env.action_space.shape[0]), f"{env.dt:g}",
-                      str(env.max_episode_steps), params)
+        params = ", ".join(
+            f.name
+            for f in __import__("dataclasses").fields(env.params)
+            if f.name not in ("dt", "frame_skip", "max_episode_steps", "sparse")
+        )
+        table.add_row(
+            name,
+            str(env.observation_space.shape[0]),
+            str(env.action_space.shape[0]),
+            f"{env.dt:g}",
+            str(env.max_episode_steps),
+            params,
+        )
     console.print(table)
 
 
@@ -79,7 +89,8 @@ def plan(
     console.print(
         f"{env} with {model} model and {planner}: return {ep.total_reward:.2f} over {len(ep)} steps "
         f"(plan {1000 * float(np.mean(mpc.plan_seconds)):.0f} ms per step"
-        + (f", {len(mpc.fallbacks)} fallbacks" if mpc.fallbacks else "") + ")",
+        + (f", {len(mpc.fallbacks)} fallbacks" if mpc.fallbacks else "")
+        + ")",
         highlight=False,
     )
     if filmstrip is not None:

@@ -52,6 +52,12 @@ _EXPORTS = {
     "run_episode": "dynlearn.control.mpc",
     "check_compatible": "dynlearn.control.mpc",
     "filmstrip": "dynlearn.control.render",
+    # agents and their data (the rl lane)
+    "SAC": "dynlearn.control.agents.sac",
+    "SACConfig": "dynlearn.control.agents.sac",
+    "MBPO": "dynlearn.control.agents.mbpo",
+    "MBPOConfig": "dynlearn.control.agents.mbpo",
+    "ReplayBuffer": "dynlearn.control.replay",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -292,14 +292,18 @@ class LearnedDynamics:
             zp = torch.cat([z, z[torch.arange(pad) % n]]) if pad else z
             perm = None
             if propagation == "ts1":  # row perm[j] goes to member j mod M, re-drawn every step
-                perm = torch.randperm(n + pad, generator=generator) if generator is not None \
-                    else torch.randperm(n + pad)
+                perm = (
+                    torch.randperm(n + pad, generator=generator) if generator is not None else torch.randperm(n + pad)
+                )
                 zp = zp[perm]
             # row j -> member j mod M (TS-inf: fixed for the whole rollout)
             mean, logvar = self.net_(zp.view((n + pad) // M, M, -1).transpose(0, 1))
             if logvar is not None:
-                noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype) \
-                    if generator is not None else torch.randn_like(mean)
+                noise = (
+                    torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
+                    if generator is not None
+                    else torch.randn_like(mean)
+                )
                 mean = mean + torch.exp(0.5 * logvar) * noise
             out = mean.transpose(0, 1).reshape(n + pad, -1)
             if perm is not None:
@@ -428,8 +432,10 @@ class ForecasterDynamics:
     def _check(self) -> None:
         m = self.model
         if not m.uses_inputs or m.n_inputs_ < 1:
-            raise ValidationError(f"{m.name} was fitted without inputs; fit it with actions as inputs "
-                                  "(e.g. sindy use_inputs=true on Transitions.to_trajectories())")
+            raise ValidationError(
+                f"{m.name} was fitted without inputs; fit it with actions as inputs "
+                "(e.g. sindy use_inputs=true on Transitions.to_trajectories())"
+            )
         if m.min_context != 1:
             raise ValidationError(f"{m.name} needs {m.min_context} past states; only Markov (1-state) models plan")
 
@@ -461,8 +467,10 @@ class ForecasterDynamics:
         single = x.ndim == 1
         x2, a2 = (x[None], a[None]) if single else (x, a)
         if x2.ndim != 2 or x2.shape[1] != self.observation_dim or a2.shape != (len(x2), self.action_dim):
-            raise ValidationError(f"step needs obs (batch, {self.observation_dim}) and actions (batch, "
-                                  f"{self.action_dim}); got {x.shape} and {a.shape}")
+            raise ValidationError(
+                f"step needs obs (batch, {self.observation_dim}) and actions (batch, "
+                f"{self.action_dim}); got {x.shape} and {a.shape}"
+            )
         u = np.repeat(a2[:, None, :], 2, axis=1)
         y = self.model.predict(x2[:, None, :], 1, inputs=u)[:, 0]
         y = y[0] if single else y

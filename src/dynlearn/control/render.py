@@ -15,8 +15,9 @@ from dynlearn.errors import ValidationError
 from dynlearn.io_utils import atomic_write_bytes
 
 
-def filmstrip(env, observations, path: str | os.PathLike, *, frames: int = 8, rewards=None,
-              title: str | None = None) -> Path:
+def filmstrip(
+    env, observations, path: str | os.PathLike, *, frames: int = 8, rewards=None, title: str | None = None
+) -> Path:
     """Draw ``frames`` evenly spaced states of ``observations`` ``(T, obs_dim)`` side by side with
     ``env.draw`` (each panel labelled with its time, and the reward so far when ``rewards`` ``(T-1,)``
     is given), and write a PNG to ``path`` atomically."""

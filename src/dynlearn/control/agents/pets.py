@@ -100,9 +100,16 @@ class PETS:
         c = self.config
         env = self.make_env()
         data = collect(env, None, c.seed_steps, seed=c.seed)
-        model = GaussianEnsemble(members=c.members, hidden=c.hidden, layers=c.layers, propagation=c.propagation,
-                                 epochs=c.epochs, batch_size=c.batch_size, seed=c.seed,
-                                 reward=env.model())
+        model = GaussianEnsemble(
+            members=c.members,
+            hidden=c.hidden,
+            layers=c.layers,
+            propagation=c.propagation,
+            epochs=c.epochs,
+            batch_size=c.batch_size,
+            seed=c.seed,
+            reward=env.model(),
+        )
         planner = self.make_planner()
         self.model_, self.history_ = model, []
         for ep in range(c.episodes):

@@ -45,7 +45,6 @@ for _name in ("pendulum", "mountain_car_continuous", "cartpole"):
     ENVS.register(_name, _gym_env(_name))
 
 
-
 def _mujoco_env(name: str):
     def factory(**params: Any):
         from dynlearn.control.envs.mujoco import MujocoEnv

@@ -75,7 +75,7 @@ class MujocoDynamics:
         out, dx = np.empty_like(obs), np.empty(len(obs))
         for i, (o, a) in enumerate(zip(obs, np.clip(actions, self.action_low, self.action_high))):
             qpos = np.concatenate([[0.0], o[: nq - 1]]) if self._skip_x else o[:nq]
-            qvel = o[nq - int(self._skip_x):]
+            qvel = o[nq - int(self._skip_x) :]
             sim.set_state(qpos, qvel)
             sim.do_simulation(a, sim.frame_skip)
             q, v = sim.data.qpos.copy(), sim.data.qvel.copy()
