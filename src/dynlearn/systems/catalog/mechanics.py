@@ -19,7 +19,12 @@ FAMILY = "mechanics"
 @flow(
     params={"g": 9.81, "l1": 1.0, "l2": 1.0, "m1": 1.0, "m2": 1.0},
     x0=(-44.334542, 223.53554, -1.2249799, 2.535486),
-    description="Frictionless planar double pendulum in canonical coordinates (angles not reduced mod 2 pi).",
+    description=(
+        "Frictionless planar double pendulum in canonical coordinates (angles not reduced mod 2 pi). The "
+        "equations are dysts's (kept for parity with its benchmark); their h2 term is not the symplectic "
+        "gradient of the textbook energy (the p1 p2 cos(th1 - th2) part differs), so they do not conserve it. "
+        "For an energy-conserving double pendulum use dynlearn.systems.hamiltonian ('double_pendulum')."
+    ),
     reference="Marion, J. B. & Thornton, S. T. Classical Dynamics of Particles and Systems. (e.g. 5th ed., 2003).",
     equations=(
         "D = l1 l2 (m1 + m2 sin^2(th1 - th2)); dth1/dt = (l2 p1 - l1 p2 cos(th1 - th2)) / (l1 D); "
