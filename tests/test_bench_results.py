@@ -209,3 +209,19 @@ def test_cli_export_compare_and_leaderboard_iqr(tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out and all(r["verdict"] == "same" and r["median_diff"] == 0 for r in out)
+
+
+def test_out_dir_check_refuses_other_files_but_not_a_left_over_cache(tmp_path):
+    """A folder of the user's files needs force; one holding only a benchmark's own entries (the data
+    cache of a run whose store was deleted) is reused as it is."""
+    from dynlearn.bench.runner import check_out_dir
+    from dynlearn.errors import OutputExistsError
+
+    (tmp_path / "cache_only" / "cache").mkdir(parents=True)
+    assert check_out_dir(tmp_path / "cache_only") == tmp_path / "cache_only"
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    (tmp_path / "mine" / "cache").mkdir()
+    with pytest.raises(OutputExistsError, match=r"1 other entry \(e.g. 'notes.txt'\).*--force"):
+        check_out_dir(tmp_path / "mine", flag="--force")
+    assert check_out_dir(tmp_path / "mine", force=True) == tmp_path / "mine"

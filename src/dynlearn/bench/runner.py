@@ -68,7 +68,8 @@ def check_out_dir(out_dir: str | Path, *, force: bool = False, flag: str = "forc
 
     A benchmark never deletes anything, but writing ``results.sqlite``,
     ``cache/`` and ``report/`` into a folder of someone's files mixes them up;
-    that takes ``force``. A new or empty folder, or one holding a store, is fine."""
+    that takes ``force``. A new or empty folder, one holding a store, or one holding only what a
+    benchmark writes (e.g. the data cache of a run whose store was deleted) is fine."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(
@@ -77,8 +78,8 @@ def check_out_dir(out_dir: str | Path, *, force: bool = False, flag: str = "forc
     if not out.is_dir() or force:
         return out
     names = {p.name for p in out.iterdir()}
-    if names and "results.sqlite" not in names:
-        other = sorted(names - BENCH_ENTRIES)
+    other = sorted(names - BENCH_ENTRIES)
+    if other and "results.sqlite" not in names:
         raise OutputExistsError(
             f"{out} holds {len(other)} other entr{'y' if len(other) == 1 else 'ies'} (e.g. {other[0]!r}) and no "
             f"results.sqlite; pass {flag} to write the benchmark beside them, or choose a new folder"
