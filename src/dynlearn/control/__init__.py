@@ -12,6 +12,8 @@ The protocols everything here plugs into:
 - **Planner**: ``plan(model, obs, init=...) -> Plan`` (:class:`RandomShooting`, :class:`CEM`,
   :class:`ICEM`, :class:`MPPI`; :func:`make_planner` by name); :class:`MPC` replans every step.
 - **Transitions** ``(s, a, s', r, terminated)``: what models learn from; :func:`collect` gathers them.
+- **Bandits with a hidden state** (:mod:`dynlearn.control.bandits`): :class:`DynamicalLinearBandit`,
+  policies with ``select``/``update`` (:class:`DynLinUCB`, :class:`LinUCB`), :func:`run_bandit` (regret).
 
 gymnasium is needed for the environments only (``pip install 'dynlearn[control]'``); torch for the
 learned models and planners. Both are imported when first used.
@@ -58,6 +60,11 @@ _EXPORTS = {
     "MBPO": "dynlearn.control.agents.mbpo",
     "MBPOConfig": "dynlearn.control.agents.mbpo",
     "ReplayBuffer": "dynlearn.control.replay",
+    # bandits whose actions act through a hidden linear state (dyn-bandits)
+    "DynamicalLinearBandit": "dynlearn.control.bandits",
+    "DynLinUCB": "dynlearn.control.bandits",
+    "LinUCB": "dynlearn.control.bandits",
+    "run_bandit": "dynlearn.control.bandits",
 }
 
 __all__ = sorted(_EXPORTS)
