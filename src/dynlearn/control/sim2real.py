@@ -109,6 +109,9 @@ def rollout_error(model, episodes, horizons: Sequence[int] = (1, 5, 10, 20), *, 
 
 
 # --- learned corrections of a simulator ------------------------------------------------------------
+CORRECTION_FORMAT = "dynlearn.control.sim2real.correction"
+
+
 @dataclasses.dataclass
 class CorrectionConfig:
     """Hyper-parameters of a learned simulator correction (delta action or residual state)."""
@@ -250,6 +253,58 @@ class _CorrectedSim:
         self.fitted_ = True
         return self
 
+    # persistence (safetensors + JSON, never pickle) -------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the correction to the folder ``path`` (``correction.json`` + ``weights.safetensors``).
+        The simulator is not saved: pass it again to :meth:`load`."""
+        import json
+        from pathlib import Path
+
+        from safetensors.torch import save as st_save
+
+        from dynlearn.config import config_to_dict
+        from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = {f"net.{k}": v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        tensors.update(in_mean=self.in_mean_.contiguous(), in_std=self.in_std_.contiguous())
+        atomic_write_bytes(path / "weights.safetensors", st_save(tensors))
+        meta = {"format": CORRECTION_FORMAT, "version": 1, "kind": type(self).__name__,
+                "observation_dim": self.observation_dim, "action_dim": self.action_dim,
+                "config": config_to_dict(self.config)}
+        atomic_write_text(path / "correction.json", json.dumps(meta, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path, sim):
+        """A correction saved by :meth:`save`, put in front of the simulator model ``sim`` again."""
+        import json
+        from pathlib import Path
+
+        from safetensors.torch import load as st_load
+
+        from dynlearn.errors import FileFormatError
+
+        path = Path(path)
+        try:
+            meta = json.loads((path / "correction.json").read_text())
+            tensors = st_load((path / "weights.safetensors").read_bytes())
+        except FileNotFoundError:
+            raise FileFormatError(f"{path} is not a saved correction (correction.json and weights.safetensors "
+                                  "expected)") from None
+        except Exception as exc:
+            raise FileFormatError(f"{path} holds a corrupt correction ({exc}); save it again") from None
+        if meta.get("format") != CORRECTION_FORMAT or meta.get("version") != 1 or meta.get("kind") != cls.__name__:
+            raise FileFormatError(f"{path}/correction.json is not a version-1 {cls.__name__}")
+        if (meta["observation_dim"], meta["action_dim"]) != (int(sim.observation_dim), int(sim.action_dim)):
+            raise ValidationError(f"{path} was fitted for obs/action dims {meta['observation_dim']}/"
+                                  f"{meta['action_dim']}; this simulator has {sim.observation_dim}/{sim.action_dim}")
+        model = cls(sim, meta["config"])
+        model.net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        model.in_mean_, model.in_std_ = tensors["in_mean"], tensors["in_std"]
+        model.fitted_ = True
+        return model
+
 
 class DeltaActionModel(_CorrectedSim):
     """``sim + delta``: ``s' = f_sim(s, clip(a + pi_delta(s, a)))`` (ASAP's delta-action model).
@@ -319,9 +374,11 @@ class DeltaActionWrapper(_wrapper_base()):
         self._obs = np.asarray(obs, np.float64)
         return obs, r, term, trunc, {**info, "delta_action": d}
 
-    def model(self) -> DeltaActionModel | Any:
-        """The batched ``sim + delta`` model (the delta model itself when it is one)."""
-        return self.delta if isinstance(self.delta, DeltaActionModel) else None
+    def model(self) -> DeltaActionModel:
+        """The batched ``sim + delta`` model (the :class:`DeltaActionModel` given)."""
+        if not isinstance(self.delta, DeltaActionModel):
+            raise ValidationError("model() needs the wrapper to hold a DeltaActionModel, not a plain callable")
+        return self.delta
 
 
 class ModelEnv(_env_base()):

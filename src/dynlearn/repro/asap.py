@@ -63,7 +63,7 @@ class Sizes:
     hidden: tuple[int, ...] = (64, 64)
 
 
-FULL = Sizes(seeds=3, pretrain_steps=7000, finetune_steps=2000, real_episodes=5, heldout_episodes=3,
+FULL = Sizes(seeds=3, pretrain_steps=5000, finetune_steps=1500, real_episodes=5, heldout_episodes=3,
              eval_episodes=10, fit_epochs=300, horizons=(1, 5, 10, 20, 50))
 SMOKE = Sizes(seeds=1, pretrain_steps=300, finetune_steps=200, real_episodes=1, heldout_episodes=1,
               eval_episodes=1, fit_epochs=5, horizons=(1, 5, 10))
