@@ -95,7 +95,7 @@ def _one_seed(s: Sizes, seed: int, progress) -> dict:
     out = {}
     for scenario, real_params in SCENARIOS.items():
         res = _scenario(s, seed, agent, real_params, lambda m, sc=scenario: progress(
-            f"seed {seed} [{sc}]: {m} [{time.perf_counter() - t0:.0f} s]"))
+            f"seed {seed} ({sc}): {m} ({time.perf_counter() - t0:.0f} s)"))
         out[scenario] = {"seed": seed, "pretrain_sim_return": pre, **res}
     for res in out.values():
         res["seconds"] = time.perf_counter() - t0
