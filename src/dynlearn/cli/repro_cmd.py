@@ -56,7 +56,7 @@ def run(
         seed=seed,
         doc=doc,
         full=full,
-        progress=lambda msg: err_console.print(f"  {msg}", highlight=False),
+        progress=lambda msg: err_console.print(f"  {msg}", highlight=False, markup=False),
     )
     console.print(f"[bold]verdict:[/] {result.verdict}")
     console.print(result.summary)
