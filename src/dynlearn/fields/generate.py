@@ -1,0 +1,219 @@
+"""Field datasets on demand: :func:`simulate` runs a registered solver and caches the result on disk.
+
+The cache key is a hash of the equation's full configuration (every default resolved) and of the
+solver version, so a changed setting or solver never reads a stale file. Files live under
+``$DYNLEARN_CACHE_DIR/fields`` (else ``~/.cache/dynlearn/fields``), are written atomically and are
+only written after the solver finished with finite values (a diverged run raises
+:class:`~dynlearn.errors.DivergenceError` and leaves nothing behind). A damaged cache file is
+recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
+from dynlearn.fields.data import Fields, Grid
+
+#: bump when a solver's numbers change, so cached datasets are regenerated
+SOLVER_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation:
+    name: str
+    defaults: dict[str, Any]
+    run: Callable[[dict[str, Any], Callable | None], Fields]
+    description: str
+
+
+def _smooth_1d(batch: int, n: int, modes: int, seed: int, amplitude: float) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = 2 * np.pi * np.arange(n) / n
+    k = np.arange(1, modes + 1)
+    a = rng.standard_normal((batch, modes)) / k
+    phase = rng.uniform(0, 2 * np.pi, (batch, modes))
+    u = np.einsum("bk,bkx->bx", a, np.cos(k[None, :, None] * x[None, None, :] + phase[:, :, None]))
+    return amplitude * u / np.abs(u).max(axis=1, keepdims=True)
+
+
+def _run_ns(c: dict[str, Any], progress) -> Fields:
+    from dynlearn.fields import spectral
+
+    n, batch = c["n"], c["batch"]
+    w0 = spectral.random_vorticity(batch, n, peak=c["ic_peak"], rms=c["ic_rms"], seed=c["seed"], length=c["length"])
+    forcing = None
+    if c["forcing"] == "kolmogorov":
+        forcing = spectral.kolmogorov_forcing(
+            n, wavenumber=c["forcing_wavenumber"], amplitude=c["forcing_amplitude"], length=c["length"]
+        )
+    elif c["forcing"] != "none":
+        raise ValidationError(f"forcing must be 'kolmogorov' or 'none', got {c['forcing']!r}")
+    nu = np.asarray(c["nu"], dtype=float)
+    times, w = spectral.navier_stokes_2d(
+        w0,
+        nu=nu,
+        drag=c["drag"],
+        dt=c["dt"],
+        n_steps=c["steps"],
+        save_every=c["save_every"],
+        length=c["length"],
+        forcing=forcing,
+        with_velocity=c["velocity"],
+        progress=progress,
+    )
+    values = w if c["velocity"] else w[:, :, None]
+    channels = ("vorticity", "u", "v") if c["velocity"] else ("vorticity",)
+    return Fields(
+        values=values.astype(c["dtype"]),
+        times=times,
+        channels=channels,
+        grid=Grid((n, n), (c["length"], c["length"]), (True, True)),
+        bc="periodic",
+        params={"nu": np.broadcast_to(nu, (batch,)), "drag": np.full(batch, c["drag"])},
+        meta={"equation": "navier_stokes_2d", "config": c},
+    )
+
+
+def _run_1d(name: str):
+    def run(c: dict[str, Any], progress) -> Fields:
+        from dynlearn.fields import spectral
+
+        n, batch = c["n"], c["batch"]
+        u0 = _smooth_1d(batch, n, c["ic_modes"], c["seed"], c["ic_amplitude"])
+        if name == "burgers_1d":
+            nu = np.asarray(c["nu"], dtype=float)
+            times, u = spectral.burgers_1d(
+                u0, nu=nu, dt=c["dt"], n_steps=c["steps"], save_every=c["save_every"], length=c["length"]
+            )
+            params = {"nu": np.broadcast_to(nu, (batch,))}
+        else:
+            times, u = spectral.kuramoto_sivashinsky_1d(
+                u0, dt=c["dt"], n_steps=c["steps"], save_every=c["save_every"], length=c["length"]
+            )
+            params = {}
+        return Fields(
+            values=u[:, :, None].astype(c["dtype"]),
+            times=times,
+            channels=("u",),
+            grid=Grid((n,), (c["length"],), (True,)),
+            bc="periodic",
+            params=params,
+            meta={"equation": name, "config": c},
+        )
+
+    return run
+
+
+_COMMON = {"batch": 4, "seed": 0, "dtype": "float32"}
+EQUATIONS: dict[str, Equation] = {
+    "navier_stokes_2d": Equation(
+        "navier_stokes_2d",
+        {
+            **_COMMON,
+            "n": 64,
+            "length": 2 * math.pi,
+            "nu": 1e-3,
+            "drag": 0.1,
+            "forcing": "kolmogorov",
+            "forcing_wavenumber": 4,
+            "forcing_amplitude": 1.0,
+            "ic_peak": 4.0,
+            "ic_rms": 1.0,
+            "dt": 0.01,
+            "steps": 2000,
+            "save_every": 50,
+            "velocity": False,
+        },
+        _run_ns,
+        "2-D incompressible Navier-Stokes (vorticity, periodic), Kolmogorov forcing, pseudo-spectral ETDRK4",
+    ),
+    "kuramoto_sivashinsky_1d": Equation(
+        "kuramoto_sivashinsky_1d",
+        {
+            **_COMMON,
+            "n": 128,
+            "length": 32 * math.pi,
+            "dt": 0.25,
+            "steps": 800,
+            "save_every": 4,
+            "ic_modes": 8,
+            "ic_amplitude": 1.0,
+        },
+        _run_1d("kuramoto_sivashinsky_1d"),
+        "1-D Kuramoto-Sivashinsky (periodic, L = 32 pi), pseudo-spectral ETDRK4",
+    ),
+    "burgers_1d": Equation(
+        "burgers_1d",
+        {
+            **_COMMON,
+            "n": 256,
+            "length": 2 * math.pi,
+            "nu": 0.01,
+            "dt": 1e-3,
+            "steps": 2000,
+            "save_every": 20,
+            "ic_modes": 4,
+            "ic_amplitude": 1.0,
+        },
+        _run_1d("burgers_1d"),
+        "1-D viscous Burgers (periodic), pseudo-spectral ETDRK4",
+    ),
+}
+
+
+def equations() -> list[str]:
+    return sorted(EQUATIONS)
+
+
+def resolve(equation: str, **config: Any) -> dict[str, Any]:
+    """The full configuration of ``equation`` (defaults filled in); unknown names and keys are refused
+    with suggestions."""
+    if equation not in EQUATIONS:
+        raise UnknownNameError("equation", equation, equations())
+    eq = EQUATIONS[equation]
+    unknown = sorted(set(config) - set(eq.defaults))
+    if unknown:
+        raise UnknownNameError(f"setting of {equation}", unknown[0], sorted(eq.defaults))
+    c = {**eq.defaults, **config}
+    if isinstance(c.get("nu"), (list, tuple, np.ndarray)):
+        c["nu"] = [float(x) for x in np.asarray(c["nu"]).ravel()]
+    return c
+
+
+def cache_key(equation: str, config: dict[str, Any]) -> str:
+    blob = json.dumps({"equation": equation, "config": config, "solver": SOLVER_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:20]
+
+
+def cache_path(equation: str, config: dict[str, Any]) -> Path:
+    from dynlearn.systems._cache import cache_root
+
+    return cache_root() / "fields" / f"{equation}-{cache_key(equation, config)}.npz"
+
+
+def simulate(equation: str, *, cache: bool = True, progress: Callable | None = None, **config: Any) -> Fields:
+    """Run ``equation`` (see :data:`EQUATIONS`) with ``config`` over its defaults; cached on disk."""
+    c = resolve(equation, **config)
+    path = cache_path(equation, c)
+    if cache and path.is_file():
+        try:
+            return Fields.load(path)
+        except FileFormatError:
+            pass  # a damaged cache entry is recomputed and replaced
+    fields = EQUATIONS[equation].run(c, progress)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fields.save(path)
+    return fields
+
+
+__all__ = ["EQUATIONS", "Equation", "cache_key", "cache_path", "equations", "resolve", "simulate"]
