@@ -8,7 +8,6 @@ an error that suggests the closest field.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import typing
 from typing import Any
 
@@ -75,6 +74,8 @@ def build_config(cls: type, base: Any = None, overrides: dict[str, Any] | None =
     fields = {f.name for f in dataclasses.fields(cls)}
     for key in values:
         if key not in fields:
+            import difflib  # only for the error message
+
             close = difflib.get_close_matches(key, sorted(fields), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"valid fields: {', '.join(sorted(fields))}"
             raise ValidationError(f"{cls.__qualname__} has no field {key!r}; {hint}")

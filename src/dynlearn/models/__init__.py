@@ -19,6 +19,9 @@ from dynlearn.models.base import Capabilities, Model, read_model_dir
 from dynlearn.models.registry import MODELS, register
 
 _INFRASTRUCTURE = {"base", "config", "registry", "torch_model", "window_model"}
+#: public modules that register no model (their own API; importing them at discovery would import their
+#: dependencies: prose imports dynlearn.symbolic)
+_UNREGISTERED = {"prose"}
 _REGISTERS = re.compile(r"""^@register\(\s*["']([^"']+)["']""", re.MULTILINE)
 
 
@@ -30,7 +33,7 @@ def _discover() -> None:
     when one of its models is used, so ``import dynlearn.models`` stays fast. A new
     model file needs no edit here; a module whose names cannot be read is imported."""
     for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if mod.name.startswith("_") or mod.name in _INFRASTRUCTURE:
+        if mod.name.startswith("_") or mod.name in _INFRASTRUCTURE or mod.name in _UNREGISTERED:
             continue
         full = f"{__name__}.{mod.name}"
         spec = importlib.util.find_spec(full)

@@ -20,8 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -299,6 +297,9 @@ class Model:
             "arrays": sorted(state),
             "state_format": self.state_format,
         }
+        import shutil  # imported where used (with tempfile, about 10 ms of `import dynlearn.models`)
+        import tempfile
+
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
         try:
             os.chmod(tmp, 0o777 & ~current_umask())
@@ -471,6 +472,9 @@ def _replace_with(new: Path, path: Path) -> None:
     if not path.exists() and not path.is_symlink():
         os.replace(new, path)
         return
+    import shutil
+    import tempfile
+
     old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
     aside = old / "previous"
     os.replace(path, aside)

@@ -32,7 +32,6 @@ or its compiled tangent disagrees with :meth:`System.jac` on attractor points.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import inspect
 import sys
@@ -219,6 +218,8 @@ def _module_source(system, mode: str, names: tuple, candidate: int):
     prints = [_fingerprint(injected[k]) for k in sorted(injected)]
     cacheable = None not in prints
     key = "\n".join([source, *map(str, prints), sys.version, _numba_version(), np.__version__])
+    import hashlib
+
     return source, injected, cacheable, hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
