@@ -33,3 +33,14 @@ def test_smoke_run_writes_a_page_with_the_agreement_claim(tmp_path):
     again = repro.run("dysts", out_dir=tmp_path / "out", smoke=True, progress=lambda m: None)  # from the cache
     same = lambda m: {k: v for k, v in m.items() if k != "wall_seconds"}  # noqa: E731
     assert same(again.metrics) == same(result.metrics)
+
+
+def test_conservative_systems_are_recognised_from_their_shipped_spectrum():
+    # area- or volume-preserving: the spectrum sums to zero (Hopalong's map has det J = 1, SprottA is the
+    # Nosé-Hoover oscillator); dissipative chaos sums far below zero
+    for name, conservative in (("Hopalong", True), ("SprottA", True), ("Lorenz", False), ("Rossler", False)):
+        s = systems.get(name)
+        assert dysts.is_conservative(s.invariants.get("lyapunov_spectrum"), s.max_lyapunov) is conservative, name
+    assert not dysts.is_conservative(None, 0.5) and not dysts.is_conservative([0.0, 0.0], 0.0)
+    # a map's re-estimate may run as long as a flow's (2,000 "periods" of one iteration were too few)
+    assert dysts.CHECK["map_max_steps"] >= 100_000
