@@ -65,6 +65,10 @@ _EXPORTS = {
     "DynLinUCB": "dynlearn.control.bandits",
     "LinUCB": "dynlearn.control.bandits",
     "run_bandit": "dynlearn.control.bandits",
+    # COPlanner's UP-MPC and MBPO with it (coplanner)
+    "COPlanner": "dynlearn.control.coplanner",
+    "COPlannerConfig": "dynlearn.control.coplanner",
+    "UPMPC": "dynlearn.control.coplanner",
 }
 
 __all__ = sorted(_EXPORTS)

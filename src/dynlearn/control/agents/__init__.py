@@ -14,6 +14,7 @@ AGENTS: Registry = Registry("agent")
 # imported on first use, so torch loads only when an agent is built
 AGENTS.register_lazy("sac", "dynlearn.control.agents.sac")
 AGENTS.register_lazy("mbpo", "dynlearn.control.agents.mbpo")
+AGENTS.register_lazy("coplanner", "dynlearn.control.coplanner")
 
 
 def get_agent(name: str) -> type:

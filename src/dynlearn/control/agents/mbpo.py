@@ -163,7 +163,7 @@ class MBPO(OffPolicyAgent):
         obs = torch.as_tensor(self.env_buffer_.observations[idx])
         added = 0
         for _ in range(length):
-            a = self.sac_.policy_batch(obs)
+            a = self._rollout_actions(obs)
             env_a = self.low_t_ + (a + 1.0) * 0.5 * self.span_t_
             with torch.no_grad():
                 nxt = self.model_.step(obs, env_a, generator=self.gen_).to(torch.float32)
@@ -179,6 +179,12 @@ class MBPO(OffPolicyAgent):
                 break
             obs = nxt[keep]
         return {"rollout_length": float(length), "model_transitions": float(added)}
+
+    def _rollout_actions(self, obs):
+        """Hook: the squashed actions the branched rollouts take from ``obs`` (a torch batch); the
+        current policy's samples here. A plug-in replaces it (COPlanner's conservative planner,
+        :mod:`dynlearn.control.coplanner`)."""
+        return self.sac_.policy_batch(obs)
 
     def _mixed_batch(self) -> dict[str, np.ndarray]:
         c = self.config
