@@ -122,3 +122,16 @@ def test_hook_off_is_plain_mbpo_and_on_changes_the_run():
     assert _strip(recs) != _strip(ref)
     with pytest.raises(ValidationError, match="optimism"):
         COPlanner(optimism=-1.0)
+
+
+@pytest.mark.slow
+def test_recipe_smoke_writes_a_page(tmp_path):
+    from dynlearn import repro
+
+    doc = tmp_path / "repro" / "coplanner.md"
+    result = repro.run("coplanner", out_dir=tmp_path / "out", smoke=True, doc=doc, progress=lambda m: None)
+    assert result.verdict in ("reproduced", "partially reproduced", "not reproduced")
+    text = doc.read_text()
+    assert "COPlanner-MBPO" in text and "smoke-sized run" in text
+    assert (tmp_path / "figures" / "coplanner-curves.png").is_file()
+    assert {"steps_to_threshold_mbpo", "model_mse_coplanner"} <= set(result.metrics)

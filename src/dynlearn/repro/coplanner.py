@@ -76,8 +76,8 @@ def _run_arm(arm: str, seed: int, s: dict, progress) -> dict:
     env_kw = {**ENV_KW, **s.get("env", {})}
     env, eval_env = make_env(ENV, **env_kw), make_env(ENV, **env_kw)
     cfg = {**AGENT, **s.get("agent", {})}
-    agent = MBPO(seed=seed, **cfg) if arm == "mbpo" else COPlanner(seed=seed, **cfg, **COPLANNER,
-                                                                   **s.get("coplanner", {}))
+    cop = {**COPLANNER, **s.get("coplanner", {})}
+    agent = MBPO(seed=seed, **cfg) if arm == "mbpo" else COPlanner(seed=seed, **cfg, **cop)
     curve: list[tuple[int, float, float]] = []
 
     def callback(step):
