@@ -112,11 +112,11 @@ def test_hook_off_is_plain_mbpo_and_on_changes_the_run():
 
     env = make_env("pendulum", max_episode_steps=40)
     mbpo_cfg = {k: v for k, v in TINY.items() if not k.startswith("plan_")}
-    ref = MBPO(seed=0, **mbpo_cfg).train(env, 120)
+    ref = MBPO(seed=0, **mbpo_cfg).train(env, 100)
     off = COPlanner(seed=0, explore=False, conservative=False, **TINY)
-    assert _strip(off.train(env, 120)) == _strip(ref)
+    assert _strip(off.train(env, 100)) == _strip(ref)
     on = COPlanner(seed=0, **TINY)
-    recs = on.train(env, 120)
+    recs = on.train(env, 100)
     eps = [r for r in recs if r["kind"] == "episode"]
     assert "explore_disagreement" in eps[-1] and "rollout_disagreement" in eps[-1]
     assert _strip(recs) != _strip(ref)
@@ -135,3 +135,21 @@ def test_recipe_smoke_writes_a_page(tmp_path):
     assert "COPlanner-MBPO" in text and "smoke-sized run" in text
     assert (tmp_path / "figures" / "coplanner-curves.png").is_file()
     assert {"steps_to_threshold_mbpo", "model_mse_coplanner"} <= set(result.metrics)
+
+
+def test_coplanner_interrupted_run_resumes_to_the_same_numbers(tmp_path):
+    from dynlearn.control.agents._loop import make_env
+
+    env = make_env("pendulum", max_episode_steps=40)
+    ref = COPlanner(seed=1, **TINY).train(env, 100, run_dir=tmp_path / "full")
+
+    class Stop(Exception):
+        pass
+
+    def interrupt(step):
+        if step == 70:
+            raise Stop
+
+    with pytest.raises(Stop):
+        COPlanner(seed=1, **TINY).train(env, 100, run_dir=tmp_path / "cut", callback=interrupt)
+    assert _strip(COPlanner(seed=1, **TINY).train(env, 100, run_dir=tmp_path / "cut")) == _strip(ref)
