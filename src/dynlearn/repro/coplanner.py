@@ -34,12 +34,12 @@ ENV_KW: dict = {}
 THRESHOLD = -700.0
 TASK_NAME = "Pendulum-v1"
 
-AGENT = {"hidden": (64, 64), "lr": 1e-3, "batch_size": 128, "updates_per_step": 5, "real_ratio": 0.5,
-         "learning_starts": 250, "members": 5, "model_hidden": 64, "model_layers": 3, "model_epochs": 15,
+AGENT = {"hidden": (64, 64), "lr": 1e-3, "batch_size": 128, "updates_per_step": 3, "real_ratio": 0.5,
+         "learning_starts": 250, "members": 5, "model_hidden": 64, "model_layers": 3, "model_epochs": 10,
          "model_train_freq": 250, "rollout_batch": 1000, "rollout_schedule": (500, 2000, 1, 4), "model_retain": 4}
-COPLANNER = {"optimism": 1.0, "conservatism": 1.0, "plan_candidates": 5, "plan_horizon": 5}
+COPLANNER = {"optimism": 1.0, "conservatism": 1.0, "plan_candidates": 5, "plan_horizon": 3}
 
-FULL = {"seeds": 3, "steps": 3000, "eval_every": 250, "eval_episodes": 3}
+FULL = {"seeds": 3, "steps": 2500, "eval_every": 250, "eval_episodes": 3}
 SMOKE = {"seeds": 1, "steps": 120, "eval_every": 60, "eval_episodes": 1,
          "agent": {"hidden": (16, 16), "batch_size": 16, "updates_per_step": 1, "learning_starts": 40,
                    "members": 2, "model_hidden": 16, "model_layers": 2, "model_epochs": 1, "model_train_freq": 40,
@@ -222,7 +222,7 @@ The threshold is an evaluation return of {THRESHOLD:g}, halfway from a random po
 -1,250) to a solved pendulum's (about -150).
 Half of each SAC batch is real data; MBPO's paper uses 5 %. At 5 % (development runs, seed 0, not
 repeated here) neither arm passed -1,000 within 2,500-3,000 real steps with these networks, so the
-budget this recipe can afford (about 3,000 real steps per run, 6 runs) could not separate them.
+budget this recipe can afford (2,500 real steps per run, 6 runs) could not separate them.
 Both arms share seeds, budgets, network sizes and evaluation episodes; the only difference is UP-MPC
 choosing the real actions (optimistic) and the model-rollout actions (conservative).
 Runs were interleaved (MBPO then COPlanner for each seed) on a shared, loaded machine (about eight
