@@ -137,7 +137,9 @@ def test_mip_mpc_matches_exhaustive_search_on_the_learned_model(model):
     # the plan's cost re-evaluated through the network equals the MIP's objective
     p1 = model.step(s0[None], sol.actions[:1])
     p2 = model.step(p1, sol.actions[1:2])
-    np.testing.assert_allclose(cost.value(p1, sol.actions[:1]) + cost.value(p2, sol.actions[1:2]), sol.objective, atol=1e-6)
+    np.testing.assert_allclose(
+        cost.value(p1, sol.actions[:1]) + cost.value(p2, sol.actions[1:2]), sol.objective, atol=1e-6
+    )
 
 
 def test_missing_highspy_names_the_extra(monkeypatch):

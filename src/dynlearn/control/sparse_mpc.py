@@ -400,9 +400,7 @@ class HorizonProgram:
     binaries: int
 
 
-def encode_horizon(
-    layers, s0, horizon: int, action_box, state_box, cost: L1Cost | None = None
-) -> HorizonProgram:
+def encode_horizon(layers, s0, horizon: int, action_box, state_box, cost: L1Cost | None = None) -> HorizonProgram:
     """The exact mixed-integer encoding of ``horizon`` steps of ``s' = s + f(s, a)`` from ``s0``
     (see the module doc). ``action_box``, ``state_box``: ``(low, high)``; the predicted states are
     constrained to the state box. ``cost``: the objective ``Σ_t c(s_{t+1}, a_t)`` (none: feasibility)."""
