@@ -161,3 +161,16 @@ def test_pendulum_cost_is_zero_upright_at_rest():
     np.testing.assert_allclose(c.value(np.array([[-1.0, 0.0, 2.0]]), np.array([[1.0]])), [2.201])
     t = c.reward(None, torch.ones(2, 1), torch.tensor([[-1.0, 0.0, 2.0], [1.0, 0.0, 0.0]]))
     np.testing.assert_allclose(t.numpy(), [-2.201, -0.001], atol=1e-6)
+
+
+@pytest.mark.slow
+def test_recipe_smoke(tmp_path):
+    pytest.importorskip("highspy", reason="needs the mip extra")
+    from dynlearn import repro
+
+    result = repro.run(
+        "sparse-mpc", smoke=True, out_dir=tmp_path, doc=tmp_path / "sparse-mpc.md", progress=lambda m: None
+    )
+    assert result.verdict in ("reproduced", "partially reproduced", "not reproduced")
+    assert set(result.metrics["verdicts"]) == {"error", "cost", "solve_time"}
+    assert result.metrics["episodes"] and (tmp_path / "sparse-mpc.md").is_file()
