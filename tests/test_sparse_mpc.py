@@ -72,7 +72,7 @@ def test_the_mip_equals_the_network_on_random_inputs(model):
         s0 = rng.uniform(-1, 1, 3)
         acts = rng.uniform(-1, 1, (3, 1))
         # fixing the actions (box of zero width) leaves one feasible point: the network's rollout
-        sol = _fixed(model, s0, acts, box)
+        sol = _fixed(model, s0, acts, box, tighten=bool(_ % 2))
         s, expected = s0, []
         for a in acts:
             s = model.step(torch.as_tensor(s[None]), torch.as_tensor(a[None])).numpy()[0]
@@ -81,10 +81,10 @@ def test_the_mip_equals_the_network_on_random_inputs(model):
         np.testing.assert_allclose(sol.states[1:], np.asarray(expected), atol=1e-6)
 
 
-def _fixed(model, s0, acts, box):
+def _fixed(model, s0, acts, box, tighten=False):
     """Solve the horizon's MIP with each step's action pinned (a box of zero width per step)."""
     highspy = pytest.importorskip("highspy")
-    hp = encode_horizon(model.layers_, s0, len(acts), (-1.0, 1.0), box)
+    hp = encode_horizon(model.layers_, s0, len(acts), (-1.0, 1.0), box, tighten=tighten)
     for t, a in enumerate(acts):
         for k, col in enumerate(hp.actions[t]):
             hp.program.lb[col] = hp.program.ub[col] = float(a[k])
@@ -140,6 +140,18 @@ def test_mip_mpc_matches_exhaustive_search_on_the_learned_model(model):
     np.testing.assert_allclose(
         cost.value(p1, sol.actions[:1]) + cost.value(p2, sol.actions[1:2]), sol.objective, atol=1e-6
     )
+
+
+def test_bound_tightening_keeps_the_optimum_with_fewer_binaries(model):
+    pytest.importorskip("highspy", reason="needs the mip extra")
+    cost = L1Cost(state_weights=[1.0, 1.0, 0.5], action_weights=[0.01])
+    box = (-3 * np.ones(3), 3 * np.ones(3))
+    for s0 in (np.array([0.5, -0.4, 0.2]), np.array([-0.8, 0.9, -0.3])):
+        plain = solve_horizon(model.layers_, s0, 4, (-1.0, 1.0), box, cost, mip_gap=1e-9, time_limit=30)
+        tight = solve_horizon(model.layers_, s0, 4, (-1.0, 1.0), box, cost, mip_gap=1e-9, time_limit=30, tighten=True)
+        assert plain.status == tight.status == "Optimal"
+        assert tight.binaries <= plain.binaries
+        np.testing.assert_allclose(tight.objective, plain.objective, atol=1e-6)
 
 
 def test_missing_highspy_names_the_extra(monkeypatch):

@@ -324,14 +324,17 @@ def _prune_and_fold(net: _GatedMLP, kept, xstat, ystat) -> list[tuple[np.ndarray
 # --- bounds ------------------------------------------------------------------------------------------------
 
 
-def interval_bounds(layers, lo, hi) -> list[tuple[np.ndarray, np.ndarray]]:
+def interval_bounds(layers, lo, hi, first=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Interval arithmetic through ``layers`` from the input box ``[lo, hi]``: the bounds ``(L, U)`` of
-    each hidden layer's pre-activation and of the output. Every input in the box gives values inside."""
+    each hidden layer's pre-activation and of the output. Every input in the box gives values inside.
+    ``first``: tighter valid bounds of the first layer's pre-activation, intersected with its own."""
     lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     out = []
     for i, (W, b) in enumerate(layers):
         Wp, Wn = np.maximum(W, 0.0), np.minimum(W, 0.0)
         L, U = Wp @ lo + Wn @ hi + b, Wp @ hi + Wn @ lo + b
+        if i == 0 and first is not None:
+            L, U = np.maximum(L, first[0]), np.minimum(U, first[1])
         out.append((L, U))
         if i < len(layers) - 1:
             lo, hi = np.maximum(L, 0.0), np.maximum(U, 0.0)
@@ -400,10 +403,18 @@ class HorizonProgram:
     binaries: int
 
 
-def encode_horizon(layers, s0, horizon: int, action_box, state_box, cost: L1Cost | None = None) -> HorizonProgram:
+def encode_horizon(
+    layers, s0, horizon: int, action_box, state_box, cost: L1Cost | None = None, *, tighten: bool = False
+) -> HorizonProgram:
     """The exact mixed-integer encoding of ``horizon`` steps of ``s' = s + f(s, a)`` from ``s0``
     (see the module doc). ``action_box``, ``state_box``: ``(low, high)``; the predicted states are
-    constrained to the state box. ``cost``: the objective ``Σ_t c(s_{t+1}, a_t)`` (none: feasibility)."""
+    constrained to the state box. ``cost``: the objective ``Σ_t c(s_{t+1}, a_t)`` (none: feasibility).
+
+    ``tighten``: before encoding step ``t ≥ 1``, bound the state ``s_t`` and the first layer's
+    pre-activations by linear programs over the LP relaxation of steps ``< t`` (optimisation-based
+    bound tightening; valid because the relaxation contains every feasible point). The action enters
+    the first layer separably, so its part stays exact interval arithmetic. Tighter bounds fix the phase
+    of more neurons (fewer binaries) and tighten the big-M relaxation."""
     s0 = np.asarray(s0, np.float64).ravel()
     S = len(s0)
     A = layers[0][0].shape[1] - S
@@ -414,10 +425,21 @@ def encode_horizon(layers, s0, horizon: int, action_box, state_box, cost: L1Cost
     s_lo, s_hi = s0, s0
     actions, neurons, c_state, c_action = [], [], [], []
     binaries = 0
-    for _ in range(horizon):
+    for t in range(horizon):
+        first = None
+        if tighten and t > 0:
+            s_lo, s_hi, first = _lp_bounds(P, states[-1], layers[0][0][:, :S], s_lo, s_hi)
+            first = (first[0] + layers[0][1], first[1] + layers[0][1])
+            Wa = layers[0][0][:, S:]
+            first = (
+                first[0] + np.maximum(Wa, 0) @ a_lo + np.minimum(Wa, 0) @ a_hi,
+                first[1] + np.maximum(Wa, 0) @ a_hi + np.minimum(Wa, 0) @ a_lo,
+            )
+            for j, col in enumerate(states[-1]):
+                P.lb[col], P.ub[col] = float(s_lo[j]), float(s_hi[j])
         a = P.var(a_lo, a_hi)
         actions.append(a)
-        bounds = interval_bounds(layers, np.concatenate([s_lo, a_lo]), np.concatenate([s_hi, a_hi]))
+        bounds = interval_bounds(layers, np.concatenate([s_lo, a_lo]), np.concatenate([s_hi, a_hi]), first)
         prev = np.concatenate([states[-1], a])
         step_neurons = []
         for (W, b), (L, U) in zip(layers[:-1], bounds[:-1]):
@@ -471,6 +493,40 @@ def encode_horizon(layers, s0, horizon: int, action_box, state_box, cost: L1Cost
                 f.append(col)
             c_action.append(np.asarray(f, np.int64))
     return HorizonProgram(P, np.asarray(actions), np.asarray(states), neurons, c_state, c_action, binaries)
+
+
+def _lp_bounds(P: _Program, cols, Ws, s_lo, s_hi):
+    """Bounds of the variables ``cols`` and of ``Ws @ x[cols]`` by LPs over the relaxation of ``P``;
+    the given bounds are kept where an LP fails. A margin of 1e-7 (relative) covers LP tolerances."""
+    highspy = require_highspy()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "off")  # warm-started re-solves of one LP with changing objectives
+    integer = P.integer
+    P.integer = [0] * len(integer)
+    cost = P.cost
+    P.cost = [0.0] * len(cost)
+    h.passModel(P.to_highs(highspy))
+    P.integer, P.cost = integer, cost
+    cols = np.asarray(cols, np.int32)
+    dirs = np.concatenate([np.eye(len(cols)), Ws])
+    lo = np.concatenate([s_lo, np.full(len(Ws), -np.inf)])
+    hi = np.concatenate([s_hi, np.full(len(Ws), np.inf)])
+    for k, c in enumerate(dirs):
+        for sign in (1.0, -1.0):
+            h.changeColsCost(len(cols), cols, sign * c)
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                continue
+            v = sign * h.getInfo().objective_function_value
+            pad = 1e-7 * (1.0 + abs(v))
+            if sign > 0:
+                lo[k] = max(lo[k], v - pad)
+            else:
+                hi[k] = min(hi[k], v + pad)
+    S = len(cols)
+    return lo[:S], hi[:S], (lo[S:], hi[S:])
 
 
 def _assignment(hp: HorizonProgram, layers, s0, actions, cost: L1Cost | None) -> np.ndarray | None:
@@ -527,15 +583,17 @@ def solve_horizon(
     mip_gap: float = 1e-4,
     warm_start=None,
     threads: int = 1,
+    tighten: bool = False,
 ) -> Solve:
     """Encode (:func:`encode_horizon`) and solve with HiGHS; ``warm_start``: an action sequence ``(H, A)``
     handed to HiGHS as a starting incumbent (ignored if its predicted states leave the box)."""
     highspy = require_highspy()
     t0 = time.perf_counter()
-    hp = encode_horizon(layers, s0, horizon, action_box, state_box, cost)
+    hp = encode_horizon(layers, s0, horizon, action_box, state_box, cost, tighten=tighten)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit))
+    # the limit covers encoding and tightening too
+    h.setOptionValue("time_limit", max(0.05, float(time_limit) - (time.perf_counter() - t0)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
@@ -582,6 +640,7 @@ class MIPMPC:
         mip_gap: float = 1e-4,
         warm_start: bool = True,
         threads: int = 1,
+        tighten: bool = False,
     ):
         require_highspy()
         if horizon < 1:
@@ -589,6 +648,7 @@ class MIPMPC:
         self.model, self.cost, self.horizon = model, cost, int(horizon)
         self.action_box, self.state_box = action_box, state_box
         self.time_limit, self.mip_gap, self.warm, self.threads = time_limit, mip_gap, warm_start, threads
+        self.tighten = tighten
         self.solves: list[Solve] = []
         self.fallbacks: list[int] = []
         self.reset()
@@ -610,6 +670,7 @@ class MIPMPC:
             mip_gap=self.mip_gap,
             warm_start=init if self.warm else None,
             threads=self.threads,
+            tighten=self.tighten,
         )
         self.solves.append(sol)
         if sol.actions is None:
