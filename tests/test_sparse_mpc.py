@@ -144,7 +144,7 @@ def test_mip_mpc_matches_exhaustive_search_on_the_learned_model(model):
 
 def test_bound_tightening_keeps_the_optimum_with_fewer_binaries(model):
     pytest.importorskip("highspy", reason="needs the mip extra")
-    cost = L1Cost(state_weights=[1.0, 1.0, 0.5], action_weights=[0.01])
+    cost = L1Cost(state_weights=[1.0, 1.0, 0.5], action_weights=[0.01], constant=2.0)  # an offset too
     box = (-3 * np.ones(3), 3 * np.ones(3))
     for s0 in (np.array([0.5, -0.4, 0.2]), np.array([-0.8, 0.9, -0.3])):
         plain = solve_horizon(model.layers_, s0, 4, (-1.0, 1.0), box, cost, mip_gap=1e-9, time_limit=30)

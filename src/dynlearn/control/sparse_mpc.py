@@ -503,12 +503,10 @@ def _lp_bounds(P: _Program, cols, Ws, s_lo, s_hi):
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("presolve", "off")  # warm-started re-solves of one LP with changing objectives
-    integer = P.integer
-    P.integer = [0] * len(integer)
-    cost = P.cost
-    P.cost = [0.0] * len(cost)
+    saved = P.integer, P.cost, P.offset
+    P.integer, P.cost, P.offset = [0] * len(P.integer), [0.0] * len(P.cost), 0.0
     h.passModel(P.to_highs(highspy))
-    P.integer, P.cost = integer, cost
+    P.integer, P.cost, P.offset = saved
     cols = np.asarray(cols, np.int32)
     dirs = np.concatenate([np.eye(len(cols)), Ws])
     lo = np.concatenate([s_lo, np.full(len(Ws), -np.inf)])
@@ -581,6 +579,7 @@ def solve_horizon(
     *,
     time_limit: float = 1.0,
     mip_gap: float = 1e-4,
+    mip_abs_gap: float = 1e-6,
     warm_start=None,
     threads: int = 1,
     tighten: bool = False,
@@ -595,6 +594,7 @@ def solve_horizon(
     # the limit covers encoding and tightening too
     h.setOptionValue("time_limit", max(0.05, float(time_limit) - (time.perf_counter() - t0)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("mip_abs_gap", float(mip_abs_gap))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
     h.passModel(hp.program.to_highs(highspy))
@@ -623,8 +623,8 @@ def solve_horizon(
 class MIPMPC:
     """Receding-horizon control by mixed-integer programming over a :class:`SparseReLUDynamics`.
 
-    ``mpc(obs)`` solves the horizon's MILP (time limit ``time_limit`` s per solve, relative gap
-    ``mip_gap``), warm-started from the previous plan shifted by one step, and returns ``a_0``. If a
+    ``mpc(obs)`` solves the horizon's MILP (time limit ``time_limit`` s per solve covering encoding and
+    ``tighten``'s bound LPs; HiGHS stops at relative gap ``mip_gap`` or absolute gap ``mip_abs_gap``), warm-started from the previous plan shifted by one step, and returns ``a_0``. If a
     solve finds no feasible point in time, the shifted previous plan is used (``fallbacks`` records the
     step). ``solves`` keeps every :class:`Solve`."""
 
@@ -638,6 +638,7 @@ class MIPMPC:
         state_box,
         time_limit: float = 1.0,
         mip_gap: float = 1e-4,
+        mip_abs_gap: float = 1e-6,
         warm_start: bool = True,
         threads: int = 1,
         tighten: bool = False,
@@ -648,7 +649,7 @@ class MIPMPC:
         self.model, self.cost, self.horizon = model, cost, int(horizon)
         self.action_box, self.state_box = action_box, state_box
         self.time_limit, self.mip_gap, self.warm, self.threads = time_limit, mip_gap, warm_start, threads
-        self.tighten = tighten
+        self.tighten, self.mip_abs_gap = tighten, mip_abs_gap
         self.solves: list[Solve] = []
         self.fallbacks: list[int] = []
         self.reset()
@@ -668,6 +669,7 @@ class MIPMPC:
             self.cost,
             time_limit=self.time_limit,
             mip_gap=self.mip_gap,
+            mip_abs_gap=self.mip_abs_gap,
             warm_start=init if self.warm else None,
             threads=self.threads,
             tighten=self.tighten,
