@@ -69,6 +69,10 @@ _EXPORTS = {
     "COPlanner": "dynlearn.control.coplanner",
     "COPlannerConfig": "dynlearn.control.coplanner",
     "UPMPC": "dynlearn.control.coplanner",
+    # sparse ReLU dynamics and mixed-integer MPC (sparse-mpc; HiGHS from the mip extra)
+    "SparseReLUDynamics": "dynlearn.control.sparse_mpc",
+    "MIPMPC": "dynlearn.control.sparse_mpc",
+    "L1Cost": "dynlearn.control.sparse_mpc",
 }
 
 __all__ = sorted(_EXPORTS)
