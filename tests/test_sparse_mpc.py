@@ -154,6 +154,18 @@ def test_bound_tightening_keeps_the_optimum_with_fewer_binaries(model):
         np.testing.assert_allclose(tight.objective, plain.objective, atol=1e-6)
 
 
+def test_soft_box_penalises_leaving_it_and_stays_feasible():
+    pytest.importorskip("highspy", reason="needs the mip extra")
+    layers = [(np.array([[0.0, 1.0], [0.0, -1.0]]), np.zeros(2)), (np.array([[1.0, -1.0]]), np.array([0.0]))]
+    # s' = s + a from s = 0.9; the cost wants s' = 2 but leaving the soft box [−1, 1] costs 10 per unit
+    cost = L1Cost(state_weights=[1.0], action_weights=[0.0], target=[2.0])
+    sol = solve_horizon(layers, [0.9], 1, (-1.0, 1.0), (-5.0, 5.0), cost, soft_box=(-1.0, 1.0), warm_start=[[0.0]])
+    np.testing.assert_allclose(sol.actions, [[0.1]], atol=1e-7)
+    np.testing.assert_allclose(sol.objective, 1.0, atol=1e-7)
+    loose = solve_horizon(layers, [0.9], 1, (-1.0, 1.0), (-5.0, 5.0), cost, soft_box=(-1.0, 1.0), soft_penalty=0.5)
+    np.testing.assert_allclose(loose.actions, [[1.0]], atol=1e-7)  # a cheap penalty is paid: 0.1 + 0.5 · 0.9
+
+
 def test_missing_highspy_names_the_extra(monkeypatch):
     import sys
 

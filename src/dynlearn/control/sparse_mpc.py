@@ -401,10 +401,21 @@ class HorizonProgram:
     cost_state: list[np.ndarray]  # per step, epigraph columns of |s − s*| (weights > 0 only)
     cost_action: list[np.ndarray]
     binaries: int
+    slack: list[tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=list)  # per step, soft box
+    soft_box: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def encode_horizon(
-    layers, s0, horizon: int, action_box, state_box, cost: L1Cost | None = None, *, tighten: bool = False
+    layers,
+    s0,
+    horizon: int,
+    action_box,
+    state_box,
+    cost: L1Cost | None = None,
+    *,
+    tighten: bool = False,
+    soft_box=None,
+    soft_penalty: float = 10.0,
 ) -> HorizonProgram:
     """The exact mixed-integer encoding of ``horizon`` steps of ``s' = s + f(s, a)`` from ``s0``
     (see the module doc). ``action_box``, ``state_box``: ``(low, high)``; the predicted states are
@@ -414,12 +425,19 @@ def encode_horizon(
     pre-activations by linear programs over the LP relaxation of steps ``< t`` (optimisation-based
     bound tightening; valid because the relaxation contains every feasible point). The action enters
     the first layer separably, so its part stays exact interval arithmetic. Tighter bounds fix the phase
-    of more neurons (fewer binaries) and tighten the big-M relaxation."""
+    of more neurons (fewer binaries) and tighten the big-M relaxation.
+
+    ``soft_box``: ``(low, high)`` inside the state box; a predicted state outside it pays
+    ``soft_penalty`` per unit in the objective (slack variables), so the relaxation cannot gain much
+    by leaving the physical range (e.g. ``cos θ > 1``) while the program stays feasible."""
     s0 = np.asarray(s0, np.float64).ravel()
     S = len(s0)
     A = layers[0][0].shape[1] - S
     a_lo, a_hi = (np.broadcast_to(np.asarray(v, np.float64), (A,)) for v in action_box)
     x_lo, x_hi = (np.broadcast_to(np.asarray(v, np.float64), (S,)) for v in state_box)
+    if soft_box is not None:
+        soft_box = tuple(np.broadcast_to(np.asarray(v, np.float64), (S,)).copy() for v in soft_box)
+    slack = []
     P = _Program()
     states = [P.var(s0, s0)]
     s_lo, s_hi = s0, s0
@@ -474,6 +492,13 @@ def encode_horizon(
             P.row(np.concatenate([[s_new[j], states[-1][j]], prev]), np.concatenate([[1.0, -1.0], -W[j]]), b[j], b[j])
         states.append(s_new)
         s_lo, s_hi = new_lo, new_hi
+        if soft_box is not None:
+            up = P.var(np.zeros(S), np.inf, soft_penalty)  # ξ⁺ ≥ s − high, ξ⁻ ≥ low − s
+            down = P.var(np.zeros(S), np.inf, soft_penalty)
+            for j in range(S):
+                P.row([up[j], s_new[j]], [1.0, -1.0], -soft_box[1][j], np.inf)
+                P.row([down[j], s_new[j]], [1.0, 1.0], soft_box[0][j], np.inf)
+            slack.append((up, down))
         if cost is not None:
             P.offset += cost.constant
             for j in range(S):
@@ -492,7 +517,9 @@ def encode_horizon(
                 P.row([col, a[k]], [1.0, 1.0], 0.0, np.inf)
                 f.append(col)
             c_action.append(np.asarray(f, np.int64))
-    return HorizonProgram(P, np.asarray(actions), np.asarray(states), neurons, c_state, c_action, binaries)
+    return HorizonProgram(
+        P, np.asarray(actions), np.asarray(states), neurons, c_state, c_action, binaries, slack, soft_box
+    )
 
 
 def _lp_bounds(P: _Program, cols, Ws, s_lo, s_hi):
@@ -545,6 +572,9 @@ def _assignment(hp: HorizonProgram, layers, s0, actions, cost: L1Cost | None) ->
         W, b = layers[-1]
         s = s + W @ v + b
         x[hp.states[t + 1]] = s
+        if hp.soft_box is not None:
+            x[hp.slack[t][0]] = np.maximum(s - hp.soft_box[1], 0.0)
+            x[hp.slack[t][1]] = np.maximum(hp.soft_box[0] - s, 0.0)
         if cost is not None:
             x[hp.cost_state[t]] = np.abs(s - cost.target)[cost.state_weights > 0]
             x[hp.cost_action[t]] = np.abs(a)[cost.action_weights > 0]
@@ -583,12 +613,16 @@ def solve_horizon(
     warm_start=None,
     threads: int = 1,
     tighten: bool = False,
+    soft_box=None,
+    soft_penalty: float = 10.0,
 ) -> Solve:
     """Encode (:func:`encode_horizon`) and solve with HiGHS; ``warm_start``: an action sequence ``(H, A)``
     handed to HiGHS as a starting incumbent (ignored if its predicted states leave the box)."""
     highspy = require_highspy()
     t0 = time.perf_counter()
-    hp = encode_horizon(layers, s0, horizon, action_box, state_box, cost, tighten=tighten)
+    hp = encode_horizon(
+        layers, s0, horizon, action_box, state_box, cost, tighten=tighten, soft_box=soft_box, soft_penalty=soft_penalty
+    )
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     # the limit covers encoding and tightening too
@@ -642,6 +676,8 @@ class MIPMPC:
         warm_start: bool = True,
         threads: int = 1,
         tighten: bool = False,
+        soft_box=None,
+        soft_penalty: float = 10.0,
     ):
         require_highspy()
         if horizon < 1:
@@ -650,6 +686,7 @@ class MIPMPC:
         self.action_box, self.state_box = action_box, state_box
         self.time_limit, self.mip_gap, self.warm, self.threads = time_limit, mip_gap, warm_start, threads
         self.tighten, self.mip_abs_gap = tighten, mip_abs_gap
+        self.soft_box, self.soft_penalty = soft_box, soft_penalty
         self.solves: list[Solve] = []
         self.fallbacks: list[int] = []
         self.reset()
@@ -673,6 +710,8 @@ class MIPMPC:
             warm_start=init if self.warm else None,
             threads=self.threads,
             tighten=self.tighten,
+            soft_box=self.soft_box,
+            soft_penalty=self.soft_penalty,
         )
         self.solves.append(sol)
         if sol.actions is None:
