@@ -75,7 +75,11 @@ def test_real_steps_are_counted_exactly_and_the_policy_distils():
     assert agent.surrogate_steps_ > 0
     # the distilled policy: a degree-3 polynomial in 3 variables has 20 terms at most
     policy = agent.distill()
-    assert 1 <= policy.n_params <= 20
+    assert 0 <= policy.n_params <= 20 and policy.squash  # an untrained actor may distil to no term at all
+    report = agent.distill_report_
+    assert len(report["candidates"]) == len(agent.config.policy_thresholds)
+    assert report["chosen_threshold"] in agent.config.policy_thresholds
+    assert agent.real_steps_ == 180  # distillation spends no real steps
     assert policy.n_params == np.count_nonzero(policy.coef)
     assert agent.n_policy_params == (3 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)
     a = policy(np.zeros((7, 3)))
@@ -116,6 +120,8 @@ def test_config_errors_name_the_field():
         SindyRL(n_models=1)
     with pytest.raises(ValidationError, match="reward"):
         SindyRL(reward="learned")
+    with pytest.raises(ValidationError, match="policy_thresholds"):
+        SindyRL(policy_thresholds=())
 
 
 def test_resume_after_an_interruption_gives_the_same_run(tmp_path):

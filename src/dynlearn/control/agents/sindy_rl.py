@@ -18,9 +18,10 @@ The loop, with every real environment step counted (``real_steps_``):
    and restarted; its last transition is dropped and counted (``diverged_``);
 4. after every ``updates_per_cycle`` policy updates, run ``episodes_per_cycle`` real episodes with the
    current (stochastic) policy, add them to the data and refit the surrogate; ``cycles`` times;
-5. :meth:`SindyRL.distill` fits a sparse polynomial policy ``a = clip(P(s))``, ``P = W Θ_p(s)ᵀ`` of
-   degree ``policy_degree``, by STLSQ on (state, deterministic action) pairs from states the policy
-   visits itself (its real episodes and surrogate rollouts, no extra real steps).
+5. :meth:`SindyRL.distill` fits a sparse polynomial policy ``a = squash(P(s))``, ``P = W Θ_p(s)ᵀ`` of
+   degree ``policy_degree``, by STLSQ on (state, pre-squash action) pairs from states the policy
+   visits itself (its real episodes and surrogate rollouts) and, DAgger-style, states the polynomial
+   visits in the surrogate; the threshold is chosen by the return in the surrogate (no real steps).
 
 The paper trains PPO in the surrogate; we use the control layer's SAC (its off-policy updates reuse the
 surrogate transitions). Logs go to an optional run folder (``config.json``, ``log.jsonl``, one
@@ -72,8 +73,10 @@ class SindyRLConfig:
     buffer_size: int = 200_000
     # distillation
     policy_degree: int = 3
-    policy_threshold: float = 0.05
+    policy_thresholds: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2)
     policy_ridge: float = 1e-5
+    policy_tolerance: float = 0.1
+    distill_rounds: int = 2
 
     def validate(self) -> None:
         for name in ("random_steps", "n_models", "degree", "rollout_batch", "rollout_horizon", "batch_size",
@@ -90,7 +93,10 @@ class SindyRLConfig:
         if self.reward not in ("env", "sindy"):
             raise ValidationError(f"SindyRLConfig.reward must be 'env' (the known reward) or 'sindy', "
                                   f"got {self.reward!r}")
-        for name in ("threshold", "ridge", "bound_margin", "policy_threshold", "policy_ridge", "reward_threshold"):
+        if not self.policy_thresholds or min(self.policy_thresholds) < 0:
+            raise ValidationError(f"SindyRLConfig.policy_thresholds needs values >= 0, got {self.policy_thresholds}")
+        for name in ("threshold", "ridge", "bound_margin", "policy_ridge", "policy_tolerance", "reward_threshold",
+                     "distill_rounds"):
             if getattr(self, name) < 0:
                 raise ValidationError(f"SindyRLConfig.{name} must be >= 0, got {getattr(self, name)}")
 
@@ -222,29 +228,31 @@ class ESindySurrogate:
 # --- the distilled policy ----------------------------------------------------------------------------
 @dataclasses.dataclass
 class PolynomialPolicy:
-    """A sparse polynomial policy ``a = clip(W Θ(s)ᵀ, low, high)``, ``Θ`` the polynomial library of
-    degree ``degree`` in the observation (constant term included). ``n_params`` counts the non-zero
-    coefficients of ``W``: the whole policy."""
+    """A sparse polynomial policy. ``P(s) = W Θ(s)ᵀ``, ``Θ`` the polynomial library of degree ``degree`` in
+    the observation (constant term included); the action is ``low + (tanh P(s) + 1) (high − low) / 2``
+    with ``squash`` (the squashing of the SAC actor it is distilled from) or ``clip(P(s), low, high)``
+    without. ``n_params`` counts the non-zero coefficients of ``W``: the whole policy."""
 
     coef: np.ndarray  # (act_dim, n_terms)
     degree: int
     low: np.ndarray
     high: np.ndarray
     variables: tuple[str, ...] = ()
+    squash: bool = False
 
     def __post_init__(self):
+        from math import comb
+
         from dynlearn.models._sindy_library import build_library
 
         self.coef = np.asarray(self.coef, dtype=np.float64)
-        self.low = np.asarray(self.low, dtype=np.float64)
-        self.high = np.asarray(self.high, dtype=np.float64)
-        n_obs = len(self.variables) if self.variables else None
-        if n_obs is None:  # infer the observation size from the number of terms
-            from math import comb
-
-            n_obs = next(n for n in range(1, 64) if comb(n + self.degree, self.degree) == self.coef.shape[1])
-            self.variables = tuple(f"s{i}" for i in range(n_obs))
-        self.library = build_library("poly", n_obs, degree=self.degree, include_bias=True)
+        self.low = np.asarray(self.low, dtype=np.float64).reshape(-1)
+        self.high = np.asarray(self.high, dtype=np.float64).reshape(-1)
+        if not self.variables:  # infer the observation size from the number of terms
+            n = next((n for n in range(1, 64) if comb(n + self.degree, self.degree) == self.coef.shape[-1]), 1)
+            self.variables = tuple(f"s{i}" for i in range(n))
+        self.variables = tuple(self.variables)
+        self.library = build_library("poly", len(self.variables), degree=self.degree, include_bias=True)
         if self.coef.shape != (len(self.low), self.library.n_terms):
             raise ValidationError(f"polynomial policy coefficients have shape {self.coef.shape}; expected "
                                   f"({len(self.low)}, {self.library.n_terms})")
@@ -264,7 +272,11 @@ class PolynomialPolicy:
         if x2.ndim != 2 or x2.shape[1] != self.observation_dim:
             raise ValidationError(f"the polynomial policy takes observations of size {self.observation_dim}; "
                                   f"got shape {x.shape}")
-        a = np.clip(self.library.evaluate(x2) @ self.coef.T, self.low, self.high)
+        p = self.library.evaluate(x2) @ self.coef.T
+        if self.squash:
+            a = self.low + (np.tanh(p) + 1.0) * 0.5 * (self.high - self.low)
+        else:
+            a = np.clip(p, self.low, self.high)
         return a[0] if single else a
 
     def equations(self, precision: int = 3) -> str:
@@ -274,30 +286,34 @@ class PolynomialPolicy:
             terms = [f"{row[j]:.{precision}f}" + ("" if names[j] == "1" else f" {names[j]}")
                      for j in np.flatnonzero(row)]
             rhs = " + ".join(terms).replace("+ -", "- ") if terms else "0"
-            lines.append(f"a{i} = clip({rhs})")
+            lines.append(f"a{i} = squash({rhs})" if self.squash else f"a{i} = clip({rhs})")
         return "\n".join(lines)
 
 
-def distill_policy(states: np.ndarray, actions: np.ndarray, low, high, *, degree: int = 3,
-                   threshold: float = 0.05, ridge: float = 1e-5,
-                   variables: tuple[str, ...] = ()) -> PolynomialPolicy:
-    """Fit a sparse polynomial policy to (state, action) pairs by STLSQ (thresholded ridge regression,
-    columns normalised to unit norm, so ``threshold`` and ``ridge`` are in those units; no unbiasing refit,
-    because the library is rank-deficient for angles given as (cos θ, sin θ), and the ridge picks the
-    smallest-norm coefficients)."""
+def distill_policy(states: np.ndarray, targets: np.ndarray, low, high, *, degree: int = 3,
+                   threshold: float = 0.05, ridge: float = 1e-5, variables: tuple[str, ...] = (),
+                   squash: bool = False) -> PolynomialPolicy:
+    """Fit a sparse polynomial policy to (state, target) pairs by STLSQ: thresholded ridge regression on
+    library columns scaled to unit root-mean-square, so ``threshold`` is the smallest effect a kept term
+    has on the target at a typical state. The targets are the actions (``squash=False``, the policy
+    clips) or the pre-squash outputs (``squash=True``, the policy applies the tanh squashing). No
+    unbiasing refit: the library is rank-deficient for angles given as (cos θ, sin θ), and the ridge
+    picks the smallest coefficients among the equivalent ones."""
     from dynlearn.models._sindy_library import build_library
     from dynlearn.models._sindy_optimizers import stlsq
 
     s = np.asarray(states, dtype=np.float64)
-    a = np.asarray(actions, dtype=np.float64)
-    if s.ndim != 2 or a.ndim != 2 or len(s) != len(a):
-        raise ValidationError(f"distillation needs states (n, obs_dim) and actions (n, act_dim); got {s.shape} "
-                              f"and {a.shape}")
+    y = np.asarray(targets, dtype=np.float64)
+    if s.ndim != 2 or y.ndim != 2 or len(s) != len(y):
+        raise ValidationError(f"distillation needs states (n, obs_dim) and targets (n, act_dim); got {s.shape} "
+                              f"and {y.shape}")
     lib = build_library("poly", s.shape[1], degree=int(degree), include_bias=True)
     theta = lib.evaluate(s)
-    coef = stlsq(theta, a, threshold=float(threshold), alpha=float(ridge), unbias=False, normalize_columns=True)
+    rms = np.sqrt(np.mean(theta**2, axis=0))
+    rms[rms == 0] = 1.0
+    coef = stlsq(theta / rms, y, threshold=float(threshold), alpha=float(ridge) * len(s), unbias=False) / rms
     return PolynomialPolicy(coef, int(degree), np.asarray(low), np.asarray(high),
-                            tuple(variables) or tuple(f"s{i}" for i in range(s.shape[1])))
+                            tuple(variables) or tuple(f"s{i}" for i in range(s.shape[1])), bool(squash))
 
 
 # --- the agent -----------------------------------------------------------------------------------------
@@ -546,36 +562,76 @@ class SindyRL:
         return np.asarray(out)
 
     # distillation ---------------------------------------------------------------------------------------------
-    def policy_states(self, n_rollouts: int = 64) -> np.ndarray:
-        """States the deterministic policy visits: its real episodes' states and ``n_rollouts`` surrogate
-        rollouts of ``rollout_horizon`` steps from real start states (no real steps are spent)."""
+    def _neural_mean(self, x: np.ndarray) -> np.ndarray:
+        """The actor's pre-squash mean at states ``x`` (its deterministic action is ``tanh`` of it)."""
         import torch
 
+        with torch.no_grad():
+            mean, _ = self.sac_._dist(torch.as_tensor(np.asarray(x), dtype=torch.float32))
+        return mean.numpy().astype(np.float64).reshape(len(x), -1)
+
+    def _to_env(self, squashed: np.ndarray) -> np.ndarray:
+        low, high = self.spec_.low.astype(np.float64), self.spec_.high.astype(np.float64)
+        return low + (squashed + 1.0) * 0.5 * (high - low)
+
+    def surrogate_rollouts(self, policy, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Roll ``policy(states) -> actions`` (batched, environment units) out in the surrogate for
+        ``rollout_horizon`` steps from ``starts``; returns the states visited and each rollout's return.
+        A rollout that leaves the data's box stays at its last state inside. No real steps are spent."""
+        c = self.config
+        x = np.asarray(starts, dtype=np.float64).copy()
+        seen, ret = [x], np.zeros(len(x))
+        for _ in range(c.rollout_horizon):
+            a = np.asarray(policy(x), dtype=np.float64).reshape(len(x), -1)
+            nxt = self.surrogate_.step(x, a)
+            ok = self.surrogate_.inside(nxt, c.bound_margin)
+            nxt = np.where(ok[:, None], nxt, x)
+            ret += np.asarray(self.surrogate_.reward(x, a, nxt), dtype=np.float64).reshape(-1)
+            x = nxt
+            seen.append(x[ok])
+        return np.concatenate(seen), ret
+
+    def distill(self, variables: tuple[str, ...] = (), *, n_rollouts: int = 64) -> PolynomialPolicy:
+        """The neural policy distilled into a sparse polynomial (``squash=True``: fitted to the actor's
+        pre-squash mean, clipped to ±3, and squashed like the actor).
+
+        States: the policy's real on-policy episodes and ``n_rollouts`` surrogate rollouts of the neural
+        policy from real states; then ``distill_rounds`` rounds of DAgger in the surrogate (the states the
+        polynomial itself visits, labelled by the neural policy). One fit per threshold of
+        ``policy_thresholds``; the sparsest whose mean surrogate return (on other start states) is within
+        ``policy_tolerance`` of the neural policy's is kept, else the best. ``distill_report_`` lists the
+        candidates. No real steps are spent."""
         if self.surrogate_ is None:
             raise NotFittedError("this SindyRL has no surrogate yet; train it first")
         c = self.config
         d = self.transitions()
-        on_policy = d.obs[c.random_steps:]
         rng = np.random.default_rng(np.random.SeedSequence([c.seed, 13]))
         starts = d.obs[rng.integers(0, len(d.obs), n_rollouts)]
-        x, seen = starts, [starts]
-        low, span = self.spec_.low.astype(np.float64), (self.spec_.high - self.spec_.low).astype(np.float64)
-        for _ in range(c.rollout_horizon):
-            a = self.sac_.policy_batch(torch.as_tensor(x, dtype=torch.float32), deterministic=True).numpy()
-            x = self.surrogate_.step(x, low + (a + 1.0) * 0.5 * span)
-            x = x[self.surrogate_.inside(x, c.bound_margin)]
-            if not len(x):
-                break
-            seen.append(x)
-        return np.concatenate([on_policy, *seen])
+        check = d.obs[rng.integers(0, len(d.obs), n_rollouts)]
 
-    def distill(self, states: np.ndarray | None = None, variables: tuple[str, ...] = ()) -> PolynomialPolicy:
-        """The neural policy distilled into a sparse polynomial (module doc, step 5)."""
-        c = self.config
-        s = self.policy_states() if states is None else np.asarray(states, dtype=np.float64)
-        a = np.stack([self.act(row.astype(np.float32)) for row in s])
-        return distill_policy(s, a, self.spec_.low, self.spec_.high, degree=c.policy_degree,
-                              threshold=c.policy_threshold, ridge=c.policy_ridge, variables=variables)
+        def neural(x):
+            return self._to_env(np.tanh(self._neural_mean(x)))
+
+        visited, _ = self.surrogate_rollouts(neural, starts)
+        base = np.concatenate([d.obs[c.random_steps:], visited])
+        neural_return = float(self.surrogate_rollouts(neural, check)[1].mean())
+        cands = []
+        for th in c.policy_thresholds:
+            s = base
+            for r in range(c.distill_rounds + 1):
+                policy = distill_policy(s, np.clip(self._neural_mean(s), -3.0, 3.0), self.spec_.low, self.spec_.high,
+                                        degree=c.policy_degree, threshold=th, ridge=c.policy_ridge,
+                                        variables=variables, squash=True)
+                if r < c.distill_rounds:
+                    s = np.concatenate([s, self.surrogate_rollouts(policy, starts)[0]])
+            cands.append((float(th), policy, float(self.surrogate_rollouts(policy, check)[1].mean())))
+        level = neural_return - c.policy_tolerance * abs(neural_return)
+        good = [x for x in cands if x[2] >= level]
+        pick = min(good, key=lambda x: (x[1].n_params, -x[2])) if good else max(cands, key=lambda x: x[2])
+        self.distill_report_ = {"neural_surrogate_return": neural_return, "chosen_threshold": pick[0],
+                                "candidates": [{"threshold": t, "n_params": p.n_params, "surrogate_return": r}
+                                               for t, p, r in cands]}
+        return pick[1]
 
     # state ------------------------------------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
