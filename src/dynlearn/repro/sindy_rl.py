@@ -101,7 +101,8 @@ def _run_sindy_rl(s: Sizes, seed: int, progress) -> dict:
             "surrogate_steps": int(agent.surrogate_steps_), "diverged": int(agent.diverged_),
             "updates": int(agent.sac_.updates_), "equations": agent.surrogate_.equations(precision=4),
             "model_terms": int(recs[-1]["model_terms"]), "model_mse": float(recs[-1]["model_mse"]),
-            "records": recs, "seconds": t_train, "distill_seconds": t_distill, "agent": agent, "policy": policy}
+            "records": recs, "seconds": t_train, "distill_seconds": t_distill, "agent": agent, "policy": policy,
+            "distill_report": agent.distill_report_}
 
 
 def _at(curve: list[tuple[int, float]], step: int) -> float | None:
@@ -148,7 +149,9 @@ def _judge(s: Sizes, sac: dict, srl: dict) -> tuple[dict[str, bool], str, dict]:
     poly_max = max(srl[k]["poly_params"] for k in seeds)
     ratio_params = actor / max(poly_max, 1)
     poly_ok = poly_final >= srl_final - TOLERANCE * abs(srl_final)
-    b = ratio_params >= 100
+    poly_min = min(srl[k]["poly_params"] for k in seeds)
+    # a polynomial with no term, or one that does not do the task, would make the count vacuous
+    b = ratio_params >= 100 and poly_min >= 1 and poly_ok
     sac_at = [_at(sac[k]["curve"], srl[k]["real_steps"]) for k in seeds]
     sac_at_mean = float(np.mean([v for v in sac_at if v is not None])) if any(v is not None for v in sac_at) else None
     metrics = {"sac_final": sac_final, "sindy_rl_final": srl_final, "poly_final": poly_final,
@@ -168,8 +171,8 @@ def _judge(s: Sizes, sac: dict, srl: dict) -> tuple[dict[str, bool], str, dict]:
         f"The distilled polynomial policy has at most {poly_max} non-zero coefficients against the "
         f"neural policy's {actor:,} parameters ({ratio_params:.0f}x fewer) and returned {poly_final:.1f}: "
         f"claim (b) {'holds' if b else 'does not hold'}"
-        + ("" if poly_ok else f" on the parameter count, but its return is more than {TOLERANCE:.0%} below the "
-           "neural policy's") + "."
+        + ("" if poly_ok else f" (the parameter count holds, but its return is more than {TOLERANCE:.0%} below the "
+           "neural policy's)") + "."
     )
     return {"a": bool(a), "b": bool(b)}, summary, metrics
 
@@ -254,8 +257,9 @@ def _page(s: Sizes, sac: dict, srl: dict, verdicts: dict, m: dict) -> str:
         f"{s.cycles} cycles of {s.updates_per_cycle:,} SAC updates in the surrogate + {s.episodes_per_cycle} real "
         "episode(s) + refit |",
         "| distillation | sparse polynomial (dictionary) policy fitted to the neural policy | STLSQ on "
-        "(state, deterministic action) pairs from the policy's real episodes and its surrogate rollouts; "
-        "degree-3 polynomial in (cos θ, sin θ, θ̇), clipped to the torque bounds |",
+        "(state, actor's pre-squash mean) pairs from the policy's real episodes and its surrogate rollouts, "
+        "plus 2 DAgger rounds in the surrogate; degree-3 polynomial in (cos θ, sin θ, θ̇), squashed by tanh "
+        "to the torque bounds like the actor; threshold picked by surrogate return |",
         f"| baseline | model-free PPO on the real environment | our SAC on the real environment, same seeds, same "
         f"networks, {s.sac_steps:,} real steps |",
         f"| seeds | several | {len(seeds)} ({', '.join(map(str, seeds))}) |",
@@ -283,6 +287,8 @@ def _page(s: Sizes, sac: dict, srl: dict, verdicts: dict, m: dict) -> str:
         f"{m['poly_final']:.1f} against the neural policy's {m['sindy_rl_final']:.1f}"
         + (" (within the tolerance)." if m["poly_within_tolerance"] else
            f" (more than {TOLERANCE:.0%} below: the parameter count holds, the return does not follow)."),
+        f"  The claim is judged held only if the count is >= 100x, the polynomial has at least one term, and its "
+        f"return is within {TOLERANCE:.0%} of the neural policy's.",
         "",
         "![learning curves](sindy-rl-curves.png)",
         "",
@@ -305,6 +311,20 @@ def _page(s: Sizes, sac: dict, srl: dict, verdicts: dict, m: dict) -> str:
         "",
         "![neural and distilled policy](sindy-rl-policies.png)",
         "",
+        f"Distillation candidates of seed {seeds[0]} (STLSQ threshold in units of the pre-squash output per "
+        "unit-RMS library term; returns are means over 128 rollouts of 200 steps in the surrogate, from real "
+        "states; the sparsest candidate within 5% of the neural policy's surrogate return "
+        f"({first['distill_report']['neural_surrogate_return']:.1f}) is kept; no real steps are spent):",
+        "",
+        "| threshold | non-zero terms | surrogate return |",
+        "|---|---|---|",
+        *[f"| {c['threshold']:g} | {c['n_params']} | {c['surrogate_return']:.1f} |"
+          for c in first["distill_report"]["candidates"]],
+        "",
+        "Chosen thresholds per seed: " + ", ".join(
+            f"seed {k}: {srl[k]['distill_report']['chosen_threshold']:g} ({srl[k]['poly_params']} terms)"
+            for k in seeds) + ".",
+        "",
         "## Notes",
         "",
         f"- Timing: the machine (2 cores) was shared with about eight other jobs (load average {m['load_average'][0]} "
@@ -312,7 +332,10 @@ def _page(s: Sizes, sac: dict, srl: dict, verdicts: dict, m: dict) -> str:
         "ran in turns, seed by seed.",
         "- Diverged surrogate steps: a surrogate rollout that left the box of the real data (widened by a quarter "
         "of its range) or went non-finite was stopped and restarted from a real state; that step is dropped.",
-        "- Hyper-parameters (threshold, rollouts, cycles, updates) were chosen on short runs with seed 0 and the "
-        "training reset seeds, not on the evaluation episodes' seeds.",
+        "- What was tuned, and on what: the surrogate's STLSQ threshold (0.005) and ridge (1e-3) by reading the "
+        "equations fitted to 1,000 random steps (data seed 0; with a smaller ridge the identity "
+        "cos² θ + sin² θ = 1 lets bagged models carry huge cancelling coefficients); the loop's sizes and the "
+        "distillation rule on one run with seed 100, which is not a recipe seed. Nothing was tuned on the "
+        "evaluation episodes (reset seeds 10,000+).",
     ]
     return "\n".join(lines)

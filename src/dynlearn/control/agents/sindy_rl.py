@@ -75,7 +75,7 @@ class SindyRLConfig:
     policy_degree: int = 3
     policy_thresholds: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2)
     policy_ridge: float = 1e-5
-    policy_tolerance: float = 0.1
+    policy_tolerance: float = 0.05
     distill_rounds: int = 2
 
     def validate(self) -> None:
@@ -591,7 +591,7 @@ class SindyRL:
             seen.append(x[ok])
         return np.concatenate(seen), ret
 
-    def distill(self, variables: tuple[str, ...] = (), *, n_rollouts: int = 64) -> PolynomialPolicy:
+    def distill(self, variables: tuple[str, ...] = (), *, n_rollouts: int = 128) -> PolynomialPolicy:
         """The neural policy distilled into a sparse polynomial (``squash=True``: fitted to the actor's
         pre-squash mean, clipped to ±3, and squashed like the actor).
 
