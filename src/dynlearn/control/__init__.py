@@ -73,6 +73,9 @@ _EXPORTS = {
     "SparseReLUDynamics": "dynlearn.control.sparse_mpc",
     "MIPMPC": "dynlearn.control.sparse_mpc",
     "L1Cost": "dynlearn.control.sparse_mpc",
+    # SINDy-RL (Dyna-style RL in an E-SINDy surrogate; the sindyrl lane)
+    "SindyRL": "dynlearn.control.agents.sindy_rl",
+    "SindyRLConfig": "dynlearn.control.agents.sindy_rl",
 }
 
 __all__ = sorted(_EXPORTS)
