@@ -73,9 +73,9 @@ class SindyRLConfig:
     buffer_size: int = 200_000
     # distillation
     policy_degree: int = 3
-    policy_thresholds: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2)
+    policy_thresholds: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2)
     policy_ridge: float = 1e-5
-    policy_tolerance: float = 0.05
+    policy_tolerance: float = 0.02
     distill_rounds: int = 2
 
     def validate(self) -> None:
@@ -598,16 +598,17 @@ class SindyRL:
         States: the policy's real on-policy episodes and ``n_rollouts`` surrogate rollouts of the neural
         policy from real states; then ``distill_rounds`` rounds of DAgger in the surrogate (the states the
         polynomial itself visits, labelled by the neural policy). One fit per threshold of
-        ``policy_thresholds``; the sparsest whose mean surrogate return (on other start states) is within
-        ``policy_tolerance`` of the neural policy's is kept, else the best. ``distill_report_`` lists the
-        candidates. No real steps are spent."""
+        ``policy_thresholds``, each judged by its mean return in the surrogate from the real episodes'
+        first states; the sparsest within ``policy_tolerance`` of the best is kept. ``distill_report_``
+        lists the candidates (and the neural policy's surrogate return). No real steps are spent."""
         if self.surrogate_ is None:
             raise NotFittedError("this SindyRL has no surrogate yet; train it first")
         c = self.config
         d = self.transitions()
         rng = np.random.default_rng(np.random.SeedSequence([c.seed, 13]))
         starts = d.obs[rng.integers(0, len(d.obs), n_rollouts)]
-        check = d.obs[rng.integers(0, len(d.obs), n_rollouts)]
+        # candidates are judged from the real episodes' first states: the task's own initial conditions
+        check = d.obs[np.flatnonzero(np.r_[True, np.diff(d.episode) != 0])]
 
         def neural(x):
             return self._to_env(np.tanh(self._neural_mean(x)))
@@ -625,9 +626,9 @@ class SindyRL:
                 if r < c.distill_rounds:
                     s = np.concatenate([s, self.surrogate_rollouts(policy, starts)[0]])
             cands.append((float(th), policy, float(self.surrogate_rollouts(policy, check)[1].mean())))
-        level = neural_return - c.policy_tolerance * abs(neural_return)
-        good = [x for x in cands if x[2] >= level]
-        pick = min(good, key=lambda x: (x[1].n_params, -x[2])) if good else max(cands, key=lambda x: x[2])
+        best = max(x[2] for x in cands)
+        good = [x for x in cands if x[2] >= best - c.policy_tolerance * abs(best)]
+        pick = min(good, key=lambda x: (x[1].n_params, -x[2]))
         self.distill_report_ = {"neural_surrogate_return": neural_return, "chosen_threshold": pick[0],
                                 "candidates": [{"threshold": t, "n_params": p.n_params, "surrogate_return": r}
                                                for t, p, r in cands]}
