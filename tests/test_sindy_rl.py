@@ -62,6 +62,20 @@ def test_surrogate_refuses_a_wrong_action_dimension(pendulum_surrogate):
         sur.step(np.zeros((4, 5)), np.zeros((4, 1)))
 
 
+def test_surrogate_plans_with_cem_through_mpc(pendulum_surrogate):
+    """The surrogate follows the DynamicsModel interface, so the control layer's planners use it (torch in/out)."""
+    from dynlearn.control import MPC, make_planner
+
+    sur, _ = pendulum_surrogate
+    env = make_env("pendulum")
+    mpc = MPC(sur, make_planner("cem", horizon=5, population=16, iterations=2, elites=4), env=env)
+    obs, _ = env.reset(seed=1)
+    for _ in range(2):
+        a = mpc(obs)
+        assert a.shape == (1,) and abs(float(a[0])) <= 2.0
+        obs, *_ = env.step(a)
+
+
 def test_real_steps_are_counted_exactly_and_the_policy_distils():
     env = make_env("pendulum", max_episode_steps=30)
     agent = SindyRL(seed=0, **TINY)
