@@ -261,6 +261,63 @@ class LearnedDynamics:
             a = torch.as_tensor(np.asarray(actions, dtype=np.float32))
             return self._step_torch(x, a, None, "mean").double().numpy()
 
+    def predict(self, obs, actions, *, member: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each member's predictive distribution of the next observation, numpy, in raw units.
+
+        Returns ``(mean, var)`` of shape ``(members, batch, obs_dim)``, or ``(batch, obs_dim)`` for one
+        ``member``: ``mean = s + μ_y + σ_y μ_m(s, a)``, ``var = σ_y² exp(log σ²_m(s, a))`` (``var`` is
+        None for a deterministic model)."""
+        net = self._require()
+        x = np.asarray(obs, dtype=np.float32)
+        a = np.asarray(actions, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != net.n_out or a.shape != (len(x), self.action_dim):
+            raise ValidationError(
+                f"{type(self).__name__}.predict needs obs (batch, {net.n_out}) and actions (batch, "
+                f"{self.action_dim}); got {x.shape} and {a.shape}"
+            )
+        if member is not None and not 0 <= int(member) < self.members:
+            raise ValidationError(f"member must be in 0..{self.members - 1}, got {member}")
+        with torch.no_grad():
+            xt, at = torch.as_tensor(x), torch.as_tensor(a)
+            xm, xs, ym, ys = self._scalers(xt)
+            z = (torch.cat([xt, at], dim=-1) - xm) / xs
+            mean, logvar = net(z.unsqueeze(0).expand(self.members, len(x), z.shape[1]))
+            mean = (xt + mean * ys + ym).double().numpy()
+            var = None if logvar is None else (torch.exp(logvar) * ys**2).double().numpy()
+        if member is not None:
+            return mean[int(member)], None if var is None else var[int(member)]
+        return mean, var
+
+    def get_state(self) -> dict[str, Any]:
+        """The fitted model as a dict of tensors, arrays and numbers (for an agent's checkpoint; no
+        pickle needed): ``net`` (the weights), ``n_in``, ``history`` and the four standardisation arrays."""
+        net = self._require()
+        return {
+            "net": net.state_dict(),
+            "n_in": self._n_in,
+            "history": list(self.history_),
+            **{k: np.asarray(getattr(self, k)) for k in ("x_mean_", "x_std_", "y_mean_", "y_std_")},
+        }
+
+    def set_state(self, state: dict[str, Any]) -> LearnedDynamics:
+        """Restore a model from :meth:`get_state` (same config); returns ``self``."""
+        c = self.config
+        n_out = int(np.asarray(state["y_mean_"]).shape[-1])
+        self._n_in = int(state["n_in"])
+        self.net_ = _EnsembleNet(
+            self._n_in, n_out, c.hidden, c.layers, self.members, self.gaussian, torch.Generator().manual_seed(0)
+        )
+        try:
+            self.net_.load_state_dict(state["net"])
+        except RuntimeError as exc:
+            raise ValidationError(f"the state's weights do not match this model's config ({exc})") from None
+        self.net_.eval()
+        self._set_scaler(np.zeros((1, 1)), np.zeros((1, 1)))
+        for k in ("x_mean_", "x_std_", "y_mean_", "y_std_"):
+            setattr(self, k, np.asarray(state[k]))
+        self.history_ = list(state["history"])
+        return self
+
     def step(self, obs, actions, *, generator=None):
         net = self._require()
         torch_in = is_torch(obs)
@@ -310,6 +367,123 @@ class LearnedDynamics:
                 out = torch.empty_like(out).index_copy_(0, perm, out)
             delta = out[:n]
         return x + delta * ys + ym
+
+    def rollout(self, obs, actions, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Roll ``actions`` ``(batch, horizon, action_dim)`` out from ``obs`` ``(batch, obs_dim)`` (torch,
+        float32) and return the next observations ``(horizon, batch, obs_dim)``: the same distribution as
+        ``horizon`` calls of :meth:`step` with this model's propagation, computed in one fused loop.
+
+        The standardisation is folded into the first and last layers (``W₁' = W₁ / σ_x``,
+        ``b₁' = b₁ − (μ_x/σ_x) W₁``; the mean head scaled by ``σ_y`` and shifted by ``μ_y``), the
+        actions' share of the first layer is computed for the whole horizon in one batched product,
+        and every random number (TS-1's member assignments, the Gaussian noise) is drawn up front.
+        Per step there remain the members' batched products and a few element-wise operations.
+        TS-1 draws a fresh balanced assignment of rows to members at every step (``ceil(batch/M)``
+        rows per member, padded); TS-∞ keeps row ``i`` on member ``i mod M`` as :meth:`step` does."""
+        net = self._require()
+        x = obs if is_torch(obs) else torch.as_tensor(np.asarray(obs, dtype=np.float32))
+        a = actions if is_torch(actions) else torch.as_tensor(np.asarray(actions, dtype=np.float32))
+        x, a = x.float(), a.float()
+        if x.ndim != 2 or x.shape[1] != net.n_out or a.ndim != 3 or a.shape[0] != x.shape[0] or a.shape[2] != (
+            self.action_dim
+        ):
+            raise ValidationError(
+                f"{type(self).__name__}.rollout needs obs (batch, {net.n_out}) and actions (batch, horizon, "
+                f"{self.action_dim}); got {tuple(x.shape)} and {tuple(a.shape)}"
+            )
+        propagation = self.config.propagation if self.members > 1 else "mean"
+        with torch.no_grad():
+            if propagation == "mean":
+                return self._rollout_mean(x, a)
+            return self._rollout_sampled(x, a, generator, propagation)
+
+    def _folded(self):
+        """The network's layers with the standardisation folded in, cached until a weight changes."""
+        net = self.net_
+        params = list(net.parameters())
+        key = (id(net), tuple(p._version for p in params))
+        hit = self._torch_cache.get("folded")
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        with torch.no_grad():
+            xm, xs, ym, ys = (torch.as_tensor(v, dtype=torch.float32) for v in (
+                self.x_mean_, self.x_std_, self.y_mean_, self.y_std_))
+            ws = [w.detach().clone() for w in net.weights]
+            bs = [b.detach().clone() for b in net.biases]
+            w1 = ws[0] / xs[:, None]
+            bs[0] = bs[0] - ((xm / xs) @ ws[0]).unsqueeze(1)
+            d = net.n_out
+            ws[-1][..., :d] *= ys
+            bs[-1][..., :d] = bs[-1][..., :d] * ys + ym
+            folded = {
+                "w1x": w1[:, :d].contiguous(), "w1a": w1[:, d:].contiguous(), "ws": ws[1:], "bs": bs,
+                "log_ys": torch.log(ys),
+                "max_lv": net.max_logvar.detach() if net.gaussian else None,
+                "min_lv": net.min_logvar.detach() if net.gaussian else None,
+            }
+        self._torch_cache["folded"] = (key, folded)
+        return folded
+
+    def _heads(self, f, pre, s):
+        """One step of the folded network: first-layer pre-activation ``pre`` plus ``s W₁ₓ`` -> raw mean
+        delta and (Gaussian) raw standard deviation, both ``(M, rows, obs_dim)``."""
+        silu = torch.nn.functional.silu
+        h = silu(torch.baddbmm(pre, s, f["w1x"]))
+        last = len(f["ws"]) - 1
+        for i, (w, b) in enumerate(zip(f["ws"], f["bs"][1:])):
+            h = torch.baddbmm(b, h, w)
+            if i < last:
+                h = silu(h)
+        d = self.net_.n_out
+        if f["max_lv"] is None:
+            return h, None
+        softplus = torch.nn.functional.softplus
+        lv = f["max_lv"] - softplus(f["max_lv"] - h[..., d:])
+        lv = f["min_lv"] + softplus(lv - f["min_lv"])
+        return h[..., :d], torch.exp(0.5 * lv + f["log_ys"])
+
+    def _rollout_mean(self, x, a):
+        f = self._folded()
+        M, (n, H, _) = self.members, a.shape
+        pre = torch.matmul(a.transpose(0, 1).unsqueeze(1), f["w1a"]).add_(f["bs"][0])  # (H, M, n, hidden)
+        out = torch.empty(H, n, x.shape[1])
+        s = x
+        for t in range(H):
+            mean, _ = self._heads(f, pre[t], s.expand(M, n, s.shape[1]))
+            s = torch.add(s, mean.mean(0), out=out[t])
+        return out
+
+    def _rollout_sampled(self, x, a, generator, propagation):
+        f = self._folded()
+        M, (n, H, A), d = self.members, a.shape, x.shape[1]
+        R = -(-n // M)
+        N = R * M
+        if N > n:  # pad with copies of the first rows (discarded at the end)
+            fill = torch.arange(N - n) % n
+            x, a = torch.cat([x, x[fill]]), torch.cat([a, a[fill]])
+        noise = torch.randn((H, M, R, d), generator=generator)
+        if propagation == "tsinf":  # row j = r M + m lives in slot (m, r) for the whole rollout
+            s = x.view(R, M, d).transpose(0, 1).contiguous()
+            a_slots = a.view(R, M, H, A).permute(2, 1, 0, 3)
+            pre = torch.matmul(a_slots, f["w1a"]).add_(f["bs"][0])  # (H, M, R, hidden)
+            out = torch.empty(H, M, R, d)
+            for t in range(H):
+                mean, std = self._heads(f, pre[t], s)
+                s = torch.addcmul(s + mean, std, noise[t], out=out[t])
+            return out.permute(0, 2, 1, 3).reshape(H, N, d)[:, :n]
+        # ts1: at step t row perm[t, k] sits in slot k, i.e. on member k // R
+        perm = torch.stack([torch.randperm(N, generator=generator) for _ in range(H)])
+        inv = torch.empty_like(perm).scatter_(1, perm, torch.arange(N).expand(H, N))  # perm[t, inv[t, j]] = j
+        a_slots = a[perm, torch.arange(H)[:, None]].view(H, M, R, A)
+        pre = torch.matmul(a_slots, f["w1a"]).add_(f["bs"][0])
+        out = torch.empty(H, N, d)
+        s = x
+        for t in range(H):
+            slots = s.index_select(0, perm[t]).view(M, R, d)
+            mean, std = self._heads(f, pre[t], slots)
+            nxt = torch.addcmul(slots + mean, std, noise[t]).view(N, d)
+            s = torch.index_select(nxt, 0, inv[t], out=out[t])
+        return out[:, :n]
 
     # persistence -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:

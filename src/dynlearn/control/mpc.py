@@ -2,7 +2,8 @@
 
 ``MPC(model, planner, env=env)`` checks at once that the model's observation and action dimensions
 match the environment's spaces (before any planning). ``act(obs)`` plans from ``obs`` starting from
-the previous plan shifted by one step (the last action repeated), and returns the first action.
+the previous plan shifted by one step (the last action repeated), and returns the first action; a
+planner that returns elites (iCEM) gets them back, shifted the same way, as ``carry``.
 If the planner raises :class:`~dynlearn.errors.DivergenceError` (every model rollout went NaN), the
 controller warns with the control step and the horizon step, and falls back to the previous plan.
 """
@@ -57,6 +58,7 @@ class MPC:
     def reset(self) -> None:
         """Forget the previous plan (call at the start of an episode)."""
         self._prev: torch.Tensor | None = None
+        self._elites: torch.Tensor | None = None
         self._t = 0
         self._gen = torch.Generator().manual_seed(self.seed)
 
@@ -69,14 +71,21 @@ class MPC:
         init = self._shifted()
         t0 = time.perf_counter()
         try:
-            plan = self.planner.plan(self.model, obs, bounds=(self.low, self.high), init=init, generator=self._gen)
+            extra = {}
+            if self._elites is not None:  # iCEM: the previous elites, shifted like the mean
+                extra["carry"] = torch.cat([self._elites[:, 1:], self._elites[:, -1:]], dim=1)
+            plan = self.planner.plan(
+                self.model, obs, bounds=(self.low, self.high), init=init, generator=self._gen, **extra
+            )
             mean, action = plan.mean, plan.actions[0]
+            self._elites = getattr(plan, "elites", None)
             if not np.all(np.isfinite(action)):
                 raise DivergenceError("the plan holds non-finite actions")
         except DivergenceError as exc:
             msg = f"control step {self._t}: {exc}; falling back to the previous plan"
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             self.fallbacks.append((self._t, str(exc)))
+            self._elites = None
             mid = torch.as_tensor((self.low + self.high) / 2, dtype=torch.float32)
             mean = init if init is not None else mid.expand(self.planner.config.horizon, len(mid)).clone()
             action = mean[0].double().numpy()

@@ -45,6 +45,8 @@ class PlannerConfig:
     horizon: int = 30
     population: int = 500
     iterations: int = 5
+    #: iterations of a warm-started plan (``init`` given, as in MPC after the first step); None: ``iterations``
+    warm_iterations: int | None = None
     elites: int = 50
     particles: int = 1
     alpha: float = 0.1
@@ -59,6 +61,8 @@ class PlannerConfig:
         for name in ("horizon", "population", "iterations", "elites", "particles"):
             if getattr(self, name) < 1:
                 raise ValidationError(f"planner {name} must be >= 1, got {getattr(self, name)}")
+        if self.warm_iterations is not None and self.warm_iterations < 1:
+            raise ValidationError(f"planner warm_iterations must be >= 1 or None, got {self.warm_iterations}")
         if self.elites > self.population:
             raise ValidationError(f"planner elites ({self.elites}) cannot exceed population ({self.population})")
         if not 0 <= self.alpha < 1 or self.temperature <= 0 or self.init_std <= 0:
@@ -70,13 +74,16 @@ class Plan:
     """A planner's answer. ``actions`` ``(horizon, action_dim)`` numpy: the sequence to execute
     (its first row now); ``mean``: the torch sequence used to warm-start the next plan;
     ``value``: predicted return of the best candidate; ``diverged``: candidates whose rollout
-    went non-finite (last iteration); ``diverged_step``: the first step where one did (or None)."""
+    went non-finite (last iteration); ``diverged_step``: the first step where one did (or None);
+    ``elites``: the last iteration's elites ``(k, horizon, action_dim)``, best first (iCEM only: the
+    next plan's ``carry``, shifted by one step)."""
 
     actions: np.ndarray
     mean: torch.Tensor
     value: float
     diverged: int = 0
     diverged_step: int | None = None
+    elites: torch.Tensor | None = None
 
 
 def _bounds(model, action_dim: int, bounds) -> tuple[np.ndarray, np.ndarray]:
@@ -101,11 +108,15 @@ class Planner:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config})"
 
-    def plan(self, model, obs, *, bounds=None, init=None, generator: torch.Generator | None = None) -> Plan:
+    def plan(
+        self, model, obs, *, bounds=None, init=None, carry=None, generator: torch.Generator | None = None
+    ) -> Plan:
         """Optimise an action sequence from ``obs`` ``(obs_dim,)`` under ``model``.
 
         ``bounds``: ``(low, high)`` of the actions (default: the model's, else [-1, 1]);
-        ``init``: a ``(horizon, action_dim)`` warm start (e.g. the previous plan shifted by one)."""
+        ``init``: a ``(horizon, action_dim)`` warm start (e.g. the previous plan shifted by one);
+        ``carry``: ``(k, horizon, action_dim)`` candidates added to the first iteration's population
+        (iCEM's shifted elites of the previous plan; the other planners ignore it)."""
         obs_dim, act_dim = int(model.observation_dim), int(model.action_dim)
         x = torch.as_tensor(np.asarray(obs, dtype=np.float32))
         if x.shape != (obs_dim,):
@@ -125,31 +136,60 @@ class Planner:
             )
             if mean.shape != (H, act_dim):
                 raise ValidationError(f"init must have shape ({H}, {act_dim}); got {tuple(mean.shape)}")
+        if carry is not None:
+            carry = torch.as_tensor(np.asarray(carry, dtype=np.float32)) if not isinstance(carry, torch.Tensor) else carry
+            if carry.ndim != 3 or carry.shape[1:] != (H, act_dim):
+                raise ValidationError(f"carry must have shape (k, {H}, {act_dim}); got {tuple(carry.shape)}")
+            carry = _clip(carry.float(), low, high)
         gen = generator if generator is not None else torch.Generator().manual_seed(int(self.config.seed))
         self._stats = {"diverged": 0, "step": None}
+        self._carry, self._elites = carry, None
+        warm = self.config.warm_iterations
+        self._iterations = int(warm if init is not None and warm is not None else self.config.iterations)
         with torch.no_grad():
             best, mean, value = self._optimise(model, x, mean, low, high, gen)
-        return Plan(best.numpy().astype(np.float64), mean, float(value), self._stats["diverged"], self._stats["step"])
+        return Plan(
+            best.numpy().astype(np.float64),
+            mean,
+            float(value),
+            self._stats["diverged"],
+            self._stats["step"],
+            self._elites,
+        )
 
     def evaluate(self, model, x: torch.Tensor, actions: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """Mean return over particles of each candidate ``actions`` ``(n, H, A)`` -> ``(n,)``; -inf
-        for a candidate any of whose particles diverged."""
-        n, H, _ = actions.shape
+        for a candidate any of whose particles diverged.
+
+        The states come from the model's fused ``rollout(obs, actions, generator=...)`` when it has
+        one (the learned models do), else from ``H`` calls of ``step``. Reward and termination are
+        then evaluated once on all ``H x rows`` transitions; a reward counts while no earlier step
+        has terminated: ``R = Σ_t r_t Π_{k<t} (1 − d_k)``."""
+        n, H, A = actions.shape
         P = self.config.particles
         a = actions.repeat_interleave(P, dim=0) if P > 1 else actions
-        s = x.expand(n * P, x.shape[0])
-        total = torch.zeros(n * P)
-        alive = torch.ones(n * P)
-        states = []
-        for t in range(H):
-            at = a[:, t]
-            y = model.step(s, at, generator=gen)
-            total = total + alive * model.reward(s, at, y).float()
-            alive = alive * (~model.terminated(y)).float()
-            states.append(y)
-            s = y
+        rows, d = n * P, x.shape[0]
+        s0 = x.expand(rows, d)
+        fused = getattr(model, "rollout", None)
+        if fused is not None:
+            states = fused(s0, a, generator=gen)  # (H, rows, d)
+        else:
+            states = torch.empty(H, rows, d)
+            s = s0
+            for t in range(H):
+                s = model.step(s, a[:, t], generator=gen)
+                states[t] = s
+        prev = torch.cat([s0[None], states[:-1]])
+        flat = (H * rows, d)
+        r = model.reward(prev.reshape(flat), a.transpose(0, 1).reshape(H * rows, A), states.reshape(flat))
+        r = torch.as_tensor(r).float().view(H, rows)
+        done = torch.as_tensor(model.terminated(states.reshape(flat))).view(H, rows)
+        alive = torch.ones(H, rows)
+        if H > 1:
+            torch.cumprod((~done[:-1]).float(), dim=0, out=alive[1:])
+        total = (alive * r).sum(0)
         # a non-finite state poisons every later step; find each row's first one once, at the end
-        finite = torch.isfinite(torch.stack(states)).all(dim=-1)  # (H, rows)
+        finite = torch.isfinite(states).all(dim=-1)  # (H, rows)
         state_bad = ~finite.all(dim=0)
         bad = state_bad | ~torch.isfinite(total)  # a reward can go non-finite on finite states too
         first = torch.argmin(finite.to(torch.uint8), dim=0)
@@ -202,7 +242,7 @@ class CEM(Planner):
         H, A = mean.shape
         std = (c.init_std * (high - low) / 2).expand(H, A).clone()
         best_ret = torch.tensor(-math.inf)
-        for _ in range(c.iterations):
+        for _ in range(self._iterations):
             cand = _clip(mean + std * self._noise(c.population, H, A, gen), low, high)
             ret = self.evaluate(model, x, cand, gen)
             top = torch.topk(ret, c.elites).indices
@@ -231,6 +271,13 @@ def colored_noise(beta: float, n: int, H: int, A: int, gen: torch.Generator) -> 
 
 @PLANNERS.register("icem")
 class ICEM(CEM):
+    """iCEM (Pinneri et al. 2020): coloured noise, a decaying population, and elites kept.
+
+    Within a plan, the best ``keep_elites × elites`` candidates of an iteration join the next
+    iteration's population, and the mean joins the last one. Between plans, :class:`~dynlearn.control.MPC`
+    passes the previous plan's elites shifted by one step (last action repeated) as ``carry``: the
+    same fraction of them joins the first iteration (the paper's "shift elites")."""
+
     name = "icem"
 
     def _optimise(self, model, x, mean, low, high, gen):
@@ -238,23 +285,25 @@ class ICEM(CEM):
         H, A = mean.shape
         std = (c.init_std * (high - low) / 2).expand(H, A).clone()
         best_ret = torch.tensor(-math.inf)
-        kept: torch.Tensor | None = None
-        for it in range(c.iterations):
+        n_keep = max(1, int(c.keep_elites * c.elites))
+        kept = self._carry[:n_keep] if self._carry is not None and len(self._carry) else None
+        for it in range(self._iterations):
             n = max(int(c.population * c.population_decay ** (-it)), 2 * c.elites)
             cand = _clip(mean + std * colored_noise(c.noise_beta, n, H, A, gen), low, high)
             extra = [kept] if kept is not None else []
-            if it == c.iterations - 1:
+            if it == self._iterations - 1:
                 extra.append(mean[None])
             if extra:
                 cand = torch.cat([cand, *extra])
             ret = self.evaluate(model, x, cand, gen)
             top = torch.topk(ret, min(c.elites, len(cand))).indices
             elite = cand[top]
-            kept = elite[: max(1, int(c.keep_elites * c.elites))]
+            kept = elite[:n_keep]
             mean = c.alpha * mean + (1 - c.alpha) * elite.mean(0)
             std = c.alpha * std + (1 - c.alpha) * elite.std(0, unbiased=False)
             if ret[top[0]] > best_ret:
                 best_ret = ret[top[0]]
+        self._elites = elite
         return mean, mean, best_ret
 
 
@@ -267,7 +316,7 @@ class MPPI(Planner):
         H, A = mean.shape
         std = (c.init_std * (high - low) / 2).expand(H, A)
         best_ret = torch.tensor(-math.inf)
-        for _ in range(c.iterations):
+        for _ in range(self._iterations):
             cand = _clip(mean + std * torch.randn(c.population, H, A, generator=gen), low, high)
             ret = self.evaluate(model, x, cand, gen)
             w = torch.softmax((ret - ret.max()) / c.temperature, dim=0)

@@ -199,19 +199,12 @@ class MBPO(OffPolicyAgent):
 
     # state --------------------------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
-        m = self.model_
-        model = None
-        if self.model_fitted_:
-            model = {"net": m.net_.state_dict(), "n_in": m._n_in, "history": list(m.history_),
-                     **{k: np.asarray(getattr(m, k)) for k in ("x_mean_", "x_std_", "y_mean_", "y_std_")}}
+        model = self.model_.get_state() if self.model_fitted_ else None
         return {"sac": self.sac_._state(), "env_buffer": self.env_buffer_.state_arrays(),
                 "model_buffer": self.model_buffer_.state_arrays(), "generator": self.gen_.get_state(),
                 "model": model, "dropped": self.dropped_}
 
     def _load_state(self, state: dict[str, Any]) -> None:
-        import torch
-
-        from dynlearn.control.models import _EnsembleNet
         from dynlearn.control.replay import ReplayBuffer
 
         self.sac_._load_state(state["sac"])
@@ -221,16 +214,7 @@ class MBPO(OffPolicyAgent):
         self.dropped_ = int(state["dropped"])
         ms = state["model"]
         if ms is not None:
-            m, c = self.model_, self.model_.config
-            m._n_in = int(ms["n_in"])
-            m.net_ = _EnsembleNet(m._n_in, self.spec_.obs_dim, c.hidden, c.layers, m.members, m.gaussian,
-                                  torch.Generator().manual_seed(0))
-            m.net_.load_state_dict(ms["net"])
-            m.net_.eval()
-            m._set_scaler(np.zeros((1, 1)), np.zeros((1, 1)))
-            for k in ("x_mean_", "x_std_", "y_mean_", "y_std_"):
-                setattr(m, k, ms[k])
-            m.history_ = list(ms["history"])
+            self.model_.set_state(ms)
             self.model_fitted_ = True
 
     def _modules(self) -> dict[str, Any]:

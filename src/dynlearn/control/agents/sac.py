@@ -88,14 +88,16 @@ class SAC(OffPolicyAgent):
         self.critic_target_.load_state_dict(self.critic_.state_dict())
         self.critic_target_.requires_grad_(False)
         self.log_alpha_ = torch.tensor(float(np.log(cfg.init_alpha)), requires_grad=True)
-        # fused: one kernel per step for all of a network's parameters
-        self.actor_opt_ = torch.optim.Adam(self.actor_.parameters(), lr=cfg.lr, fused=True)
-        self.critic_opt_ = torch.optim.Adam(self.critic_.parameters(), lr=cfg.lr, fused=True)
-        self.alpha_opt_ = torch.optim.Adam([self.log_alpha_], lr=cfg.lr)
+        # one fused Adam over critics, actor and temperature (three parameter groups, one kernel and
+        # one Python call per update; Adam is element-wise, so this is three Adams in one step)
+        self.opt_ = torch.optim.Adam(
+            [{"params": list(self.critic_.parameters())}, {"params": list(self.actor_.parameters())},
+             {"params": [self.log_alpha_]}], lr=cfg.lr, fused=True)
         self.act_rng_ = np.random.default_rng(np.random.SeedSequence([cfg.seed, 4]))
         self.target_entropy_ = float(-spec.act_dim if cfg.target_entropy is None else cfg.target_entropy)
         self.buffer_ = ReplayBuffer(spec.obs_dim, spec.act_dim, cfg.buffer_size)
         self.updates_ = 0
+        self._actor_np_ = None
 
     # acting -------------------------------------------------------------------------------------
     def _dist(self, obs):
@@ -104,11 +106,15 @@ class SAC(OffPolicyAgent):
         return mean, log_std.clamp(-20.0, 2.0)
 
     def _policy(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
-        # one observation: numpy on views of the actor's weights (torch's per-op overhead would dominate)
-        n = len(self.actor_.weights)
+        # one observation: numpy on views of the actor's weights (torch's per-op overhead would dominate);
+        # the views share memory with the parameters, which Adam and load_state_dict update in place
+        if self._actor_np_ is None:
+            self._actor_np_ = [(w.detach().numpy()[0], b.detach().numpy()[0, 0])
+                               for w, b in zip(self.actor_.weights, self.actor_.biases)]
+        n = len(self._actor_np_)
         h = obs
-        for i in range(n):
-            h = h @ self.actor_.weights[i].detach().numpy()[0] + self.actor_.biases[i].detach().numpy()[0, 0]
+        for i, (w, b) in enumerate(self._actor_np_):
+            h = h @ w + b
             if i < n - 1:
                 h = np.maximum(h, 0.0)
         mean, log_std = np.split(h, 2)
@@ -169,19 +175,16 @@ class SAC(OffPolicyAgent):
         actor_loss = (alpha * logp - q_pi).mean()
         # one backward for both losses: the critics get gradient only from their loss (the target is
         # computed without grad), the actor only from its own (it sees detached critic weights)
-        self.critic_opt_.zero_grad(set_to_none=True)
-        self.actor_opt_.zero_grad(set_to_none=True)
+        self.opt_.zero_grad(set_to_none=True)
         (critic_loss + actor_loss).backward()
-        self.critic_opt_.step()
-        self.actor_opt_.step()
+        if cfg.auto_alpha:  # d/d(log alpha) of -E[log alpha (log pi + H)], without another backward pass
+            self.log_alpha_.grad = -(logp.detach() + self.target_entropy_).mean().reshape(())
+        self.opt_.step()  # a parameter without a gradient (log alpha when not tuned) is left alone
 
         out = {"critic_loss": float(critic_loss.detach()), "actor_loss": float(actor_loss.detach()),
                "alpha": float(alpha)}
         if penalty is not None:
             out["critic_penalty"] = float(penalty.detach())
-        if cfg.auto_alpha:  # d/d(log alpha) of -E[log alpha (log pi + H)], without another backward pass
-            self.log_alpha_.grad = -(logp.detach() + self.target_entropy_).mean().reshape(())
-            self.alpha_opt_.step()
         with torch.no_grad():
             torch._foreach_lerp_(list(self.critic_target_.parameters()), list(self.critic_.parameters()), cfg.tau)
         self.updates_ += 1
@@ -192,8 +195,7 @@ class SAC(OffPolicyAgent):
         return {
             "actor": self.actor_.state_dict(), "critic": self.critic_.state_dict(),
             "critic_target": self.critic_target_.state_dict(), "log_alpha": self.log_alpha_.detach().clone(),
-            "actor_opt": self.actor_opt_.state_dict(), "critic_opt": self.critic_opt_.state_dict(),
-            "alpha_opt": self.alpha_opt_.state_dict(), "generator": self.gen_.get_state(),
+            "opt": self.opt_.state_dict(), "generator": self.gen_.get_state(),
             "act_rng": self.act_rng_.bit_generator.state,
             "buffer": self.buffer_.state_arrays(), "updates": self.updates_,
         }
@@ -208,9 +210,7 @@ class SAC(OffPolicyAgent):
         self.critic_target_.load_state_dict(state["critic_target"])
         with torch.no_grad():
             self.log_alpha_.copy_(state["log_alpha"])
-        self.actor_opt_.load_state_dict(state["actor_opt"])
-        self.critic_opt_.load_state_dict(state["critic_opt"])
-        self.alpha_opt_.load_state_dict(state["alpha_opt"])
+        self.opt_.load_state_dict(state["opt"])
         self.gen_.set_state(state["generator"])
         self.act_rng_.bit_generator.state = state["act_rng"]
         self.buffer_ = ReplayBuffer.from_state_arrays(state["buffer"], source="checkpoint")
