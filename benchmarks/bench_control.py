@@ -107,7 +107,7 @@ def quality(args) -> dict:
     from dynlearn.control import MPC, make_env, make_planner, run_episode
 
     torch.set_num_threads(args.threads)
-    env = make_env("cartpole_swingup", frame_skip=4)
+    env = make_env("cartpole_swingup", frame_skip=4, max_episode_steps=250)
     out = {"config": vars(args), "episodes": []}
     settings = {"every step": args.iterations, "warm-started": args.warm_iterations}
     for seed in range(args.seeds):

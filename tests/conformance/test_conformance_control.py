@@ -137,3 +137,23 @@ def test_env_same_seed_same_episode(name):
         return np.stack(out)
 
     np.testing.assert_array_equal(run(), run())
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_fused_rollout_if_any_has_the_planners_shape_and_seed(name):
+    """A model's optional ``rollout(obs, actions, generator=)`` (planners use it in place of H steps):
+    ``(H, batch, obs_dim)`` torch, finite, the same numbers for the same generator seed, and for a
+    deterministic model the first step equals ``step``."""
+    model = _fitted(name)
+    if not hasattr(model, "rollout"):
+        pytest.skip(f"{name} has no fused rollout; planners call its step")
+    _, data = _data()
+    x = torch.tensor(data.obs[:10], dtype=torch.float32)
+    a = torch.tensor(np.repeat(data.actions[:10, None], 4, axis=1), dtype=torch.float32)
+    out = model.rollout(x, a, generator=torch.Generator().manual_seed(0))
+    assert isinstance(out, torch.Tensor) and out.shape == (4, 10, model.observation_dim)
+    assert torch.isfinite(out).all()
+    again = model.rollout(x, a, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    if getattr(model, "members", 1) == 1:
+        np.testing.assert_allclose(out[0].numpy(), model.step(x, a[:, 0]).numpy(), rtol=1e-4, atol=1e-5)

@@ -442,10 +442,23 @@ class LearnedDynamics:
         lv = f["min_lv"] + softplus(lv - f["min_lv"])
         return h[..., :d], torch.exp(0.5 * lv + f["log_ys"])
 
+    @staticmethod
+    def _action_share(f, a_slots):
+        """``b₁' + a W₁ₐ`` for every step and slot at once, ``(H, M, R, A)`` -> ``(H, M, R, hidden)``: a
+        few broadcast multiply-adds (a batched product with inner size A would run 210 tiny GEMMs)."""
+        H, M, R, A = a_slots.shape
+        w = f["w1a"]  # (M, A, hidden)
+        if A > 8:
+            return torch.matmul(a_slots, w).add_(f["bs"][0])
+        pre = f["bs"][0].expand(H, M, R, w.shape[2]).clone()
+        for k in range(A):
+            pre.addcmul_(a_slots[..., k : k + 1], w[:, k].unsqueeze(1))
+        return pre
+
     def _rollout_mean(self, x, a):
         f = self._folded()
         M, (n, H, _) = self.members, a.shape
-        pre = torch.matmul(a.transpose(0, 1).unsqueeze(1), f["w1a"]).add_(f["bs"][0])  # (H, M, n, hidden)
+        pre = self._action_share(f, a.transpose(0, 1).unsqueeze(1).expand(H, M, n, a.shape[2]))
         out = torch.empty(H, n, x.shape[1])
         s = x
         for t in range(H):
@@ -465,7 +478,7 @@ class LearnedDynamics:
         if propagation == "tsinf":  # row j = r M + m lives in slot (m, r) for the whole rollout
             s = x.view(R, M, d).transpose(0, 1).contiguous()
             a_slots = a.view(R, M, H, A).permute(2, 1, 0, 3)
-            pre = torch.matmul(a_slots, f["w1a"]).add_(f["bs"][0])  # (H, M, R, hidden)
+            pre = self._action_share(f, a_slots)  # (H, M, R, hidden)
             out = torch.empty(H, M, R, d)
             for t in range(H):
                 mean, std = self._heads(f, pre[t], s)
@@ -475,7 +488,7 @@ class LearnedDynamics:
         perm = torch.stack([torch.randperm(N, generator=generator) for _ in range(H)])
         inv = torch.empty_like(perm).scatter_(1, perm, torch.arange(N).expand(H, N))  # perm[t, inv[t, j]] = j
         a_slots = a[perm, torch.arange(H)[:, None]].view(H, M, R, A)
-        pre = torch.matmul(a_slots, f["w1a"]).add_(f["bs"][0])
+        pre = self._action_share(f, a_slots)
         out = torch.empty(H, N, d)
         s = x
         for t in range(H):
