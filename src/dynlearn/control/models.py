@@ -417,9 +417,9 @@ class LearnedDynamics:
             bs[-1][..., :d] = bs[-1][..., :d] * ys + ym
             folded = {
                 "w1x": w1[:, :d].contiguous(), "w1a": w1[:, d:].contiguous(), "ws": ws[1:], "bs": bs,
-                "log_ys": torch.log(ys),
-                "max_lv": net.max_logvar.detach() if net.gaussian else None,
-                "min_lv": net.min_logvar.detach() if net.gaussian else None,
+                "max_lv": net.max_logvar.detach().clone() if net.gaussian else None,
+                "span_lv": (net.max_logvar - net.min_logvar).detach() if net.gaussian else None,
+                "std_shift": (0.5 * net.min_logvar + torch.log(ys)).detach() if net.gaussian else None,
             }
         self._torch_cache["folded"] = (key, folded)
         return folded
@@ -437,10 +437,10 @@ class LearnedDynamics:
         d = self.net_.n_out
         if f["max_lv"] is None:
             return h, None
+        # log σ² = min + softplus(max − softplus(max − raw) − min); σ_raw = exp(log σ²/2 + log σ_y)
         softplus = torch.nn.functional.softplus
-        lv = f["max_lv"] - softplus(f["max_lv"] - h[..., d:])
-        lv = f["min_lv"] + softplus(lv - f["min_lv"])
-        return h[..., :d], torch.exp(0.5 * lv + f["log_ys"])
+        inner = torch.sub(f["span_lv"], softplus(f["max_lv"] - h[..., d:]))
+        return h[..., :d], torch.exp(torch.add(f["std_shift"], softplus(inner), alpha=0.5))
 
     @staticmethod
     def _action_share(f, a_slots):
