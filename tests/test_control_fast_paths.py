@@ -201,3 +201,18 @@ def test_ensemble_public_api_round_trips(fitted):
     clone = GaussianEnsemble(members=3, propagation="ts1", hidden=16, layers=2).set_state(m.get_state())
     np.testing.assert_array_equal(clone.predict(data.obs[:7], data.actions[:7])[0], mean)
     assert clone.history_ == m.history_
+
+
+def test_warm_iterations_apply_only_to_warm_started_plans():
+    calls = []
+    p = make_planner("cem", horizon=4, population=16, elites=4, iterations=5, warm_iterations=2)
+    orig = p.evaluate
+    p.evaluate = lambda *a: (calls.append(1), orig(*a))[1]
+    model = _Quadratic(0.2)
+    p.plan(model, np.zeros(1), bounds=(-1, 1))
+    assert len(calls) == 5
+    calls.clear()
+    p.plan(model, np.zeros(1), bounds=(-1, 1), init=np.zeros((4, 1)))
+    assert len(calls) == 2
+    with pytest.raises(ValidationError, match="warm_iterations"):
+        make_planner("cem", warm_iterations=0)
