@@ -16,7 +16,7 @@ second torch thread mostly waits).
 
 quality: whether fewer warm-started iterations cost return: MPC with the same CEM on the exact
 swing-up model, ``--iterations`` at every step against ``--warm-iterations`` after the first step,
-one 250-step episode per setting and seed (``--seeds``), the same seeds for both.
+one 250-step episode per setting and seed (``--seeds`` seeds from ``--seed``), the same seeds for both.
 
 pets: the true-model reference first (MPC with the same planner on the exact dynamics: the best
 return this planner reaches, our "best achievable"), then PETS from ``--seed-steps`` random
@@ -112,7 +112,7 @@ def quality(args) -> dict:
     env = make_env("cartpole_swingup", frame_skip=4, max_episode_steps=250)
     out = {"config": vars(args), "episodes": []}
     settings = {"every step": args.iterations, "warm-started": args.warm_iterations}
-    for seed in range(args.seeds):
+    for seed in range(args.seed, args.seed + args.seeds):
         for label, warm in settings.items():
             planner = make_planner(
                 args.planner, horizon=30, population=500, iterations=args.iterations, warm_iterations=warm, elites=50
