@@ -76,6 +76,10 @@ _EXPORTS = {
     # SINDy-RL (Dyna-style RL in an E-SINDy surrogate; the sindyrl lane)
     "SindyRL": "dynlearn.control.agents.sindy_rl",
     "SindyRLConfig": "dynlearn.control.agents.sindy_rl",
+    # continual learning of dynamics over tasks (HyperCRL and baselines)
+    "CONTINUAL": "dynlearn.control.continual",
+    "make_continual": "dynlearn.control.continual",
+    "load_continual": "dynlearn.control.continual",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -220,7 +220,7 @@ class ContinualDynamics:
         if key not in self.tasks_:
             if not self.tasks_:
                 raise NotFittedError(f"{type(self).__name__} has learned no task; call learn_task(task, data) first")
-            raise UnknownNameError(f"task {key!r} has not been learned; learned tasks: {self.tasks_}")
+            raise UnknownNameError("learned task", key, self.tasks_)
         return self.tasks_.index(key)
 
     @property
