@@ -131,3 +131,15 @@ def test_bad_inputs_are_one_line_errors():
         learner.learn_task(1, bad)
     with pytest.raises(ValidationError, match="Transitions"):
         learner.learn_task(1, np.zeros((4, 3)))
+
+
+def test_continuing_the_latest_task_keeps_one_anchor_and_one_copy_of_its_rows():
+    ewc = make_continual("ewc", hidden=8, epochs=1, fisher_samples=10)
+    ewc.learn_task(0, _toy(0, 40)).learn_task(1, _toy(1, 40)).learn_task(1, _toy(1, 40))
+    assert len(ewc._anchors) == 2
+    multi = make_continual("multitask", hidden=8, epochs=1)
+    multi.learn_task(0, _toy(0, 40)).learn_task(1, _toy(1, 30)).learn_task(1, _toy(1, 30))
+    assert len(multi._all_x) == 70 and int((multi._all_t == 1).sum()) == 30
+    core = make_continual("coreset", hidden=8, epochs=1, coreset_size=10)
+    core.learn_task(0, _toy(0, 40)).learn_task(1, _toy(1, 40)).learn_task(1, _toy(1, 40))
+    assert core._core_t.tolist() == [0] * 10 + [1] * 10

@@ -558,18 +558,18 @@ class EWC(FineTune):
             k: p for k, p in self.net_.named_parameters() if k.startswith("trunk.") or self.config.heads == "single"
         }
 
-    def penalty(self) -> torch.Tensor:
-        """``(λ/2) Σ_t Σ_i F_{t,i} (θ_i − θ*_{t,i})²`` over the tasks consolidated so far."""
+    def penalty(self, upto: int | None = None) -> torch.Tensor:
+        """``(λ/2) Σ_t Σ_i F_{t,i} (θ_i − θ*_{t,i})²`` over the tasks consolidated so far (the first ``upto``)."""
         shared = self._shared()
         total = torch.zeros(())
-        for fisher, anchor in self._anchors:
+        for fisher, anchor in self._anchors[:upto]:
             for k, p in shared.items():
                 total = total + (fisher[k] * (p - anchor[k]) ** 2).sum()
         return 0.5 * self.config.ewc_lambda * total
 
     def _loss(self, idx, x, y, t, gen):
         fit = self._fit_loss(x, y, t)
-        loss = fit + self.penalty() if self._anchors else fit
+        loss = fit + self.penalty(idx) if self._anchors[:idx] else fit
         return loss, float(fit.detach())
 
     def _end_task(self, idx, X, Y):
@@ -586,6 +586,7 @@ class EWC(FineTune):
 
         jac = vmap(jacrev(f), in_dims=(None, 0))(shared, X[rows])  # name -> (n, n_out, *shape)
         fisher = {k: (j**2).sum(dim=1).mean(dim=0) for k, j in jac.items()}
+        del self._anchors[idx:]  # continuing the latest task replaces its anchor
         self._anchors.append((fisher, {k: v.clone() for k, v in shared.items()}))
 
     def _extra_state(self):
@@ -617,7 +618,7 @@ class Coreset(FineTune):
     def _start_task(self, idx, X, Y, new):
         super()._start_task(idx, X, Y, new)
         for i, head in enumerate(self.net_.heads):  # replayed rows train their own heads too
-            head.requires_grad_(True if i <= self._task_slot(idx) else False)
+            head.requires_grad_(i <= self._task_slot(idx))
 
     def _loss(self, idx, x, y, t, gen):
         fit = self._fit_loss(x, y, t)
@@ -659,9 +660,10 @@ class MultiTask(FineTune):
         super()._start_task(idx, X, Y, new)
         for i, head in enumerate(self.net_.heads):
             head.requires_grad_(i <= self._task_slot(idx))
-        self._all_x = torch.cat([self._all_x, X])
-        self._all_y = torch.cat([self._all_y, Y])
-        self._all_t = torch.cat([self._all_t, torch.full((len(X),), idx, dtype=torch.long)])
+        keep = self._all_t != idx  # continuing the latest task replaces its rows
+        self._all_x = torch.cat([self._all_x[keep], X])
+        self._all_y = torch.cat([self._all_y[keep], Y])
+        self._all_t = torch.cat([self._all_t[keep], torch.full((len(X),), idx, dtype=torch.long)])
 
     def _training_rows(self, idx, X, Y):
         return self._all_x, self._all_y, self._all_t
