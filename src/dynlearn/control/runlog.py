@@ -28,7 +28,7 @@ import numpy as np
 
 from dynlearn.errors import FileFormatError, ValidationError
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: SAC keeps one fused optimiser, MBPO the ensemble by get_state (session 5)
 
 
 # --- flattening nested state without pickle -----------------------------------------------------
