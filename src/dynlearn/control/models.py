@@ -174,9 +174,16 @@ class LearnedDynamics:
         return self.reward_model
 
     # training ----------------------------------------------------------------------
-    def fit(self, data: Transitions, *, epochs: int | None = None) -> LearnedDynamics:
+    def fit(self, data: Transitions, *, epochs: int | None = None, holdout: Transitions | None = None,
+            patience: int = 5) -> LearnedDynamics:
         """Train on ``data`` for ``epochs`` (default ``config.epochs``) passes. A fitted model of the
-        same dimensions continues from its weights (PETS refits after every episode)."""
+        same dimensions continues from its weights (PETS refits after every episode).
+
+        With ``holdout`` (MBPO's early stopping, Janner et al. 2019): after each pass every member's
+        mean squared error on the held-out transitions (standardised deltas) is measured, each
+        member keeps its best weights, and training stops once no member has improved by more than
+        1 % for ``patience`` passes; ``epochs`` is then the maximum. The members' held-out errors
+        are left in ``holdout_mse_``."""
         if not isinstance(data, Transitions):
             raise ValidationError(f"fit takes a dynlearn.control.Transitions, got {type(data).__name__}")
         if len(data) < 2:
@@ -209,6 +216,15 @@ class LearnedDynamics:
         n, M = len(X), self.members
         boot = torch.randint(n, (M, n), generator=gen) if M > 1 else torch.arange(n)[None]
         bs = min(c.batch_size, n)
+        if holdout is not None:
+            if not isinstance(holdout, Transitions) or len(holdout) < 1:
+                raise ValidationError("fit's holdout must be a non-empty Transitions (or None for no early stopping)")
+            xh = np.concatenate([holdout.obs, holdout.actions], axis=1)
+            Xh = torch.as_tensor((xh - self.x_mean_) / self.x_std_, dtype=torch.float32)
+            Yh = torch.as_tensor((holdout.next_obs - holdout.obs - self.y_mean_) / self.y_std_, dtype=torch.float32)
+            best = {"err": torch.full((M,), float("inf")), "params": {}}
+            self._holdout_pass(Xh, Yh, best)  # the starting weights are a candidate (a refit may only help)
+            stale = 0
         self.net_.train()
         for _ in range(int(epochs if epochs is not None else c.epochs)):
             order = torch.argsort(torch.rand(M, n, generator=gen), dim=1)
@@ -223,8 +239,37 @@ class LearnedDynamics:
                 total += loss.item() * idx.shape[1]
                 count += idx.shape[1]
             self.history_.append(total / count)
+            if holdout is not None:
+                if self._holdout_pass(Xh, Yh, best):
+                    stale = 0
+                else:
+                    stale += 1
+                    if stale >= int(patience):
+                        break
+        if holdout is not None:
+            self._holdout_restore(best)
         self.net_.eval()
         return self
+
+    def _holdout_pass(self, Xh: torch.Tensor, Yh: torch.Tensor, best: dict) -> bool:
+        """Score every member on the holdout; keep the weights of those that improved by > 1 %."""
+        with torch.no_grad():
+            mean, _ = self.net_(Xh.unsqueeze(0).expand(self.members, -1, -1))
+            err = ((mean - Yh) ** 2).mean(dim=(1, 2))
+        better = err < best["err"] * 0.99
+        if bool(better.any()):
+            best["err"] = torch.where(better, err, best["err"])
+            for name, p in self.net_.named_parameters():
+                if p.dim() == 3 and p.shape[0] == self.members:
+                    best["params"].setdefault(name, p.detach().clone())[better] = p.detach()[better]
+        return bool(better.any())
+
+    def _holdout_restore(self, best: dict) -> None:
+        with torch.no_grad():
+            for name, p in self.net_.named_parameters():
+                if name in best["params"]:
+                    p.copy_(best["params"][name])
+        self.holdout_mse_ = best["err"].double().numpy()
 
     def _set_scaler(self, x: np.ndarray, y: np.ndarray) -> None:
         self.x_mean_, self.x_std_ = x.mean(0), np.maximum(x.std(0), 1e-6)

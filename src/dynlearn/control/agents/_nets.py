@@ -3,6 +3,14 @@
 Twin critics (E = 2) cost one ``baddbmm`` per layer instead of two ``addmm``;
 weights are drawn from a caller's ``torch.Generator`` (no global seed), with
 PyTorch's ``nn.Linear`` scheme U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+
+Spectral normalisation (Miyato et al. 2018, "Spectral Normalization for Generative
+Adversarial Networks") of chosen layers divides each member's weight by an estimate
+of its largest singular value, W_sn = W / sigma(W), sigma(W) ~ v^T W u with unit vectors
+u, v refined by one power iteration per call of :meth:`BatchedMLP.power_iteration_`
+(the critic calls it once per update), so ||W_sn||_2 <= 1 up to the estimate's error.
+A ReLU network whose every layer has ||W||_2 <= 1 is 1-Lipschitz; the layers left free
+set the scale.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ class BatchedMLP(nn.Module):
     and returns ``(E, B, out)``. ``params`` replaces the weights for one call
     (e.g. detached ones, so an actor's loss does not fill the critic's grads)."""
 
-    def __init__(self, n_members: int, sizes: list[int] | tuple[int, ...], generator: torch.Generator):
+    def __init__(self, n_members: int, sizes: list[int] | tuple[int, ...], generator: torch.Generator,
+                 spectral_norm: tuple[int, ...] = ()):
         super().__init__()
         self.n_members = int(n_members)
         self.sizes = tuple(int(s) for s in sizes)
@@ -32,6 +41,34 @@ class BatchedMLP(nn.Module):
             b = (torch.rand(self.n_members, 1, fan_out, generator=generator) * 2 - 1) * bound
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(b))
+        n = len(self.weights)
+        self.spectral_norm = tuple(sorted({int(i) % n for i in spectral_norm}))
+        for i in self.spectral_norm:  # power-iteration vectors, part of the state dict (checkpoints keep them)
+            u = torch.randn(self.n_members, self.sizes[i + 1], generator=generator)
+            self.register_buffer(f"sn_u{i}", u / u.norm(dim=-1, keepdim=True))
+        self.power_iteration_(30)  # start from converged singular vectors; then one iteration per update tracks them
+
+    @torch.no_grad()
+    def power_iteration_(self, iterations: int = 1) -> None:
+        """Refine the singular-vector estimate of every normalised layer (u <- W^T W u, normalised)."""
+        for i in self.spectral_norm:
+            w, u = self.weights[i].detach(), getattr(self, f"sn_u{i}")
+            for _ in range(int(iterations)):
+                v = torch.nn.functional.normalize(torch.bmm(w, u.unsqueeze(-1)).squeeze(-1), dim=-1)
+                u = torch.nn.functional.normalize(torch.bmm(w.transpose(1, 2), v.unsqueeze(-1)).squeeze(-1), dim=-1)
+            getattr(self, f"sn_u{i}").copy_(u)
+
+    def effective_weights(self, ws: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The weights the forward pass multiplies by: ``W / sigma(W)`` on the normalised layers.
+        sigma = ||W u|| with the stored right singular vector u (gradient flows through W)."""
+        if not self.spectral_norm:
+            return ws
+        out = list(ws)
+        for i in self.spectral_norm:
+            u = getattr(self, f"sn_u{i}").detach()
+            sigma = torch.bmm(ws[i], u.unsqueeze(-1)).squeeze(-1).norm(dim=-1)  # (E,)
+            out[i] = ws[i] / sigma.clamp_min(1e-12)[:, None, None]
+        return out
 
     def forward(self, x: torch.Tensor, params: list[torch.Tensor] | None = None) -> torch.Tensor:
         if x.dim() == 2:
@@ -39,6 +76,7 @@ class BatchedMLP(nn.Module):
         n = len(self.weights)
         ws = params[:n] if params is not None else list(self.weights)
         bs = params[n:] if params is not None else list(self.biases)
+        ws = self.effective_weights(ws)
         h = x
         for i, (w, b) in enumerate(zip(ws, bs)):
             h = torch.baddbmm(b, h, w)

@@ -24,6 +24,7 @@ learns the dynamics.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import numpy as np
@@ -54,16 +55,28 @@ class MBPOConfig:
     model_lr: float = 1e-3
     model_epochs: int = 20
     model_train_freq: int = 250
+    #: fraction of the real transitions held out for early stopping (at most ``model_holdout_max``); 0 = off,
+    #: then every refit runs ``model_epochs`` passes
+    model_holdout: float = 0.0
+    model_holdout_max: int = 1_000
+    #: passes without a > 1 % holdout improvement of any member before a refit stops
+    model_patience: int = 5
     # branched rollouts
     rollout_batch: int = 5_000
     #: (start step, end step, start length, end length) of the linear rollout-length schedule
     rollout_schedule: tuple[int, ...] = (1_000, 4_000, 1, 5)
     model_retain: int = 4
+    # Lipschitz regularisation of SAC's critic (Zheng et al. 2023; see dynlearn.control.agents.sac)
+    critic_spectral_norm: bool = False
+    target_noise: float = 0.0
+    target_noise_steps: int = 1
 
     def validate(self) -> None:
         if len(self.rollout_schedule) != 4 or self.rollout_schedule[2] < 1 or self.rollout_schedule[3] < 1:
             raise ValidationError("MBPOConfig.rollout_schedule is (start step, end step, start length, end length) "
                                   f"with lengths >= 1, got {self.rollout_schedule}")
+        if not 0.0 <= self.model_holdout < 1.0:
+            raise ValidationError(f"MBPOConfig.model_holdout must be in [0, 1), got {self.model_holdout}")
         if not 0.0 <= self.real_ratio <= 1.0:
             raise ValidationError(f"MBPOConfig.real_ratio must be in [0, 1], got {self.real_ratio}")
         for name in ("members", "model_epochs", "model_train_freq", "rollout_batch", "model_retain", "batch_size"):
@@ -105,7 +118,8 @@ class MBPO(OffPolicyAgent):
 
         c = self.config
         self.sac_ = SAC(seed=c.seed, hidden=c.hidden, lr=c.lr, batch_size=c.batch_size, gamma=c.gamma, tau=c.tau,
-                        buffer_size=1, learning_starts=0)
+                        buffer_size=1, learning_starts=0, critic_spectral_norm=c.critic_spectral_norm,
+                        target_noise=c.target_noise, target_noise_steps=c.target_noise_steps)
         self.sac_.setup(spec)
         self.model_ = GaussianEnsemble(seed=c.seed, members=c.members, hidden=c.model_hidden,
                                        layers=c.model_layers, learning_rate=c.model_lr, epochs=c.model_epochs,
@@ -118,6 +132,8 @@ class MBPO(OffPolicyAgent):
         self.span_t_ = torch.as_tensor(spec.high - spec.low)
         self.model_fitted_ = False
         self.dropped_ = 0
+        #: CPU seconds spent fitting the dynamics model (this process, all refits)
+        self.model_cpu_s_ = 0.0
 
     def _policy(self, obs, deterministic):
         return self.sac_._policy(obs, deterministic)
@@ -147,9 +163,20 @@ class MBPO(OffPolicyAgent):
             k = min(self.config.model_train_freq, len(data))
             recent = Transitions(data.obs[-k:], data.actions[-k:], data.next_obs[-k:])
             out["model_mse_new"] = self.model_.mse(recent)
-        self.model_.fit(data)
+        c = self.config
+        t0, before = time.process_time(), len(self.model_.history_)
+        n_hold = min(int(len(data) * c.model_holdout), c.model_holdout_max)
+        if n_hold >= 1:
+            perm = self.rng_.permutation(len(data))
+            hold, train = perm[:n_hold], perm[n_hold:]
+            self.model_.fit(_subset(data, train), holdout=_subset(data, hold), patience=c.model_patience)
+            out["model_holdout_mse"] = float(np.mean(self.model_.holdout_mse_))
+        else:
+            self.model_.fit(data)
+        self.model_cpu_s_ += time.process_time() - t0
         self.model_fitted_ = True
         out["model_loss"] = float(self.model_.history_[-1])
+        out["model_epochs"] = float(len(self.model_.history_) - before)
         return out
 
     def _rollout(self, length: int) -> dict[str, float]:
@@ -202,7 +229,7 @@ class MBPO(OffPolicyAgent):
         model = self.model_.get_state() if self.model_fitted_ else None
         return {"sac": self.sac_._state(), "env_buffer": self.env_buffer_.state_arrays(),
                 "model_buffer": self.model_buffer_.state_arrays(), "generator": self.gen_.get_state(),
-                "model": model, "dropped": self.dropped_}
+                "model": model, "dropped": self.dropped_, "model_cpu_s": self.model_cpu_s_}
 
     def _load_state(self, state: dict[str, Any]) -> None:
         from dynlearn.control.replay import ReplayBuffer
@@ -212,6 +239,7 @@ class MBPO(OffPolicyAgent):
         self.model_buffer_ = ReplayBuffer.from_state_arrays(state["model_buffer"], source="checkpoint")
         self.gen_.set_state(state["generator"])
         self.dropped_ = int(state["dropped"])
+        self.model_cpu_s_ = float(state.get("model_cpu_s", 0.0))
         ms = state["model"]
         if ms is not None:
             self.model_.set_state(ms)
@@ -222,6 +250,12 @@ class MBPO(OffPolicyAgent):
 
     def _after_load(self) -> None:
         self.sac_._after_load()
+
+
+def _subset(data, idx):
+    from dynlearn.control.transitions import Transitions
+
+    return Transitions(data.obs[idx], data.actions[idx], data.next_obs[idx])
 
 
 def _register() -> None:

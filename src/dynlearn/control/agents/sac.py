@@ -18,6 +18,24 @@ actor's loss uses detached critic weights so no critic gradient is computed
 for it; Adam is fused; acting on one observation runs in numpy on views of
 the actor's weights. Every random number comes from the agent's own generators (seeded by
 ``config.seed``).
+
+Two options regularise the critic's Lipschitz constant (Zheng et al. 2023, "Is Model
+Ensemble Necessary? Model-based RL via a Single Model with Lipschitz Regularized Value
+Function"); both are off by default, and off they change no number:
+
+- ``critic_spectral_norm``: every hidden layer of both critics (and of their targets) is
+  spectrally normalised, W <- W / sigma_max(W) by one power iteration per update (the output
+  layer stays free and sets the scale), so Lip(Q) <= ||W_out||_2;
+- ``target_noise = eps``: the next state of the value target is moved adversarially within
+  an L2 ball of radius eps, y = r + gamma (1 - d) V'(s' + delta*),
+  delta* ~ argmin_{||delta|| <= eps} V'(s' + delta) with V'(s) = min_j Q'_j(s, mu(s)), found by
+  ``target_noise_steps`` projected-gradient steps from delta = 0 (one step is the L2 fast-gradient
+  step delta = -eps g / ||g||); the target then samples a' ~ pi(.|s' + delta*) as usual. The radius
+  is in the environment's observation units.
+
+:meth:`SAC.critic_lipschitz` estimates Q's Lipschitz constant in (s, a): the product of the
+layers' spectral norms (an upper bound for ReLU networks) and the largest gradient norm
+||grad_(s,a) Q|| over given states (a lower bound).
 """
 
 from __future__ import annotations
@@ -49,6 +67,12 @@ class SACConfig:
     auto_alpha: bool = True
     #: entropy target; None means -dim(A)
     target_entropy: float | None = None
+    #: spectral normalisation of the critics' hidden layers (Lipschitz-regularised value)
+    critic_spectral_norm: bool = False
+    #: radius (L2, observation units) of the adversarial perturbation of s' in the value target; 0 = off
+    target_noise: float = 0.0
+    #: projected-gradient steps that find the perturbation (1 = fast-gradient step)
+    target_noise_steps: int = 1
 
     def validate(self) -> None:
         if not self.hidden or min(self.hidden) < 1:
@@ -60,6 +84,9 @@ class SACConfig:
             raise ValidationError(f"SACConfig needs 0 <= gamma <= 1 and 0 < tau <= 1, got {self.gamma}, {self.tau}")
         if self.updates_per_step < 0 or self.learning_starts < 0:
             raise ValidationError("SACConfig.updates_per_step and learning_starts must be >= 0")
+        if self.target_noise < 0 or self.target_noise_steps < 1:
+            raise ValidationError(f"SACConfig needs target_noise >= 0 and target_noise_steps >= 1, got "
+                                  f"{self.target_noise} and {self.target_noise_steps}")
 
 
 class SAC(OffPolicyAgent):
@@ -83,8 +110,9 @@ class SAC(OffPolicyAgent):
         self.gen_ = torch.Generator().manual_seed(int(np.random.SeedSequence([cfg.seed, 2]).generate_state(1)[0]))
         h = list(cfg.hidden)
         self.actor_ = BatchedMLP(1, [spec.obs_dim, *h, 2 * spec.act_dim], self.gen_)
-        self.critic_ = BatchedMLP(2, [spec.obs_dim + spec.act_dim, *h, 1], self.gen_)
-        self.critic_target_ = BatchedMLP(2, [spec.obs_dim + spec.act_dim, *h, 1], self.gen_)
+        sn = tuple(range(len(h))) if cfg.critic_spectral_norm else ()
+        self.critic_ = BatchedMLP(2, [spec.obs_dim + spec.act_dim, *h, 1], self.gen_, spectral_norm=sn)
+        self.critic_target_ = BatchedMLP(2, [spec.obs_dim + spec.act_dim, *h, 1], self.gen_, spectral_norm=sn)
         self.critic_target_.load_state_dict(self.critic_.state_dict())
         self.critic_target_.requires_grad_(False)
         self.log_alpha_ = torch.tensor(float(np.log(cfg.init_alpha)), requires_grad=True)
@@ -159,6 +187,11 @@ class SAC(OffPolicyAgent):
         o2 = torch.as_tensor(batch["next_observations"])
         d = torch.as_tensor(batch["terminals"])
         alpha = self.log_alpha_.detach().exp()
+        if cfg.critic_spectral_norm:
+            self.critic_.power_iteration_()
+            self.critic_target_.power_iteration_()
+        if cfg.target_noise > 0:
+            o2 = self.adversarial_next_obs(o2)
         with torch.no_grad():
             a2, logp2 = squashed_gaussian(*self._dist(o2), self.gen_)
             q_next = self.critic_target_(torch.cat([o2, a2], -1)).squeeze(-1).min(0).values
@@ -188,6 +221,55 @@ class SAC(OffPolicyAgent):
         with torch.no_grad():
             torch._foreach_lerp_(list(self.critic_target_.parameters()), list(self.critic_.parameters()), cfg.tau)
         self.updates_ += 1
+        return out
+
+    # Lipschitz regularisation (Zheng et al. 2023) ---------------------------------------------------
+    def adversarial_next_obs(self, o2, radius: float | None = None, steps: int | None = None):
+        """``s' + delta`` with ``||delta||_2 <= radius`` lowering the target value V'(s') = min_j Q'_j(s', mu(s'))
+        by projected-gradient steps (see the module doc); ``o2`` is a tensor ``(B, obs_dim)``."""
+        import torch
+
+        eps = float(self.config.target_noise if radius is None else radius)
+        k = int(self.config.target_noise_steps if steps is None else steps)
+        o2 = torch.as_tensor(o2)
+        if eps <= 0:
+            return o2
+        step = eps if k == 1 else 2.5 * eps / k
+        delta = torch.zeros_like(o2)
+        for _ in range(k):
+            delta.requires_grad_(True)
+            s = o2 + delta
+            a = torch.tanh(self._dist(s)[0])
+            v = self.critic_target_(torch.cat([s, a], -1)).squeeze(-1).min(0).values
+            (g,) = torch.autograd.grad(v.sum(), [delta])
+            with torch.no_grad():
+                delta = delta - step * g / g.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+                norm = delta.norm(dim=-1, keepdim=True)
+                delta = delta * torch.clamp(eps / norm.clamp_min(1e-12), max=1.0)
+        return (o2 + delta).detach()
+
+    def critic_lipschitz(self, observations=None, actions=None) -> dict[str, float]:
+        """Estimates of the critics' Lipschitz constant in the input (s, a), the largest over the two critics:
+        ``spectral_bound``, the product of the layers' spectral norms (an upper bound: ReLU is 1-Lipschitz), and,
+        given observations and actions in [-1, 1] (e.g. replay samples), ``grad_max``, the largest
+        ||grad_(s,a) Q_j(s, a)||_2 over them (a lower bound)."""
+        import torch
+
+        if self.spec_ is None:
+            raise ValidationError("this sac has no critic yet; train it or call setup(env) first")
+        c = self.critic_
+        with torch.no_grad():
+            ws = c.effective_weights([w.detach() for w in c.weights])
+            bound = torch.ones(c.n_members, dtype=torch.float64)
+            for w in ws:
+                bound = bound * torch.linalg.matrix_norm(w.double(), ord=2)
+        out = {"spectral_bound": float(bound.max())}
+        if observations is not None:
+            x = torch.cat([torch.as_tensor(observations, dtype=torch.float32),
+                           torch.as_tensor(actions, dtype=torch.float32)], -1).requires_grad_(True)
+            q = c(x).squeeze(-1)  # (2, B); each row's gradient depends on its own input only
+            grads = [torch.autograd.grad(q[j].sum(), [x], retain_graph=j == 0)[0] for j in range(c.n_members)]
+            out["grad_max"] = float(max(g.norm(dim=-1).max() for g in grads))
         return out
 
     # state ----------------------------------------------------------------------------------------
