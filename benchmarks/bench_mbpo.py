@@ -4,7 +4,8 @@
         --json runs/bench_mbpo.json
     .venv/bin/python benchmarks/bench_mbpo.py run --agent mbpo --seeds 0,1,2 --steps 5000 --eval-every 250 \
         --json runs/bench_mbpo.json [--set key=value ...] [--label mbpo]
-    .venv/bin/python benchmarks/bench_mbpo.py report --json runs/bench_mbpo.json --png docs/figures/mbpo_vs_sac.png
+    .venv/bin/python benchmarks/bench_mbpo.py report --json runs/bench_mbpo.json --png docs/figures/mbpo_vs_sac.png \
+        [--recipe-runs repro-out/lipschitz-mbrl/runs.json]
 
 ``run`` trains one agent per seed on the control layer's ``pendulum`` (Gymnasium's
 ``Pendulum-v1`` with its batched true model, whose reward function MBPO uses for
@@ -14,6 +15,9 @@ agent and seed). The curves are merged into ``--json`` under ``--label``
 (written atomically). Both agents use SAC_HP below (rl-zoo's Pendulum learning
 rate, (64, 64) networks as in ``bench_sac.py``); MBPO's own settings are its
 config defaults plus ``--set``.
+
+``--recipe-runs`` adds the MBPO arms that ``dynlearn repro run lipschitz-mbrl`` measured
+(same evaluation protocol), so one set of MBPO runs serves both pages.
 
 ``report`` takes SAC's final return (mean over seeds of the last evaluation) as
 the threshold and prints, per label and seed, the first evaluated real step at
@@ -108,8 +112,19 @@ def first_reach(steps, returns, threshold) -> int | None:
     return None
 
 
+def _load_report_data(args) -> dict:
+    data: dict = {}
+    for path in args.json.split(","):
+        data.update(json.loads(Path(path).read_text()))
+    if args.recipe_runs:  # MBPO arms measured by `dynlearn repro run lipschitz-mbrl` (repro-out/.../runs.json)
+        for r in json.loads(Path(args.recipe_runs).read_text()):
+            label = f"mbpo {r['arm']}"
+            data.setdefault(label, {"agent": "mbpo", "runs": []})["runs"].append(r)
+    return data
+
+
 def cmd_report(args) -> None:
-    data = json.loads(Path(args.json).read_text())
+    data = _load_report_data(args)
     sac = data[args.baseline]["runs"]
     threshold = float(np.mean([r["returns"][-1] for r in sac]))
     print(f"threshold = SAC's final return (mean of {len(sac)} seeds' last 10-episode evaluation): {threshold:.1f}")
@@ -157,6 +172,7 @@ def main() -> None:
     q = sub.add_parser("report")
     q.add_argument("--json", default="runs/bench_mbpo.json")
     q.add_argument("--baseline", default="sac")
+    q.add_argument("--recipe-runs", help="runs.json of the lipschitz-mbrl recipe: its MBPO arms join the report")
     q.add_argument("--png")
     args = p.parse_args()
     cmd_run(args) if args.cmd == "run" else cmd_report(args)

@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from dynlearn.io_utils import atomic_write_text
 from dynlearn.repro import ReproContext, ReproResult, recipe
 
 CLAIM = ("a single dynamics model with a Lipschitz-regularised critic (spectral normalisation + adversarial "
@@ -36,11 +37,12 @@ CLAIM = ("a single dynamics model with a Lipschitz-regularised critic (spectral 
          "single model does worse")
 
 #: settings shared by the three arms (MBPOConfig fields)
-COMMON = {"hidden": (64, 64), "lr": 1e-3, "model_holdout": 0.2, "model_patience": 5, "model_epochs": 100}
+COMMON = {"hidden": (64, 64), "lr": 1e-3, "updates_per_step": 5, "rollout_schedule": (250, 1250, 1, 5),
+          "model_holdout": 0.2, "model_patience": 5, "model_epochs": 50}
 ARMS = {
     "ensemble": {"members": 7},
     "single": {"members": 1},
-    "single+lip": {"members": 1, "critic_spectral_norm": True, "target_noise": 0.05},
+    "single+lip": {"members": 1, "critic_spectral_norm": True, "target_noise": 0.1},
 }
 
 
@@ -49,7 +51,7 @@ def _sizes(ctx: ReproContext) -> dict:
         return {"seeds": 1, "steps": 400, "eval_every": 200, "episodes": 1,
                 "over": {"learning_starts": 100, "model_train_freq": 100, "rollout_batch": 200, "model_epochs": 3,
                          "updates_per_step": 1, "rollout_schedule": (100, 300, 1, 2), "model_hidden": 32}}
-    return {"seeds": 5 if ctx.full else 3, "steps": 3_000, "eval_every": 250, "episodes": 10, "over": {}}
+    return {"seeds": 5 if ctx.full else 3, "steps": 2_500, "eval_every": 250, "episodes": 10, "over": {}}
 
 
 def _run_arm(arm: str, seed: int, sz: dict) -> dict:
@@ -121,8 +123,8 @@ def run(ctx: ReproContext) -> ReproResult:
             runs.append(r)
             ctx.progress(f"{arm} seed {r['seed']}: final {r['final']:.1f}, model CPU {r['model_cpu_s']:.1f} s, "
                          f"Lip grad {r['lip_grad']:.1f}, wall {r['wall_s']:.0f} s")
-    ctx.out_dir.mkdir(parents=True, exist_ok=True)
-    (ctx.out_dir / "runs.json").write_text(json.dumps(runs, indent=1))
+            ctx.out_dir.mkdir(parents=True, exist_ok=True)  # every finished run is kept, atomically
+            atomic_write_text(ctx.out_dir / "runs.json", json.dumps(runs, indent=1))
     fig = _figure(ctx, runs)
 
     def stat(arm, key):
