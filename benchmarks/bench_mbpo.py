@@ -114,8 +114,9 @@ def first_reach(steps, returns, threshold) -> int | None:
 
 def _load_report_data(args) -> dict:
     data: dict = {}
-    for path in args.json.split(","):
-        data.update(json.loads(Path(path).read_text()))
+    for path in args.json.split(","):  # runs of one label from several files are merged (seeds run apart)
+        for label, entry in json.loads(Path(path).read_text()).items():
+            data.setdefault(label, {"agent": entry["agent"], "runs": []})["runs"].extend(entry["runs"])
     if args.recipe_runs:  # MBPO arms measured by `dynlearn repro run lipschitz-mbrl` (repro-out/.../runs.json)
         for r in json.loads(Path(args.recipe_runs).read_text()):
             label = f"mbpo {r['arm']}"

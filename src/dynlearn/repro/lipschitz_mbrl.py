@@ -25,6 +25,7 @@ return, the CPU seconds spent fitting the dynamics model, and the critic's Lipsc
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
@@ -54,6 +55,14 @@ def _sizes(ctx: ReproContext) -> dict:
     return {"seeds": 5 if ctx.full else 3, "steps": 2_500, "eval_every": 250, "episodes": 10, "over": {}}
 
 
+def _arm_config(arm: str, sz: dict) -> dict:
+    return {**COMMON, **ARMS[arm], **sz["over"]}
+
+
+def _config_key(cfg: dict) -> str:
+    return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in sorted(cfg.items())})
+
+
 def _run_arm(arm: str, seed: int, sz: dict) -> dict:
     import torch
 
@@ -61,7 +70,7 @@ def _run_arm(arm: str, seed: int, sz: dict) -> dict:
     from dynlearn.control.envs import make_env
 
     torch.set_num_threads(1)
-    cfg = {**COMMON, **ARMS[arm], **sz["over"]}
+    cfg = _arm_config(arm, sz)
     agent = MBPO(seed=seed, **cfg)
     t0 = time.perf_counter()
     recs = agent.train(make_env("pendulum"), sz["steps"], eval_env=make_env("pendulum"), eval_every=sz["eval_every"],
@@ -72,7 +81,8 @@ def _run_arm(arm: str, seed: int, sz: dict) -> dict:
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(arr["observations"]), size=min(2_000, len(arr["observations"])), replace=False)
     lip = agent.sac_.critic_lipschitz(arr["observations"][idx], arr["actions"][idx])
-    return {"arm": arm, "seed": seed, "steps": [s for s, _ in curve], "returns": [v for _, v in curve],
+    return {"arm": arm, "seed": seed, "config": _config_key(cfg), "eval_every": sz["eval_every"],
+            "episodes": sz["episodes"], "steps": [s for s, _ in curve], "returns": [v for _, v in curve],
             "final": curve[-1][1], "model_cpu_s": float(agent.model_cpu_s_), "wall_s": wall,
             "lip_spectral": lip["spectral_bound"], "lip_grad": lip["grad_max"], "dropped": int(agent.dropped_)}
 
@@ -116,15 +126,42 @@ def _figure(ctx: ReproContext, runs: list[dict]):
         claim=CLAIM)
 def run(ctx: ReproContext) -> ReproResult:
     sz = _sizes(ctx)
-    runs = []
+    cache_path = ctx.out_dir / "runs.json"
+    # finished runs are kept (atomically, after each) and reused when arm, seed, config and evaluation match:
+    # an interrupted recipe resumes; the same seed gives the same numbers, so a cached run is that run
+    cached = json.loads(cache_path.read_text()) if cache_path.is_file() and not ctx.smoke else []
+    todo, runs = [], []
     for i in range(sz["seeds"]):
         for arm in ARMS:
-            r = _run_arm(arm, ctx.seed + i, sz)
-            runs.append(r)
-            ctx.progress(f"{arm} seed {r['seed']}: final {r['final']:.1f}, model CPU {r['model_cpu_s']:.1f} s, "
-                         f"Lip grad {r['lip_grad']:.1f}, wall {r['wall_s']:.0f} s")
-            ctx.out_dir.mkdir(parents=True, exist_ok=True)  # every finished run is kept, atomically
-            atomic_write_text(ctx.out_dir / "runs.json", json.dumps(runs, indent=1))
+            key = (arm, ctx.seed + i, _config_key(_arm_config(arm, sz)), sz["eval_every"], sz["episodes"])
+            hit = [r for r in cached if (r["arm"], r["seed"], r.get("config"), r.get("eval_every"), r.get("episodes"))
+                   == key and r["steps"] and r["steps"][-1] == sz["steps"]]
+            if hit:
+                runs.append(hit[0])
+            else:
+                todo.append((arm, ctx.seed + i))
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def done(r):
+        runs.append(r)
+        ctx.progress(f"{r['arm']} seed {r['seed']}: final {r['final']:.1f}, model CPU {r['model_cpu_s']:.1f} s, "
+                     f"Lip grad {r['lip_grad']:.1f}, wall {r['wall_s']:.0f} s")
+        atomic_write_text(cache_path, json.dumps(runs, indent=1))
+
+    workers = max(1, int(os.environ.get("DYNLEARN_REPRO_WORKERS", "1")))
+    if workers == 1 or len(todo) <= 1:
+        for arm, seed in todo:
+            done(_run_arm(arm, seed, sz))
+    else:  # independent runs in separate processes (each one thread); numbers do not depend on the split
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_arm, arm, seed, sz) for arm, seed in todo]
+            for fut in as_completed(futures):
+                done(fut.result())
+    order = {(a, ctx.seed + i): k for k, (i, a) in enumerate((i, a) for i in range(sz["seeds"]) for a in ARMS)}
+    runs.sort(key=lambda r: order[(r["arm"], r["seed"])])
     fig = _figure(ctx, runs)
 
     def stat(arm, key):
@@ -175,6 +212,8 @@ def run(ctx: ReproContext) -> ReproResult:
         "(`time.process_time`, one thread) spent in the model refits. Lipschitz estimates of the critic at the "
         "end: the product of its layers' spectral norms (upper bound) and the largest ||grad_(s,a) Q|| over "
         "2,000 real replay samples (lower bound), the larger of the twin critics, mean over seeds.",
+        "", f"Runs: {len(runs)} ({len(todo)} computed in this call, the rest reused from `runs.json` of an "
+        "earlier call with the same arm, seed, config and evaluation).",
         "", "## Results", "",
         "| arm | final return, mean ± sd (per seed) | model-fit CPU s | Lip bound (spectral) | max grad Q |",
         "|---|---|---|---|---|", *rows, "",
