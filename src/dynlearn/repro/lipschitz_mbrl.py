@@ -122,6 +122,26 @@ def _figure(ctx: ReproContext, runs: list[dict]):
     return path
 
 
+def _reading(ens: dict, sgl: dict, lip: dict, matches: bool) -> list[str]:
+    """What the measured numbers suggest (a hypothesis where no ablation was run, and said so)."""
+    if matches:
+        return []
+    out = ["## Reading", ""]
+    if lip["lip_grad"] < 0.25 * min(ens["lip_grad"], sgl["lip_grad"]):
+        out.append(
+            f"The regularised critic is far smoother than the others (largest gradient norm {lip['lip_grad']:.0f} "
+            f"against {ens['lip_grad']:.0f} for the ensemble and {sgl['lip_grad']:.0f} for the plain single model) "
+            "and its policy did not learn. Our hypothesis, not tested here: Pendulum's values span about 1,500 "
+            "(rewards down to -16 per step, gamma 0.99), and with every hidden layer normalised the critic's slope "
+            "comes from the output layer alone, whose norm Adam grows slowly, so the critic cannot follow the value "
+            "function within 2,500 real steps. MuJoCo rewards of the paper are of order 1-10 per step. The "
+            "ablations that would decide it (spectral norm alone, target noise alone, scaled rewards, normalising "
+            "fewer layers) were not run in this session.")
+    else:
+        out.append("The regularised single model did not match the ensemble; no ablation was run to say why.")
+    return [*out, ""]
+
+
 @recipe("lipschitz-mbrl", title="Is Model Ensemble Necessary? A single model with a Lipschitz-regularised value",
         claim=CLAIM)
 def run(ctx: ReproContext) -> ReproResult:
@@ -186,7 +206,9 @@ def run(ctx: ReproContext) -> ReproResult:
     plain_worse = sgl["final_mean"] < lip["final_mean"] - max(sgl["final_std"], 1.0) and \
         sgl["final_mean"] < ens["final_mean"]
     held = [matches, cheap, plain_worse]
-    verdict = "reproduced" if all(held) else ("partially reproduced" if any(held) else "not reproduced")
+    # the claim's substance is the matching return: a single model is cheaper by construction, so the cost
+    # ratio alone is no partial reproduction
+    verdict = "reproduced" if all(held) else ("partially reproduced" if matches else "not reproduced")
     metrics.update({"cost_ratio": round(cost_ratio, 3), "matches": bool(matches), "cheap": bool(cheap),
                     "plain_worse": bool(plain_worse)})
     summary = (
@@ -213,7 +235,8 @@ def run(ctx: ReproContext) -> ReproResult:
         "end: the product of its layers' spectral norms (upper bound) and the largest ||grad_(s,a) Q|| over "
         "2,000 real replay samples (lower bound), the larger of the twin critics, mean over seeds.",
         "", f"Runs: {len(runs)} ({len(todo)} computed in this call, the rest reused from `runs.json` of an "
-        "earlier call with the same arm, seed, config and evaluation).",
+        "earlier call with the same arm, seed, config and evaluation); the runs' own wall times sum to "
+        f"{sum(r['wall_s'] for r in runs):,.0f} s (one thread each, `DYNLEARN_REPRO_WORKERS` of them at a time).",
         "", "## Results", "",
         "| arm | final return, mean ± sd (per seed) | model-fit CPU s | Lip bound (spectral) | max grad Q |",
         "|---|---|---|---|---|", *rows, "",
@@ -223,6 +246,7 @@ def run(ctx: ReproContext) -> ReproResult:
         f"- at about 1/7 of the model training cost (<= 1/4 accepted): **{'yes' if cheap else 'no'}** "
         f"(ratio {cost_ratio:.2f})",
         f"- plain single model does worse: **{'yes' if plain_worse else 'no'}**", "",
+        *_reading(ens, sgl, lip, matches),
         "Timings were taken on a shared machine (about eight other jobs on 2 cores); the cost ratio between "
         "arms of the same run is the meaningful figure.",
     ]
