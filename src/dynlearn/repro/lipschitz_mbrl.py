@@ -136,7 +136,7 @@ def _reading(ens: dict, sgl: dict, lip: dict, matches: bool, metrics: dict) -> l
         out.append(
             f"The regularised critic is far smoother than the others (largest gradient norm {lip['lip_grad']:.0f} "
             f"against {ens['lip_grad']:.0f} for the ensemble and {sgl['lip_grad']:.0f} for the plain single model) "
-            "and its policy did not learn. Our hypothesis, not tested here: Pendulum's values span about 1,500 "
+            "and its policy did not learn. Our hypothesis for why (the mechanism is not tested here): Pendulum's values span about 1,500 "
             "(rewards down to -16 per step, gamma 0.99), and with every hidden layer normalised the critic's slope "
             "comes from the output layer alone, whose norm Adam grows slowly, so the critic cannot follow the value "
             "function within 2,500 real steps. MuJoCo rewards of the paper are of order 1-10 per step.")
