@@ -47,6 +47,7 @@ from torch import nn
 
 from dynlearn.config import build_config, config_to_dict
 from dynlearn.control.envs._backend import is_torch
+from dynlearn.control.models import RewardFromSource, read_model_header, read_weights
 from dynlearn.control.transitions import Transitions
 from dynlearn.errors import FileFormatError, NotFittedError, UnknownNameError, ValidationError
 from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
@@ -373,9 +374,11 @@ def _xy(data: Transitions) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([data.obs, data.actions], axis=1), data.next_obs - data.obs
 
 
-class TaskDynamics:
+class TaskDynamics(RewardFromSource):
     """One task's model from a continual learner, following :class:`~dynlearn.control.DynamicsModel`.
     Built once (the hypernetwork's weights are generated here), then stepped as a plain MLP."""
+
+    _reward_hint = "make_continual(name, reward=env.model()) or learner.dynamics(task, reward=env.model())"
 
     def __init__(self, learner: ContinualDynamics, idx: int, reward: Any):
         self.learner, self.task_index, self.reward_model = learner, idx, reward
@@ -413,20 +416,6 @@ class TaskDynamics:
             y = x + self._predict(z).to(x.dtype) * ys + ym
         y = y[0] if single else y
         return y if torch_in else y.double().numpy()
-
-    def _reward_source(self):
-        if self.reward_model is None:
-            raise ValidationError(
-                "a continual learner learns dynamics only; give it a reward source: "
-                "make_continual(name, reward=env.model()) or learner.dynamics(task, reward=env.model())"
-            )
-        return self.reward_model
-
-    def reward(self, obs, actions, next_obs):
-        return self._reward_source().reward(obs, actions, next_obs)
-
-    def terminated(self, next_obs):
-        return self._reward_source().terminated(next_obs)
 
     def mse(self, data: Transitions) -> float:
         return float(np.mean((self.step(data.obs, data.actions) - data.next_obs) ** 2))
@@ -687,29 +676,9 @@ def make_continual(name: str, *, reward: Any = None, **config: Any) -> Continual
 
 def load_continual(path: str | os.PathLike, *, reward: Any = None) -> ContinualDynamics:
     """Load a learner written by ``save``; a wrong format, version or missing file is refused."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     path = Path(path)
-    try:
-        meta = json.loads((path / "model.json").read_text())
-    except FileNotFoundError:
-        raise FileFormatError(f"{path} holds no model.json; is it a directory written by learner.save?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"{path / 'model.json'} is corrupt ({exc}); save the learner again") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} is not a dynlearn.control continual learner")
-    if meta.get("version") != FORMAT_VERSION or meta.get("kind") not in CONTINUAL.names():
-        raise FileFormatError(
-            f"{path} has format version {meta.get('version')!r} / kind {meta.get('kind')!r}; this dynlearn reads "
-            f"version {FORMAT_VERSION} of kinds {CONTINUAL.names()}"
-        )
-    try:
-        tensors = load_file(str(path / "weights.safetensors"))
-    except (FileNotFoundError, SafetensorError, OSError) as exc:
-        raise FileFormatError(
-            f"{path / 'weights.safetensors'} cannot be read ({exc}); save the learner again"
-        ) from None
+    meta = read_model_header(path, fmt=FORMAT, version=FORMAT_VERSION, kinds=CONTINUAL.names(), what="learner")
+    tensors = read_weights(path, "learner")
     learner = CONTINUAL.get(meta["kind"])(meta["config"], reward=reward)
     learner._n_obs, learner._n_act = int(meta["obs_dim"]), int(meta["action_dim"])
     learner._gen = torch.Generator().manual_seed(int(learner.config.seed))

@@ -128,7 +128,63 @@ class DynamicsConfig:
                 raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
-class LearnedDynamics:
+class RewardFromSource:
+    """For dynamics models that learn the next state only: ``reward`` and ``terminated`` come from
+    ``self.reward_model`` (an environment's true model ``env.model()``, a cost, or any object with
+    those two methods). ``_reward_hint`` says in the error how to give one."""
+
+    reward_model: Any = None
+    _reward_hint: ClassVar[str] = "{cls}(reward=env.model()) or model.reward_model = env.model()"
+
+    def _reward_source(self):
+        if self.reward_model is None:
+            cls = type(self).__name__
+            raise ValidationError(
+                f"{cls} learns dynamics only; give it a reward source: {self._reward_hint.format(cls=cls)}"
+            )
+        return self.reward_model
+
+    def reward(self, obs, actions, next_obs):
+        return self._reward_source().reward(obs, actions, next_obs)
+
+    def terminated(self, next_obs):
+        return self._reward_source().terminated(next_obs)
+
+
+def read_model_header(path: str | os.PathLike, *, fmt: str, version: int, kinds, what: str) -> dict[str, Any]:
+    """The ``model.json`` of a saved directory, checked: present, valid JSON, of format ``fmt``,
+    ``version`` and one of ``kinds``; otherwise a :class:`FileFormatError` saying what to do."""
+    path = Path(path)
+    try:
+        meta = json.loads((path / "model.json").read_text())
+    except FileNotFoundError:
+        raise FileFormatError(f"{path} holds no model.json; is it a directory written by {what}.save?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"{path / 'model.json'} is corrupt ({exc}); save the {what} again") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise FileFormatError(f"{path} is not a {fmt} file set")
+    kinds = sorted(kinds)
+    if meta.get("version") != version or meta.get("kind") not in kinds:
+        raise FileFormatError(
+            f"{path} has format version {meta.get('version')!r} / kind {meta.get('kind')!r}; this dynlearn reads "
+            f"version {version} of kinds {kinds}"
+        )
+    return meta
+
+
+def read_weights(path: str | os.PathLike, what: str) -> dict[str, torch.Tensor]:
+    """``weights.safetensors`` of a saved directory (a missing or damaged file is a FileFormatError)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    file = Path(path) / "weights.safetensors"
+    try:
+        return load_file(str(file))
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise FileFormatError(f"{file} cannot be read ({exc}); save the {what} again") from None
+
+
+class LearnedDynamics(RewardFromSource):
     """Base of the learned models: standardisation, training loop, step, persistence."""
 
     kind: ClassVar[str] = "learned"
@@ -158,20 +214,6 @@ class LearnedDynamics:
         if self.net_ is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(transitions) or load(path) first")
         return self.net_
-
-    def reward(self, obs, actions, next_obs):
-        return self._reward_source().reward(obs, actions, next_obs)
-
-    def terminated(self, next_obs):
-        return self._reward_source().terminated(next_obs)
-
-    def _reward_source(self):
-        if self.reward_model is None:
-            raise ValidationError(
-                f"{type(self).__name__} learns dynamics only; give it a reward source: "
-                f"{type(self).__name__}(reward=env.model()) or model.reward_model = env.model()"
-            )
-        return self.reward_model
 
     # training ----------------------------------------------------------------------
     def fit(self, data: Transitions, *, epochs: int | None = None, holdout: Transitions | None = None,
@@ -590,32 +632,14 @@ _KINDS = {"mlp": MLPDynamics, "ensemble": GaussianEnsemble}
 
 def load_dynamics(path: str | os.PathLike, *, reward: Any = None) -> LearnedDynamics:
     """Load a model written by ``save``; a wrong format, version or missing file is refused."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     path = Path(path)
-    try:
-        meta = json.loads((path / "model.json").read_text())
-    except FileNotFoundError:
-        raise FileFormatError(f"{path} holds no model.json; is it a directory written by model.save?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"{path / 'model.json'} is corrupt ({exc}); save the model again") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} is not a dynlearn.control dynamics model")
-    if meta.get("version") != FORMAT_VERSION or meta.get("kind") not in (*_KINDS, "forecaster"):
-        raise FileFormatError(
-            f"{path} has format version {meta.get('version')!r} / kind {meta.get('kind')!r}; this dynlearn reads "
-            f"version {FORMAT_VERSION} of kinds {sorted(_KINDS) + ['forecaster']}"
-        )
+    meta = read_model_header(path, fmt=FORMAT, version=FORMAT_VERSION, kinds=[*_KINDS, "forecaster"], what="model")
     if meta["kind"] == "forecaster":
         from dynlearn import models
 
         return ForecasterDynamics(models.load(path / "forecaster"), reward=reward)
     model = _KINDS[meta["kind"]](meta["config"], reward=reward)
-    try:
-        tensors = load_file(str(path / "weights.safetensors"))
-    except (FileNotFoundError, SafetensorError, OSError) as exc:
-        raise FileFormatError(f"{path / 'weights.safetensors'} cannot be read ({exc}); save the model again") from None
+    tensors = read_weights(path, "model")
     c = model.config
     model._n_in = int(meta["n_in"])
     model.net_ = _EnsembleNet(

@@ -50,6 +50,7 @@ from torch import nn
 
 from dynlearn.config import build_config
 from dynlearn.control.envs._backend import is_torch
+from dynlearn.control.models import RewardFromSource
 from dynlearn.control.transitions import Transitions
 from dynlearn.errors import DynlearnError, NotFittedError, ValidationError
 
@@ -182,12 +183,14 @@ class _GatedMLP(nn.Module):
         return self.linears[-1](x)
 
 
-class SparseReLUDynamics:
+class SparseReLUDynamics(RewardFromSource):
     """A ReLU dynamics MLP sparsified to ``active`` neurons per hidden layer (see the module doc).
 
     Follows :class:`~dynlearn.control.DynamicsModel`; after ``fit``, ``layers_`` holds the pruned
     network in float64 and original units, ``[(W, b), ...]`` with ``W`` ``(out, in)``: ReLU between
     layers, ``s' = s + W_L(... relu(W_1 [s, a] + b_1) ...) + b_L``."""
+
+    _reward_hint = "{cls}(reward=cost) or model.reward_model = cost"
 
     def __init__(self, config: Any = None, *, reward: Any = None, **overrides: Any):
         self.config = build_config(SparseDynamicsConfig, config, overrides)
@@ -242,20 +245,6 @@ class SparseReLUDynamics:
             if i < len(layers) - 1:
                 x = np.maximum(x, 0.0)
         return out
-
-    def reward(self, obs, actions, next_obs):
-        return self._reward_source().reward(obs, actions, next_obs)
-
-    def terminated(self, next_obs):
-        return self._reward_source().terminated(next_obs)
-
-    def _reward_source(self):
-        if self.reward_model is None:
-            raise ValidationError(
-                "SparseReLUDynamics learns dynamics only; give it a reward source: "
-                "SparseReLUDynamics(reward=cost) or model.reward_model = cost"
-            )
-        return self.reward_model
 
     def mse(self, data: Transitions) -> float:
         """Mean squared one-step error on ``data`` (original units, averaged over rows and dims)."""
