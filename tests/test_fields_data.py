@@ -122,3 +122,24 @@ def test_navier_stokes_dataset_has_its_metadata(tmp_path, monkeypatch):
     assert f.values.shape == (2, 3, 3, 16, 16) and f.channels == ("vorticity", "u", "v")
     assert f.grid.periodic == (True, True) and np.allclose(f.params["nu"], [1e-3, 2e-3])
     assert f.dt == pytest.approx(0.1)
+
+
+def test_cli_simulate_and_plot(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    pytest.importorskip("matplotlib")
+    from dynlearn.cli.main import main
+
+    monkeypatch.setenv("DYNLEARN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    sets = ["--set", "batch=2", "--set", "n=64", "--set", "steps=40", "--set", "save_every=20", "--set", "nu=0.01,0.02"]
+    with pytest.raises(SystemExit) as e:
+        main(["fields", "simulate", "burgers_1d", *sets, "-o", "b.npz"])
+    assert e.value.code in (0, None)
+    f = Fields.load(tmp_path / "b.npz")
+    assert f.values.shape == (2, 3, 1, 64) and np.allclose(f.params["nu"], [0.01, 0.02])
+    with pytest.raises(SystemExit) as e:
+        main(["fields", "plot", "b.npz", "-o", "b.png"])
+    assert e.value.code in (0, None) and (tmp_path / "b.png").stat().st_size > 1000
+    with pytest.raises(SystemExit) as e:
+        main(["fields", "simulate", "burgers_1d", "--set", "steps=many"])
+    assert e.value.code not in (0, None)

@@ -8,7 +8,17 @@ import warnings
 import typer
 from rich.markup import escape
 
-from dynlearn.cli import bench_cmd, cache_cmd, control_cmd, data_cmd, koopman_cmd, models_cmd, repro_cmd, systems_cmd
+from dynlearn.cli import (
+    bench_cmd,
+    cache_cmd,
+    control_cmd,
+    data_cmd,
+    fields_cmd,
+    koopman_cmd,
+    models_cmd,
+    repro_cmd,
+    systems_cmd,
+)
 from dynlearn.cli._common import State, err_console
 
 app = typer.Typer(
@@ -28,6 +38,7 @@ app.add_typer(repro_cmd.app, name="repro")
 app.add_typer(cache_cmd.app, name="cache")
 app.add_typer(koopman_cmd.app, name="koopman")
 app.add_typer(control_cmd.app, name="control")
+app.add_typer(fields_cmd.app, name="fields")
 app.command("fit")(models_cmd.fit)
 app.command("forecast")(models_cmd.forecast)
 app.command("evaluate")(data_cmd.evaluate)
