@@ -135,3 +135,18 @@ def test_a_diverging_run_reports_the_member_and_step():
 
     with pytest.raises(DivergenceError, match=r"member\(s\) \[1\].*step 3"):
         spectral._run(v0, L, N, 0.1, 5, 3, lambda v: torch.fft.irfft(v, n=8), "float64", "test")
+
+
+def test_single_precision_follows_double_to_its_rounding():
+    X, Y = _grid(32)
+    w0 = 2 * np.sin(X) * np.sin(Y)
+    t, w = spectral.navier_stokes_2d(w0, nu=0.05, dt=0.02, n_steps=100, save_every=100, dtype="float32")
+    assert w.dtype == np.float32
+    assert np.abs(w[0, -1] - w0 * np.exp(-2 * 0.05 * t[-1])).max() < 1e-5 * np.abs(w0).max()
+    w0 = spectral.random_vorticity(2, 32, seed=5)
+    kw = {"nu": 0.01, "dt": 0.01, "n_steps": 50, "save_every": 50}
+    single = spectral.navier_stokes_2d(w0, dtype="float32", **kw)[1][:, -1]
+    double = spectral.navier_stokes_2d(w0, **kw)[1][:, -1]
+    assert np.abs(single - double).max() < 1e-5 * np.abs(double).max()
+    with pytest.raises(ValidationError, match="dtype"):
+        spectral.burgers_1d(np.zeros(16), nu=0.1, dt=0.1, n_steps=1, dtype="float16")

@@ -24,7 +24,7 @@ from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
 from dynlearn.fields.data import Fields, Grid
 
 #: bump when a solver's numbers change, so cached datasets are regenerated
-SOLVER_VERSION = 1
+SOLVER_VERSION = 2  # 2: computed in the dataset's precision (float32 by default)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +69,7 @@ def _run_ns(c: dict[str, Any], progress) -> Fields:
         forcing=forcing,
         with_velocity=c["velocity"],
         progress=progress,
+        dtype=c["dtype"],
     )
     values = w if c["velocity"] else w[:, :, None]
     channels = ("vorticity", "u", "v") if c["velocity"] else ("vorticity",)
@@ -92,12 +93,18 @@ def _run_1d(name: str):
         if name == "burgers_1d":
             nu = np.asarray(c["nu"], dtype=float)
             times, u = spectral.burgers_1d(
-                u0, nu=nu, dt=c["dt"], n_steps=c["steps"], save_every=c["save_every"], length=c["length"]
+                u0,
+                nu=nu,
+                dt=c["dt"],
+                n_steps=c["steps"],
+                save_every=c["save_every"],
+                length=c["length"],
+                dtype=c["dtype"],
             )
             params = {"nu": np.broadcast_to(nu, (batch,))}
         else:
             times, u = spectral.kuramoto_sivashinsky_1d(
-                u0, dt=c["dt"], n_steps=c["steps"], save_every=c["save_every"], length=c["length"]
+                u0, dt=c["dt"], n_steps=c["steps"], save_every=c["save_every"], length=c["length"], dtype=c["dtype"]
             )
             params = {}
         return Fields(

@@ -16,8 +16,9 @@ are de-aliased by the 2/3 rule (modes with :math:`|k_j| > N_j/3` are zeroed).
   :math:`\\omega_t + \\mathbf u \\cdot \\nabla \\omega = \\nu \\nabla^2 \\omega - \\alpha \\omega + f`,
   :math:`\\mathbf u = (\\partial_y \\psi, -\\partial_x \\psi)`, :math:`-\\nabla^2 \\psi = \\omega`.
 
-Arrays are torch tensors internally (``torch.fft``; float64 by default, float32 on request) and
-numpy at the boundary. The first axis is the batch; parameters (``nu``, ``drag``) are scalars or one
+Arrays are torch tensors internally (``torch.fft``) and numpy at the boundary. ``dtype="float64"``
+(the default) computes in double precision; ``dtype="float32"`` computes in single precision
+(complex64 spectra, the ETDRK4 coefficients built in double and rounded) and returns float32. The first axis is the batch; parameters (``nu``, ``drag``) are scalars or one
 value per batch member.
 """
 
@@ -66,7 +67,17 @@ class ETDRK4:
 
     @classmethod
     def build(cls, L, dt: float, contour_points: int = 32) -> ETDRK4:
+        """Coefficients for ``L`` (real, leading axis = batch members). Members with the same ``L``
+        (the same viscosity and drag) share one evaluation: the contour integrals cost far more
+        than a step, so a batch of one parameter set builds them once."""
         torch = _torch()
+        if L.ndim >= 2 and L.shape[0] > 1 and not torch.is_complex(L):
+            uniq, inv = torch.unique(L, dim=0, return_inverse=True)
+            if len(uniq) < L.shape[0]:
+                c = cls.build(uniq, dt, contour_points)
+                if len(uniq) == 1:  # broadcasts over the batch as it is
+                    return c
+                return cls(*(x[inv] for x in dataclasses.astuple(c)))
         Ldt = (L * dt).to(torch.complex128)
         r = torch.exp(2j * math.pi * (torch.arange(1, contour_points + 1, dtype=torch.float64) - 0.5) / contour_points)
         LR = Ldt[..., None] + r.to(torch.complex128)  # points on a circle around each L dt
@@ -133,6 +144,14 @@ def _check_field(name: str, arr: np.ndarray, ndim: int) -> np.ndarray:
     return arr
 
 
+def _precision(dtype: str):
+    """``(real, complex)`` torch dtypes of the computation: float32 output runs in single precision."""
+    torch = _torch()
+    if dtype not in ("float32", "float64"):
+        raise ValidationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return (torch.float32, torch.complex64) if dtype == "float32" else (torch.float64, torch.complex128)
+
+
 def _check_steps(dt: float, n_steps: int, save_every: int) -> None:
     if not (dt > 0 and math.isfinite(dt)):
         raise ValidationError(f"dt must be a positive number, got {dt}")
@@ -144,6 +163,8 @@ def _run(v0, L, N, dt, n_steps, save_every, to_real, dtype_out, what: str, progr
     """March ``v0`` (spectral) ``n_steps`` with ETDRK4; return the real frames every ``save_every`` steps."""
     torch = _torch()
     scheme = ETDRK4.build(L, dt)
+    if v0.dtype == torch.complex64:  # single precision: the coefficients follow (built in double)
+        scheme = ETDRK4(*(c.to(torch.complex64) for c in dataclasses.astuple(scheme)))
     v = v0
     frames = [to_real(v)]
     for step in range(1, n_steps + 1):
@@ -184,13 +205,14 @@ def burgers_1d(u0, *, nu, dt: float, n_steps: int, save_every: int = 1, length: 
     (k,) = _wavenumbers((n,), (length,), torch)
     mask = _dealias_mask((n,), torch)
     L = -torch.as_tensor(nu)[:, None] * k**2
-    ik = 1j * k
+    real, cplx = _precision(dtype)
+    ik = (1j * k).to(cplx)
 
     def N(v):
         u = torch.fft.irfft(v, n=n)
         return -0.5 * ik * torch.fft.rfft(u * u) * mask
 
-    v0 = torch.fft.rfft(torch.as_tensor(u0)) * mask
+    v0 = torch.fft.rfft(torch.as_tensor(u0).to(real)) * mask
     times, out = _run(v0, L, N, dt, n_steps, save_every, lambda v: torch.fft.irfft(v, n=n), dtype, "burgers_1d")
     return times, out
 
@@ -207,13 +229,14 @@ def kuramoto_sivashinsky_1d(
     (k,) = _wavenumbers((n,), (length,), torch)
     mask = _dealias_mask((n,), torch)
     L = (k**2 - k**4).expand(B, -1)
-    ik = 1j * k
+    real, cplx = _precision(dtype)
+    ik = (1j * k).to(cplx)
 
     def N(v):
         u = torch.fft.irfft(v, n=n)
         return -0.5 * ik * torch.fft.rfft(u * u) * mask
 
-    v0 = torch.fft.rfft(torch.as_tensor(u0)) * mask
+    v0 = torch.fft.rfft(torch.as_tensor(u0).to(real)) * mask
     return _run(v0, L, N, dt, n_steps, save_every, lambda v: torch.fft.irfft(v, n=n), dtype, "kuramoto_sivashinsky_1d")
 
 
@@ -269,11 +292,13 @@ def navier_stokes_2d(
     inv_k2 = torch.where(k2 > 0, 1.0 / torch.where(k2 > 0, k2, 1.0), 0.0)
     mask = _dealias_mask((nx, ny), torch)
     L = -torch.as_tensor(nu)[:, None, None] * k2 - torch.as_tensor(drag)[:, None, None]
+    real, cplx = _precision(dtype)
+    kx, ky, k2, inv_k2 = (x.to(real) for x in (kx, ky, k2, inv_k2))
     if forcing is not None:
         f = np.asarray(forcing, dtype=float)
         if f.shape not in ((nx, ny), (B, nx, ny)):
             raise ValidationError(f"forcing must have shape ({nx}, {ny}) or ({B}, {nx}, {ny}), got {f.shape}")
-        f_hat = torch.fft.rfft2(torch.as_tensor(f)) * mask
+        f_hat = torch.fft.rfft2(torch.as_tensor(f).to(real)) * mask
     else:
         f_hat = None
 
@@ -293,7 +318,7 @@ def navier_stokes_2d(
         adv = -torch.fft.rfft2(g[:, 0] * g[:, 2] + g[:, 1] * g[:, 3]) * mask
         return adv if f_hat is None else adv + f_hat
 
-    v0 = torch.fft.rfft2(torch.as_tensor(w0)) * mask
+    v0 = torch.fft.rfft2(torch.as_tensor(w0).to(real)) * mask
     u0, w0v = velocity(v0)
     umax = float(torch.sqrt(u0**2 + w0v**2).max())
     _cfl("navier_stokes_2d", umax, dt, length / nx)
