@@ -7,6 +7,7 @@
   boundary conditions and per-trajectory parameters; npz + JSON files, no pickle.
 - :func:`simulate`: a registered equation's dataset on demand, cached on disk by a hash of its
   configuration.
+- :mod:`dynlearn.fields.metrics`: relative L2, NMSE, error against rollout step, energy spectra.
 
 torch is needed by the solvers (``torch.fft``) and imported when one runs.
 """
