@@ -108,6 +108,15 @@ def test_simulate_caches_by_configuration(tmp_path, monkeypatch):
     assert np.array_equal(a.values, d.values) and Fields.load(path).values.shape == a.values.shape
 
 
+def test_settings_given_as_text_take_their_defaults_types():
+    c = resolve("navier_stokes_2d", batch="8", nu="0.01,0.02", velocity="true", steps="1e3")
+    assert c["batch"] == 8 and c["nu"] == [0.01, 0.02] and c["velocity"] is True and c["steps"] == 1000
+    with pytest.raises(ValidationError, match="must be of type int"):
+        resolve("navier_stokes_2d", batch="2.5")
+    with pytest.raises(ValidationError, match="must be of type bool"):
+        resolve("navier_stokes_2d", velocity="maybe")
+
+
 def test_simulate_refuses_unknown_names_with_suggestions():
     with pytest.raises(UnknownNameError, match="navier_stokes_2d"):
         simulate("navier_stokes", batch=1)

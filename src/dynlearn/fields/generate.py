@@ -208,10 +208,15 @@ def _coerce(equation: str, key: str, value: Any, default: Any) -> Any:
             return value.lower() in ("true", "1", "yes")
         if key == "nu" and "," in value:
             return [float(x) for x in value.split(",")]
-        return type(default)(float(value)) if isinstance(default, int) else type(default)(value)
+        if isinstance(default, int):
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError(value)
+            return int(number)
+        return type(default)(value)
     except ValueError:
         raise ValidationError(
-            f"setting {key!r} of {equation} must be a {type(default).__name__} (default {default!r}), got {value!r}"
+            f"setting {key!r} of {equation} must be of type {type(default).__name__} (default {default!r}), got {value!r}"
         ) from None
 
 
