@@ -46,8 +46,7 @@ import torch
 from torch import nn
 
 from dynlearn.config import build_config, config_to_dict
-from dynlearn.control.envs._backend import is_torch
-from dynlearn.control.models import RewardFromSource, read_model_header, read_weights
+from dynlearn.control.models import RewardFromSource, read_model_header, read_weights, torch_batch
 from dynlearn.control.transitions import Transitions
 from dynlearn.errors import FileFormatError, NotFittedError, UnknownNameError, ValidationError
 from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
@@ -398,13 +397,7 @@ class TaskDynamics(RewardFromSource):
         return self._cache[key]
 
     def step(self, obs, actions, *, generator=None):
-        torch_in = is_torch(obs)
-        x = obs if torch_in else torch.as_tensor(np.asarray(obs, dtype=np.float32))
-        a = actions if is_torch(actions) else torch.as_tensor(np.asarray(actions, dtype=np.float32), device=x.device)
-        a = a.to(x.dtype)
-        single = x.ndim == 1
-        if single:
-            x, a = x[None], a[None]
+        x, a, single, torch_in = torch_batch(obs, actions)
         if x.ndim != 2 or x.shape[1] != self.observation_dim or a.shape != (x.shape[0], self.action_dim):
             raise ValidationError(
                 f"task {self.task!r} model step needs obs (batch, {self.observation_dim}) and actions "

@@ -128,6 +128,20 @@ class DynamicsConfig:
                 raise ValidationError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
+def torch_batch(obs, actions):
+    """``(x, a, single, torch_in)``: observations and actions as a 2-D torch batch (numpy input becomes
+    float32; actions take the observations' dtype and device), whether one unbatched row was given, and
+    whether ``obs`` was a tensor (so the caller answers in the same kind)."""
+    torch_in = is_torch(obs)
+    x = obs if torch_in else torch.as_tensor(np.asarray(obs, dtype=np.float32))
+    a = actions if is_torch(actions) else torch.as_tensor(np.asarray(actions, dtype=np.float32), device=x.device)
+    a = a.to(x.dtype)
+    single = x.ndim == 1
+    if single:
+        x, a = x[None], a[None]
+    return x, a, single, torch_in
+
+
 class RewardFromSource:
     """For dynamics models that learn the next state only: ``reward`` and ``terminated`` come from
     ``self.reward_model`` (an environment's true model ``env.model()``, a cost, or any object with
@@ -407,13 +421,7 @@ class LearnedDynamics(RewardFromSource):
 
     def step(self, obs, actions, *, generator=None):
         net = self._require()
-        torch_in = is_torch(obs)
-        x = obs if torch_in else torch.as_tensor(np.asarray(obs, dtype=np.float32))
-        a = actions if is_torch(actions) else torch.as_tensor(np.asarray(actions, dtype=np.float32), device=x.device)
-        a = a.to(x.dtype)
-        single = x.ndim == 1
-        if single:
-            x, a = x[None], a[None]
+        x, a, single, torch_in = torch_batch(obs, actions)
         if x.ndim != 2 or x.shape[1] != net.n_out or a.ndim != 2 or a.shape != (x.shape[0], self.action_dim):
             raise ValidationError(
                 f"{type(self).__name__}.step needs obs (batch, {net.n_out}) and actions (batch, {self.action_dim}); "
