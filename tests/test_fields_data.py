@@ -152,3 +152,16 @@ def test_cli_simulate_and_plot(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as e:
         main(["fields", "simulate", "burgers_1d", "--set", "steps=many"])
     assert e.value.code not in (0, None)
+
+
+def test_per_trajectory_masks_roundtrip_and_subset(tmp_path):
+    f = _fields()
+    masks = np.zeros((3, 8, 8), bool)
+    masks[0, 2:4, 2:4] = masks[1, 3:6, 3:6] = masks[2, 0, 0] = True
+    f.mask = masks
+    f = Fields(**{k: getattr(f, k) for k in ("values", "times", "channels", "grid", "params", "mask", "meta")})
+    g = Fields.load(f.save(tmp_path / "m.npz"))
+    assert np.array_equal(g.mask, masks)
+    assert np.array_equal(g.subset([2, 0]).mask, masks[[2, 0]])
+    with pytest.raises(ValidationError, match="one per trajectory"):
+        Fields(**{**{k: getattr(f, k) for k in ("values", "times", "channels", "grid", "params")}, "mask": masks[:2]})

@@ -4,7 +4,8 @@ A :class:`Fields` holds ``values`` of shape ``(N, T, C, *space)``: N trajectorie
 or parameter draws), T saved times, C channels (e.g. vorticity, or ``w, u, v``), and one or two
 spatial axes. Beside it: the ``times``, the channel names, the :class:`Grid` (points, lengths,
 periodicity), the boundary conditions, one value per trajectory of each physical parameter
-(``params["nu"]``), an optional obstacle mask, and free-form ``meta`` (the generating
+(``params["nu"]``), an optional obstacle mask (``True`` = solid; one ``(*space)`` for all trajectories or
+one per trajectory, ``(N, *space)``), and free-form ``meta`` (the generating
 configuration). Files are npz with a JSON ``__meta__`` entry, written atomically and read without
 pickle, as :mod:`dynlearn.data.io` does for trajectories.
 """
@@ -113,8 +114,11 @@ class Fields:
         self.params = params
         if self.mask is not None:
             self.mask = np.asarray(self.mask, dtype=bool)
-            if self.mask.shape != tuple(self.grid.shape):
-                raise ValidationError(f"mask has shape {self.mask.shape}, expected the grid's {self.grid.shape}")
+            if self.mask.shape not in (tuple(self.grid.shape), (v.shape[0], *self.grid.shape)):
+                raise ValidationError(
+                    f"mask has shape {self.mask.shape}, expected the grid's {self.grid.shape} (one obstacle for all) "
+                    f"or {(v.shape[0], *self.grid.shape)} (one per trajectory)"
+                )
 
     # -- views ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -132,6 +136,7 @@ class Fields:
             self,
             values=self.values[idx],
             params={k: v[idx] for k, v in self.params.items()},
+            mask=self.mask[idx] if self.mask is not None and self.mask.ndim == self.values.ndim - 2 else self.mask,
             meta=dict(self.meta),
         )
 
