@@ -1,0 +1,30 @@
+"""Field models: learned one-step simulators of fields on grids, behind one protocol and one registry.
+
+See :mod:`dynlearn.fields.models.base` for the protocol (``(history, params, mask) -> next frame``,
+autoregressive ``rollout``, save/load without pickle). Models in other modules register lazily: the
+registry imports a module the first time one of its names is asked for.
+"""
+
+from __future__ import annotations
+
+from dynlearn.fields.models.base import (
+    FIELD_MODELS,
+    FieldModel,
+    FieldModelConfig,
+    FieldSpec,
+    LastFrame,
+    build_field_model,
+    load_field_model,
+    register_field_model,
+)
+
+__all__ = [
+    "FIELD_MODELS",
+    "FieldModel",
+    "FieldModelConfig",
+    "FieldSpec",
+    "LastFrame",
+    "build_field_model",
+    "load_field_model",
+    "register_field_model",
+]
