@@ -196,3 +196,13 @@ def test_mbpo_branches_rollouts_on_the_schedule_and_resumes_exactly(tmp_path):
     assert _no_wall(resumed.train(env, 160, run_dir=tmp_path / "cut")) == _no_wall(ref)
     with pytest.raises(ValidationError, match="reward function"):
         MBPO(seed=0, **MBPO_TINY).train(gym.make("Pendulum-v1"), 10)
+
+
+def test_mbpo_passes_its_entropy_target_to_sac():
+    from dynlearn.control import make_env
+    from dynlearn.control.agents._loop import EnvSpec
+    from dynlearn.control.agents.mbpo import MBPO
+
+    agent = MBPO(target_entropy=-3.5, hidden=(8,), members=2, model_hidden=8, model_layers=1)
+    agent._setup(EnvSpec.of(make_env("pendulum")))
+    assert agent.sac_.target_entropy_ == -3.5

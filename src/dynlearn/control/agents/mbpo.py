@@ -46,6 +46,8 @@ class MBPOConfig:
     tau: float = 0.005
     updates_per_step: int = 10
     real_ratio: float = 0.05
+    #: SAC's entropy target (None: -action dimension, SAC's default); sparse-reward tasks may need a lower one
+    target_entropy: float | None = None
     #: uniformly random actions before the first model fit
     learning_starts: int = 250
     # the ensemble
@@ -119,7 +121,8 @@ class MBPO(OffPolicyAgent):
         c = self.config
         self.sac_ = SAC(seed=c.seed, hidden=c.hidden, lr=c.lr, batch_size=c.batch_size, gamma=c.gamma, tau=c.tau,
                         buffer_size=1, learning_starts=0, critic_spectral_norm=c.critic_spectral_norm,
-                        target_noise=c.target_noise, target_noise_steps=c.target_noise_steps)
+                        target_noise=c.target_noise, target_noise_steps=c.target_noise_steps,
+                        target_entropy=c.target_entropy)
         self.sac_.setup(spec)
         self.model_ = GaussianEnsemble(seed=c.seed, members=c.members, hidden=c.model_hidden,
                                        layers=c.model_layers, learning_rate=c.model_lr, epochs=c.model_epochs,
