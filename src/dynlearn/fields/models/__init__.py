@@ -18,6 +18,10 @@ from dynlearn.fields.models.base import (
     register_field_model,
 )
 
+for _name in ("parameter_only", "unet", "sinenet", "fno", "deeponet"):
+    FIELD_MODELS.register_lazy(_name, f"dynlearn.fields.models.{_name}")
+del _name
+
 __all__ = [
     "FIELD_MODELS",
     "FieldModel",
