@@ -121,3 +121,8 @@ def plot(
     fig.savefig(output, dpi=110, bbox_inches="tight")
     plt.close(fig)
     console.print(f"wrote {output}", highlight=False)
+
+
+from dynlearn.cli import fields_bench_cmd as _bench  # noqa: E402
+
+app.add_typer(_bench.app, name="bench")
