@@ -78,3 +78,11 @@ def test_train_byol_same_seed_same_numbers():
     a = ssl.train_byol(x[:64], y[:64], x[64:], y[64:], **kw)
     b = ssl.train_byol(x[:64], y[:64], x[64:], y[64:], **kw)
     assert np.array_equal(a["loss"], b["loss"], equal_nan=True) and len(a["epoch"]) == 2
+
+
+def test_commutator_is_zero_for_a_shared_eigenbasis_in_any_order():
+    R = np.array([[np.cos(0.4), -np.sin(0.4)], [np.sin(0.4), np.cos(0.4)]])
+    A, B = R @ np.diag([3.0, 1.0]) @ R.T, R @ np.diag([1.0, 5.0]) @ R.T
+    assert ssl.commutator(A, B) == pytest.approx(0.0, abs=1e-12)
+    # diag(1, 2) and [[0, 1], [1, 0]]: AB - BA = [[0, -1], [1, 0]], norm sqrt(2); norms sqrt(5) and sqrt(2)
+    assert ssl.commutator(np.diag([1.0, 2.0]), np.array([[0.0, 1.0], [1.0, 0.0]])) == pytest.approx(1 / np.sqrt(5))

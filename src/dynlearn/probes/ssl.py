@@ -75,6 +75,14 @@ def eigenvector_alignment(A: np.ndarray, B: np.ndarray, k: int | None = None) ->
     return float(np.mean(np.abs(np.sum(a[:, :k] * b[:, :k], axis=0))))
 
 
+def commutator(A: np.ndarray, B: np.ndarray) -> float:
+    """``‖AB − BA‖_F / (‖A‖_F ‖B‖_F)``: 0 when ``A`` and ``B`` share an eigenbasis (symmetric ``A``, ``B``),
+    whatever the order or degeneracy of their eigenvalues."""
+    A, B = np.asarray(A, float), np.asarray(B, float)
+    denom = np.linalg.norm(A) * np.linalg.norm(B)
+    return float(np.linalg.norm(A @ B - B @ A) / denom) if denom > 0 else 0.0
+
+
 @dataclasses.dataclass
 class LinearBYOLConfig:
     """The linear setting (sizes, data covariances, optimisation)."""
@@ -109,7 +117,8 @@ def linear_byol(config: LinearBYOLConfig | None = None, *, seed: int = 0, **over
 
     Returned arrays (one entry per ``record_every`` steps): ``step``, ``w_norm`` (‖W‖_F relative to
     its start), ``asymmetry`` of ``Wp``, ``alignment`` of the eigenvectors of ``Wp`` with those of
-    ``F = W X Wᵀ``, and ``loss``; plus the final ``W``, ``Wp``, ``F``.
+    ``F = W X Wᵀ`` (in eigenvalue order), the ``commutator`` of the symmetric part of ``Wp`` with ``F``
+    (blind to the order), and ``loss``; plus the final ``W``, ``Wp``, ``F``.
     """
     c = dataclasses.replace(config or LinearBYOLConfig(), **overrides)
     _check_predictor(c.predictor)
@@ -123,7 +132,7 @@ def linear_byol(config: LinearBYOLConfig | None = None, *, seed: int = 0, **over
         Wp = torch.eye(c.n_out, dtype=dt)
     Wa = W.clone()
     w0 = float(torch.linalg.norm(W))
-    rec: dict[str, list] = {"step": [], "w_norm": [], "asymmetry": [], "alignment": [], "loss": []}
+    rec: dict[str, list] = {"step": [], "w_norm": [], "asymmetry": [], "alignment": [], "commutator": [], "loss": []}
     for step in range(c.steps + 1):
         W.requires_grad_(True)
         train_p = c.predictor == "trained"
@@ -145,6 +154,7 @@ def linear_byol(config: LinearBYOLConfig | None = None, *, seed: int = 0, **over
             rec["w_norm"].append(float(torch.linalg.norm(W.detach())) / w0)
             rec["asymmetry"].append(asymmetry(wp))
             rec["alignment"].append(eigenvector_alignment(wp, F))
+            rec["commutator"].append(commutator(0.5 * (wp + wp.T), F))
             rec["loss"].append(float(loss.detach()))
         if step == c.steps:
             break
@@ -352,6 +362,7 @@ __all__ = [
     "LinearBYOLConfig",
     "asymmetry",
     "augment_digits",
+    "commutator",
     "directpred_weights",
     "effective_rank",
     "eigenvector_alignment",

@@ -88,7 +88,7 @@ def run(ctx: ReproContext) -> ReproResult:
             lin[name].append(linear_byol(seed=ctx.seed + seed, steps=s.linear_steps, **kw))
         ctx.progress(f"linear BYOL seed {seed + 1}/{s.linear_seeds} ({time.perf_counter() - t0:.0f} s)")
     final = {
-        name: {k: np.array([r[k][-1] for r in runs]) for k in ("w_norm", "asymmetry", "alignment")}
+        name: {k: np.array([r[k][-1] for r in runs]) for k in ("w_norm", "asymmetry", "alignment", "commutator")}
         for name, runs in lin.items()
     }
     tp = final["trained predictor"]
@@ -160,10 +160,12 @@ def run(ctx: ReproContext) -> ReproResult:
         "",
         "Final values, mean (min–max) over seeds. ‖W‖ is relative to its initial norm; asymmetry is "
         "‖(Wp − Wpᵀ)/2‖/‖Wp‖; alignment is the mean |cos| between the eigenvectors of Wp and of F = W X Wᵀ "
-        "in eigenvalue order.",
+        "in eigenvalue order (the rule's measure); the commutator ‖[sym(Wp), F]‖ / (‖Wp‖ ‖F‖) is 0 when the two share "
+        "an eigenbasis whatever the order of their eigenvalues (reported, not part of the rule: when two eigenvalues of "
+        "F are close, the ordered alignment can be low for matrices that commute).",
         "",
-        "| condition | ‖W‖ / ‖W₀‖ | asymmetry of Wp | alignment with F |",
-        "|---|---|---|---|",
+        "| condition | ‖W‖ / ‖W₀‖ | asymmetry of Wp | alignment with F | commutator with F |",
+        "|---|---|---|---|---|",
     ]
     for name in CONDITIONS:
         f = final[name]
