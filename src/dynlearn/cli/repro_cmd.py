@@ -59,8 +59,8 @@ def run(
         progress=lambda msg: err_console.print(f"  {msg}", highlight=False, markup=False),
     )
     console.print(f"[bold]verdict:[/] {result.verdict}")
-    console.print(result.summary)
-    console.print(result.markdown)
+    console.print(result.summary, markup=False, highlight=False)
+    console.print(result.markdown, markup=False, highlight=False)
     if doc:
         err_console.print(f"page: {doc}")
     elif not smoke:
