@@ -18,3 +18,8 @@ def test_directpred_smoke_writes_page(tmp_path):
     assert "smoke-sized run" in text and "| condition | ‖W‖ / ‖W₀‖ |" in text
     assert (tmp_path / "docs" / "figures" / "directpred.png").is_file()
     assert set(result.metrics["digits_probe_accuracy"]) == {"trained", "directpred", "none"}
+    # every row of the linear table has as many cells as its header
+    table = [ln for ln in text.splitlines() if ln.startswith("| ") and "‖W‖" not in ln and "(a)" not in ln]
+    header = next(ln for ln in text.splitlines() if ln.startswith("| condition"))
+    rows = [ln for ln in table if ln.split("|")[1].strip() in {"trained predictor", "no predictor", "DirectPred"}]
+    assert rows and all(r.count("|") == header.count("|") for r in rows)

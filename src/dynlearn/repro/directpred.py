@@ -170,7 +170,8 @@ def run(ctx: ReproContext) -> ReproResult:
     for name in CONDITIONS:
         f = final[name]
         lines.append(
-            f"| {name} | {fmt(f['w_norm'])} | {fmt(f['asymmetry'], '{:.3f}')} | {fmt(f['alignment'], '{:.3f}')} |"
+            f"| {name} | {fmt(f['w_norm'])} | {fmt(f['asymmetry'], '{:.3f}')} | {fmt(f['alignment'], '{:.3f}')} | "
+            f"{fmt(f['commutator'], '{:.3f}')} |"
         )
     lines += [
         "",
