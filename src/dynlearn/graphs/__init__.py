@@ -7,4 +7,21 @@ of the track runs on generators with planted ground truth, so what a model recov
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from dynlearn.graphs.evaluate import evaluate_link_prediction, hits_at, mrr, ranks, repeat_ratio, surprise
+from dynlearn.graphs.generators import planted_sequence
+from dynlearn.graphs.negatives import sample_negatives
+from dynlearn.graphs.stream import RecentNeighborSampler, TemporalEventStream, time2vec
+
+__all__: list[str] = [
+    "RecentNeighborSampler",
+    "TemporalEventStream",
+    "evaluate_link_prediction",
+    "hits_at",
+    "mrr",
+    "planted_sequence",
+    "ranks",
+    "repeat_ratio",
+    "sample_negatives",
+    "surprise",
+    "time2vec",
+]
