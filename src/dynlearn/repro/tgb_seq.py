@@ -46,7 +46,7 @@ class Sizes:
     epochs: int
 
 
-FULL = Sizes(repeats=(0.0, 0.25, 0.5, 0.75, 0.9), seeds=3, users=60, items=200, events_per_user=30, negatives=100,
+FULL = Sizes(repeats=(0.0, 0.3, 0.6, 0.9), seeds=3, users=60, items=200, events_per_user=30, negatives=100,
              epochs=8)
 SMOKE = Sizes(repeats=(0.0, 0.9), seeds=1, users=15, items=60, events_per_user=12, negatives=20, epochs=2)
 
@@ -57,6 +57,8 @@ def _config(name: str, s: Sizes) -> dict[str, Any]:
     common = {"epochs": s.epochs, "batch_size": 32, "eval_batch": 32, "neg_per_pos": 5, "lr": 1e-2, "dim": 32}
     if name in ("graphmixer", "dygformer"):  # neighbour-sequence models: smaller, as they score per pair
         return {**common, "epochs": max(1, s.epochs // 2), "lr": 3e-3, "dim": 16, "k": 8}
+    if name == "tgn":
+        return {**common, "k": 8}
     return common
 
 
