@@ -19,6 +19,7 @@ from dynlearn.errors import FileFormatError, ValidationError
 from dynlearn.io_utils import atomic_savez, atomic_write_text, read_npz
 
 _FORMAT = "dynlearn.temporal-event-stream/1"
+_CHUNK = 32_768
 
 
 def _ids(name: str, values) -> np.ndarray:
@@ -206,9 +207,11 @@ class RecentNeighborSampler:
         keep = np.ones(2 * e, bool)
         keep[1::2] = stream.src != stream.dst
         node, nbr, eid = node[keep], nbr[keep], eid[keep]
-        order = np.argsort(node, kind="stable")
+        # numpy's stable sort is a linear radix sort on 16-bit keys: use them when the ids fit
+        order = np.argsort(node.astype(np.uint16) if stream.num_nodes <= 1 << 16 else node, kind="stable")
         self._eid, self._nbr = eid[order], nbr[order]
         self._key = node[order] * max(e, 1) + self._eid
+        self._t = stream.t[self._eid]
         counts = np.bincount(node, minlength=stream.num_nodes)
         self._start = np.concatenate([[0], np.cumsum(counts)])
 
@@ -223,15 +226,29 @@ class RecentNeighborSampler:
         cut = np.searchsorted(s.t, times, side="left")  # events [0, cut) happen strictly before
         known = (nodes >= 0) & (nodes < s.num_nodes)
         safe = np.where(known, nodes, 0)
-        pos = np.searchsorted(self._key, safe * max(len(s), 1) + cut, side="left")
-        pos = np.where(known, pos, self._start[safe])
+        qkey = safe * max(len(s), 1) + cut
+        # answered in key order, so the binary searches and gathers walk memory forwards (cache-friendly)
+        order = np.argsort(qkey, kind="stable")
+        pos = np.empty_like(qkey)
+        pos[order] = np.searchsorted(self._key, qkey[order], side="left")
         first = self._start[safe]
-        idx = pos[:, None] - self.k + np.arange(self.k)[None, :]
-        mask = idx >= first[:, None]
-        idx = np.where(mask, idx, 0)
-        nbr = np.where(mask, self._nbr[idx] if len(self._nbr) else -1, -1)
-        eid = np.where(mask, self._eid[idx] if len(self._eid) else -1, -1)
-        nt = np.where(mask, s.t[np.maximum(eid, 0)] if len(s) else np.nan, np.nan)
+        pos = np.where(known, pos, first)
+        out = [np.empty((len(nodes), self.k), dtype=d) for d in (np.int64, np.float64, np.int64, bool)]
+        o_pos, o_first = pos[order], first[order]
+        steps = np.arange(self.k)[None, :] - self.k
+        for a in range(0, len(nodes), _CHUNK):  # chunks keep the (Q, k) temporaries small and reused
+            rows = order[a : a + _CHUNK]
+            idx = o_pos[a : a + _CHUNK, None] + steps
+            mask = idx >= o_first[a : a + _CHUNK, None]
+            idx = np.where(mask, idx, 0)
+            if len(self._eid):
+                out[0][rows] = np.where(mask, self._nbr[idx], -1)
+                out[1][rows] = np.where(mask, self._t[idx], np.nan)
+                out[2][rows] = np.where(mask, self._eid[idx], -1)
+            else:
+                out[0][rows], out[1][rows], out[2][rows] = -1, np.nan, -1
+            out[3][rows] = mask
+        nbr, nt, eid, mask = out
         return nbr, nt, eid, mask
 
 
