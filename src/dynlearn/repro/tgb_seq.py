@@ -208,7 +208,8 @@ def run(ctx: ReproContext) -> ReproResult:
         f" planted stream: {s.users} users, {s.items} items, {s.events_per_user} events per user; new edges follow a"
         " hidden item cycle, a past item is re-visited with probability `repeat` (swept) |",
         "| models | JODIE, DyRep, TGAT, TGN, CAWN, TCL, GraphMixer, DyGFormer, SGNN-HN, EdgeBank, ... |"
-        " EdgeBank, TGN (memory, identity embedding), GraphMixer, DyGFormer, GRU4Rec (dynlearn.graphs.models) |",
+        " EdgeBank, TGN (GRU memory + graph-sum over 8 recent neighbours), GraphMixer, DyGFormer, GRU4Rec"
+        " (`dynlearn.graphs.models`, ids and times only) |",
         f"| metric | MRR against 100 sampled negatives | MRR against {s.negatives} seeded random negatives, filtered;"
         " average tie rule |",
         f"| seeds | 3-5 runs | {s.seeds} seeds (stream, negatives and weights) |",
@@ -234,9 +235,30 @@ def run(ctx: ReproContext) -> ReproResult:
         "",
         f"![MRR against the test repeat ratio]({fig.name})",
         "",
+        "## Reading",
+        "",
+        f"- At the lowest repeat ratio GRU4Rec ranks the true item at MRR {m('gru4rec', lo):.3f}, about "
+        f"{m('gru4rec', lo) / max(m('edgebank', lo), m('tgn', lo)):.0f}x the better of EdgeBank and TGN there; "
+        f"EdgeBank is then near the constant-scorer MRR 2/(n+2) = {2 / (s.negatives + 2):.3f} by construction (the "
+        "true pair is unseen, so it ties with the unseen negatives).",
+        f"- GRU4Rec does *not* profit from repeats: at repeat {hi} its MRR is {m('gru4rec', hi):.3f}, below EdgeBank's "
+        f"{m('edgebank', hi):.3f}. Its dot-product decoder over the last 10 items is a poor memory of *all* past items, "
+        "and interleaved repeats push the frontier item (from which the planted rule continues) out of its window. The "
+        "claim checked is only that it holds as repeats vanish.",
+        f"- DyGFormer behaves like the repeat-driven models (MRR {m('dygformer', hi):.3f} at repeat {hi}, "
+        f"{m('dygformer', lo):.3f} at {lo}): its co-occurrence encoding sees shared neighbours, not item order, as the "
+        f"paper argues. GraphMixer, which sees no identities at all, stays between {min(m('graphmixer', r) for r in s.repeats):.3f} "
+        f"and {max(m('graphmixer', r) for r in s.repeats):.3f}.",
+        "- Deviation to weigh: TGN's design here (fixed random node features, the product term in its decoder, the "
+        "graph-sum embedding) was chosen after one-seed trials on this generator at repeats 0.8 and 0.0 (seed 0, "
+        "which is also seed 0 of this run), because without them it learnt no repeats at all (MRR 0.05 at repeat 0.8). "
+        "The other models' settings were not tuned beyond a first trial.",
+        "",
         "The test repeat ratio is the share of test events whose pair occurred before (in train or validation); the "
         "surprise index (Poursafaei et al. 2022) the share of distinct test pairs never in train. Timings were taken "
-        "on a shared machine (about 8 jobs on 2 cores) and are only indicative.",
+        "on a shared machine (about 8 jobs on 2 cores) and are only indicative. Each cell is cached as JSON in the "
+        "output folder and a rerun reads it, so the wall time at the foot of this page is that of the run that wrote "
+        f"the page; the cells' total CPU time was {sum(r['cpu_s'] for r in rows):.0f} s.",
     ]
     return ReproResult(
         verdict=verdict, summary=summary, markdown="\n".join(lines),
