@@ -191,3 +191,10 @@ def test_planted_sequence_hits_its_repeat_ratio_and_is_seeded(repeat):
 def _consecutive(s, u):
     items = s.dst[s.src == u]
     return zip(items[:-1], items[1:], strict=True)
+
+
+def test_sampler_rejects_mismatched_queries():
+    with pytest.raises(ValidationError, match="one length"):
+        RecentNeighborSampler(_stream(), k=2).sample([0, 1], [1.0])
+    with pytest.raises(ValidationError, match="positive number"):
+        RecentNeighborSampler(_stream(), k=0)

@@ -222,6 +222,8 @@ class RecentNeighborSampler:
         ``mask == False``. Nodes outside the stream's node range have no neighbours."""
         nodes = np.asarray(nodes, dtype=np.int64)
         times = np.asarray(times, dtype=np.float64)
+        if nodes.ndim != 1 or nodes.shape != times.shape:
+            raise ValidationError(f"nodes and times must be 1-D of one length, got {nodes.shape} and {times.shape}")
         s = self.stream
         cut = np.searchsorted(s.t, times, side="left")  # events [0, cut) happen strictly before
         known = (nodes >= 0) & (nodes < s.num_nodes)
