@@ -76,7 +76,7 @@ class _Params(nn.Module):
         self.encoder = nn.GRU(2 * K + 1, hidden, batch_first=True, dtype=dt)
         self.head = nn.Linear(hidden, 6, dtype=dt)
         with torch.no_grad():
-            self.head.weight.mul_(0.1)
+            self.head.weight.copy_(0.02 * torch.randn(self.head.weight.shape, generator=gen, dtype=dt))
             self.head.bias.copy_(torch.cat([init, torch.full((3,), -2.0, dtype=dt)]))
         for name, p in self.encoder.named_parameters():  # seeded init of the GRU
             with torch.no_grad():
