@@ -164,47 +164,48 @@ class PSIKT(KnowledgeTracer):
         Pinf = torch.linalg.solve(lyap, (-sig2 * eye).reshape(1, K * K, 1).expand(N, -1, -1)).reshape(N, K, K)
         Pinf = 0.5 * (Pinf + Pinf.transpose(1, 2))
         b = pr.base.expand(N, K)
-        m = (Minv @ b.unsqueeze(-1)).squeeze(-1)
+        mu = (Minv @ b.unsqueeze(-1)).squeeze(-1)  # the fixed point, kept in step with b
+        m = mu
         P = Pinf
         gaps = torch.as_tensor(_gaps(pad["time"], pad["mask"]), dtype=dt64)
-        onehot = nn.functional.one_hot(torch.as_tensor(pad["concept"]), K).to(dt64)
+        concepts = torch.as_tensor(pad["concept"])
+        onehot = nn.functional.one_hot(concepts, K).to(dt64)
         ys = torch.as_tensor(pad["correct"], dtype=dt64)
         obs_t = torch.as_tensor(observed)
         live_t = torch.as_tensor(pad["mask"], dtype=dt64)
-        d_all = pr.difficulty
-        logps, ps = [], []
+        rows = torch.arange(N)
         expm = _GraphExp(A.T, alpha * gamma * gaps.max(1).values)
+        logps, ps = [], []
         for t in range(T):
+            c = concepts[:, t]
             if t:
                 Phi = torch.exp(-alpha * gaps[:, t])[:, None, None] * expm(alpha * gamma * gaps[:, t])
-                mu = (Minv @ b.unsqueeze(-1)).squeeze(-1)
                 m = mu + (Phi @ (m - mu).unsqueeze(-1)).squeeze(-1)
                 P = Pinf + Phi @ (P - Pinf) @ Phi.transpose(1, 2)
             e = onehot[:, t]
-            Pc = (P @ e.unsqueeze(-1)).squeeze(-1)
-            v = (Pc * e).sum(-1).clamp(min=0.0)
-            mc = (m * e).sum(-1)
-            dc = (d_all * e).sum(-1)
+            Pc = P[rows, :, c]
+            v = Pc[rows, c].clamp(min=0.0)
             sq = torch.sqrt(1 + v)
-            kappa = (mc - dc) / sq
+            kappa = (m[rows, c] - pr.difficulty[c]) / sq
             s = 2 * ys[:, t] - 1
             logp = torch.special.log_ndtr(s * kappa)
             logps.append(logp)
             ps.append(torch.special.ndtr(kappa))
-            r = torch.exp(-0.5 * kappa**2 - _LOG_SQRT_2PI - logp)
-            g1 = s * r / sq
-            g2 = r * (r + s * kappa) / (1 + v)
+            # assumed-density filtering: moment matching of N(m, P) times the probit likelihood
             o = obs_t[:, t]
-            m = torch.where(o[:, None], m + Pc * g1[:, None], m)
-            P = torch.where(o[:, None, None], P - g2[:, None, None] * Pc[:, :, None] * Pc[:, None, :], P)
+            r = torch.exp(-0.5 * kappa**2 - _LOG_SQRT_2PI - logp)
+            g1 = torch.where(o, s * r / sq, 0.0)
+            g2 = torch.where(o, r * (r + s * kappa) / (1 + v), 0.0)
+            m = m + Pc * g1[:, None]
+            P = P - g2[:, None, None] * Pc[:, :, None] * Pc[:, None, :]
             # practice: close a fraction lambda of the gap to the ceiling (an affine map of the Gaussian)
             lam_t = lam * live_t[:, t]
-            mc = (m * e).sum(-1)
-            m = m + e * (lam_t * (B - mc))[:, None]
+            m = m + e * (lam_t * (B - m[rows, c]))[:, None]
             scale = 1 - lam_t[:, None] * e
             P = P * scale[:, :, None] * scale[:, None, :]
-            bc = (b * e).sum(-1)
-            b = b + e * (eta * lam_t * (B - bc))[:, None]
+            db = eta * lam_t * (B - b[rows, c])
+            b = b + e * db[:, None]
+            mu = mu + Minv[rows, :, c] * db[:, None]
         return torch.stack(logps, 1), torch.stack(ps, 1)
 
     def _kl(self, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
