@@ -25,3 +25,8 @@ __all__: list[str] = [
     "surprise",
     "time2vec",
 ]
+
+# simulated students and knowledge tracing (issue 22 §5): dynlearn.graphs.learners
+from dynlearn.graphs import learners  # noqa: E402
+
+__all__ += ["learners"]
