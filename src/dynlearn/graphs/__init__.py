@@ -26,7 +26,6 @@ __all__: list[str] = [
     "time2vec",
 ]
 
-# simulated students and knowledge tracing (issue 22 §5): dynlearn.graphs.learners
-from dynlearn.graphs import learners  # noqa: E402
-
+# simulated students and knowledge tracing (issue 22 §5): the subpackage dynlearn.graphs.learners, imported on
+# use (`from dynlearn.graphs import learners`) so `import dynlearn.graphs` stays free of scipy and torch
 __all__ += ["learners"]
