@@ -88,7 +88,8 @@ class _GraphExp:
     :math:`x \ge 0`: exact exponentials on a grid :math:`x_g = g h` (one batched ``matrix_exp``), and between
     grid points :math:`\exp(x G) = \exp(x_g G)\,\exp(rG)` with :math:`\exp(rG)` by its Taylor series to
     order 4 (:math:`r < h = 1/8`: truncation error below :math:`h^5 e^h / 120 < 3\cdot 10^{-7}`).
-    Gradients flow to :math:`G` and :math:`x`. Far cheaper than a ``matrix_exp`` per learner and step."""
+    Gradients flow to :math:`G` and :math:`x`. A filter pass costs about half the CPU time of one ``matrix_exp`` per
+    learner and step (benchmarks/bench_learners.py)."""
 
     h = 0.125
 
