@@ -88,6 +88,11 @@ def test_empirical_ntk_tends_to_the_analytic_one_like_one_over_sqrt_width():
     slope = np.polyfit(np.log(widths), np.log(errs), 1)[0]
     assert errs[-1] < 0.08
     assert -0.75 < slope < -0.3, (errs, slope)
+    # without the 1/sqrt(d) of the first layer the kernel is that of the inputs scaled by sqrt(d)
+    raw = FCKernel("relu", 1, 2.0, 0.1, normalise_inputs=False)
+    assert np.allclose(raw.ntk(x), kern.ntk(x * math.sqrt(3)))
+    e = empirical_ntk(fc_network(raw, 3, 4096, seed=0).double(), x).numpy()
+    assert np.linalg.norm(e - raw.ntk(x)) / np.linalg.norm(raw.ntk(x)) < 0.1
 
 
 def test_empirical_ntk_full_blocks_and_vmap_chunks_agree():
@@ -158,12 +163,12 @@ def test_permutation_task_and_the_closed_form_mean_levels():
     assert np.array_equal(task.y_test.sum(1), task.x_test.sum(1))
     assert np.array_equal(task.apply(task.x_train), task.y_train)
     assert len({tuple(r) for r in nonzero_binary_inputs(5)}) == 31
-    kern = FCKernel("relu", 1, 2.0, 0.1)
-    pred = ntk_gp(kern, task.x_train, task.y_train, task.x_test)
-    lo, hi = ntk_mean_levels(kern, 5, task.x_test.sum(1))
-    assert np.allclose(pred.mean, lo[:, None] + (hi - lo)[:, None] * task.y_test)
-    assert np.all(hi > lo)
-    assert exact_match(round_to_permutation(pred.mean, task.x_test, kern), task.y_test).all()
+    for kern in (FCKernel("relu", 1, 2.0, 0.1), FCKernel("relu", 1, 1.0, 0.0, normalise_inputs=False)):
+        pred = ntk_gp(kern, task.x_train, task.y_train, task.x_test)
+        lo, hi = ntk_mean_levels(kern, 5, task.x_test.sum(1))
+        assert np.allclose(pred.mean, lo[:, None] + (hi - lo)[:, None] * task.y_test)
+        assert np.all(hi > lo)
+        assert exact_match(round_to_permutation(pred.mean, task.x_test, kern), task.y_test).all()
     with pytest.raises(ValidationError, match="permutation of 0..2"):
         permutation_task(3, perm=[0, 0, 1])
     with pytest.raises(ValidationError, match="integer in"):

@@ -3,10 +3,12 @@
 **Parameterisation.** A fully connected network with ``depth`` hidden layers of width ``n`` in the *NTK
 parameterisation* (Jacot, Gabriel, Hongler 2018) with weight variance ``sw2`` and bias variance ``sb2``::
 
-    h^1     = sqrt(sw2 / d)   W^1 x      + sqrt(sb2) b^1,      x^l = phi(h^l)
+    h^1     = sqrt(sw2 / d)   W^1 x      + sqrt(sb2) b^1,      x^l = phi(h^l)   (sqrt(sw2) W^1 x if not normalised)
     h^{l+1} = sqrt(sw2 / n_l) W^{l+1} x^l + sqrt(sb2) b^{l+1},  l = 1..depth   (h^{depth+1} is the output)
 
-with every entry of every ``W``, ``b`` drawn i.i.d. N(0, 1). As the widths grow the output at
+with every entry of every ``W``, ``b`` drawn i.i.d. N(0, 1). ``normalise_inputs=False`` drops the input
+dimension ``d`` from the first layer (``w_r ~ N(0, I_d)`` as in the two-layer analyses of Du et al. 2019 and
+Arora et al. 2019); read ``x.x'/d`` below as ``x.x'`` then. As the widths grow the output at
 initialisation is a Gaussian process with the NNGP kernel ``K = Sigma^{depth+1}`` and the gradient of
 the output with respect to all parameters has the deterministic inner product ``Theta = Theta^{depth+1}``
 (Lee et al. 2019, "Wide neural networks of any depth evolve as linear models under gradient descent";
@@ -68,13 +70,15 @@ class FCKernel:
     """The infinite-width kernels of a fully connected network (NTK parameterisation, see the module doc).
 
     ``activation``: ``"relu"`` or ``"erf"``; ``depth``: number of hidden layers (a two-layer network has
-    ``depth=1``); ``weight_var``, ``bias_var``: ``sw2``, ``sb2``.
+    ``depth=1``); ``weight_var``, ``bias_var``: ``sw2``, ``sb2``; ``normalise_inputs``: scale the first layer by
+    ``1/sqrt(d)`` (Jacot et al.) or not (``w ~ N(0, I_d)``, Du et al. 2019).
     """
 
     activation: str = "relu"
     depth: int = 1
     weight_var: float = 2.0
     bias_var: float = 0.0
+    normalise_inputs: bool = True
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
@@ -95,14 +99,15 @@ class FCKernel:
         x2 = x1 if x2 is None else _check_inputs("x2", x2)
         if x1.shape[1] != x2.shape[1]:
             raise ValidationError(f"x1 and x2 need the same input dimension; got {x1.shape[1]} and {x2.shape[1]}")
-        d = x1.shape[1]
+        d = x1.shape[1] if self.normalise_inputs else 1
         return self.from_inner_products(
             np.einsum("ij,ij->i", x1, x1) / d, np.einsum("ij,ij->i", x2, x2) / d, (x1 @ x2.T) / d
         )
 
     def from_inner_products(self, sq1, sq2, dot) -> tuple[np.ndarray, np.ndarray]:
-        """``(nngp, ntk)`` from normalised inner products: ``sq1 = |x|^2/d`` (n1,), ``sq2 = |x'|^2/d`` (n2,),
-        ``dot = x.x'/d`` (n1, n2). Both kernels depend on the inputs only through these."""
+        """``(nngp, ntk)`` from the first layer's inner products: ``sq1 = |x|^2/d`` (n1,), ``sq2 = |x'|^2/d`` (n2,),
+        ``dot = x.x'/d`` (n1, n2), without the ``/d`` when ``normalise_inputs`` is off. The kernels depend on
+        the inputs only through these."""
         sw2, sb2 = float(self.weight_var), float(self.bias_var)
         a = sw2 * np.asarray(sq1, dtype=np.float64) + sb2
         b = sw2 * np.asarray(sq2, dtype=np.float64) + sb2
@@ -172,6 +177,7 @@ def _fc_module_class():
                 nn.Parameter(torch.randn(dims[i + 1], generator=gen)) for i in range(len(dims) - 1)
             )
             self.sw, self.sb = math.sqrt(kernel.weight_var), math.sqrt(kernel.bias_var)
+            self.normalise_inputs = kernel.normalise_inputs
             self.act = torch.relu if kernel.activation == "relu" else torch.erf
 
         def forward(self, x):
@@ -179,7 +185,8 @@ def _fc_module_class():
             for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
                 if i > 0:
                     h = self.act(h)
-                h = h @ w.T * (self.sw / math.sqrt(w.shape[1])) + self.sb * b
+                fan_in = w.shape[1] if (i > 0 or self.normalise_inputs) else 1
+                h = h @ w.T * (self.sw / math.sqrt(fan_in)) + self.sb * b
             return h
 
     return FCNet

@@ -87,11 +87,11 @@ def ntk_mean_levels(kernel, k: int, weights) -> tuple[np.ndarray, np.ndarray]:
     w = np.asarray(weights, dtype=np.float64)
     if np.any((w < 1) | (w > k)):
         raise ValidationError(f"weights (numbers of ones) must lie in 1..{k}; got {np.unique(w).tolist()}")
-    one = np.ones(1)
-    _, dd = kernel.from_inner_products(one / k, one / k, np.array([[1.0 / k]]))
-    _, oo = kernel.from_inner_products(one / k, one / k, np.array([[0.0]]))
-    _, pp = kernel.from_inner_products(w / k, one / k, (1.0 / k) * np.ones((w.size, 1)))
-    _, qq = kernel.from_inner_products(w / k, one / k, np.zeros((w.size, 1)))
+    one, s = np.ones(1), (1.0 / k if kernel.normalise_inputs else 1.0)
+    _, dd = kernel.from_inner_products(one * s, one * s, np.array([[s]]))
+    _, oo = kernel.from_inner_products(one * s, one * s, np.array([[0.0]]))
+    _, pp = kernel.from_inner_products(w * s, one * s, s * np.ones((w.size, 1)))
+    _, qq = kernel.from_inner_products(w * s, one * s, np.zeros((w.size, 1)))
     d, o, p, q = float(dd[0, 0]), float(oo[0, 0]), pp[:, 0], qq[:, 0]
     a = (p - q) / (d - o)
     b = (q - o * (w * (p - q) + k * q) / (d - o + k * o)) / (d - o)
