@@ -185,3 +185,17 @@ def test_the_docs_example_runs(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "exact on all 63 inputs in 100% of ensembles"
     assert float(out[1]) < 0.1
+
+
+def test_bad_inputs_to_the_gp_and_the_empirical_ntk_are_refused():
+    import torch
+
+    kern = FCKernel()
+    pred = ntk_gp(kern, np.eye(3), np.eye(3), np.ones((2, 3)))
+    with pytest.raises(ValidationError, match="positive integers"):
+        sample_ensemble(pred, n_members=0)
+    with pytest.raises(ValidationError, match="singular"):
+        ntk_gp(kern, np.ones((2, 3)), np.ones(2), np.ones((1, 3)))
+    frozen = torch.nn.Linear(2, 1).requires_grad_(False)
+    with pytest.raises(ValidationError, match="no trainable parameters"):
+        empirical_ntk(frozen, torch.ones(3, 2))
