@@ -34,3 +34,40 @@ __all__ += [
     "permutation_task",
     "round_to_permutation",
 ]
+
+# foundation (lane probes): recorders and probes, geometry, spectral tools, task generators
+from dynlearn.probes.geometry import (  # noqa: E402
+    ccgp,
+    condition_means,
+    effective_rank,
+    kernel_alignment,
+    linear_cka,
+    parallelism_score,
+    participation_ratio,
+    project_on_axes,
+    rbf_cka,
+    rdm,
+    rsa,
+    shattering_dimensionality,
+)
+from dynlearn.probes.record import (  # noqa: E402
+    ActivationRecorder,
+    FeatureCache,
+    GradientRecorder,
+    GroupCurves,
+    KNNProbe,
+    LinearProbe,
+    ParameterRecorder,
+    extract_features,
+    log_checkpoints,
+)
+from dynlearn.probes.spectral import asymmetry, eigen_spectra, eigenvector_alignment, principal_angles  # noqa: E402
+from dynlearn.probes.tasks import HypercubeTask, augment_images, hypercube_task, two_views  # noqa: E402
+
+__all__ += [
+    "ActivationRecorder", "FeatureCache", "GradientRecorder", "GroupCurves", "HypercubeTask", "KNNProbe",
+    "LinearProbe", "ParameterRecorder", "asymmetry", "augment_images", "ccgp", "condition_means",
+    "effective_rank", "eigen_spectra", "eigenvector_alignment", "extract_features", "hypercube_task",
+    "kernel_alignment", "linear_cka", "log_checkpoints", "parallelism_score", "participation_ratio",
+    "principal_angles", "project_on_axes", "rbf_cka", "rdm", "rsa", "shattering_dimensionality", "two_views",
+]
