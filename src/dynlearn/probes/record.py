@@ -54,16 +54,16 @@ def log_checkpoints(total_steps: int, n: int = 50, *, include_zero: bool = True)
     T, n = int(total_steps), int(n)
     if T < 1 or n < 2:
         raise ValidationError(f"log_checkpoints needs total_steps >= 1 and n >= 2; got {total_steps}, {n}")
-    steps = np.unique(np.round(np.geomspace(1, T, n - int(include_zero))).astype(int))
+    want = min(n, T + int(include_zero)) - int(include_zero)
+    m = want
+    # rounding merges the first log-spaced points; sample more finely until ``want`` distinct steps remain
+    while True:
+        steps = np.unique(np.round(np.geomspace(1, T, m)).astype(int))
+        if steps.size >= want or m > 50 * n:
+            break
+        m += 1
     if include_zero:
         steps = np.concatenate([[0], steps])
-    # fill back to n with the largest gaps' midpoints when rounding merged early steps
-    while steps.size < min(n, T + int(include_zero)):
-        gaps = np.diff(steps)
-        i = int(np.argmax(gaps))
-        if gaps[i] < 2:
-            break
-        steps = np.sort(np.append(steps, steps[i] + gaps[i] // 2))
     return steps
 
 
@@ -95,8 +95,6 @@ def resolve_modules(model, names: Sequence[str]) -> dict:
 
 
 def _to_numpy(t, dtype=np.float32) -> np.ndarray:
-    if isinstance(t, (tuple, list)):
-        t = t[0]
     if hasattr(t, "detach"):
         t = t.detach().cpu().numpy()
     return np.asarray(t, dtype=dtype)
@@ -128,7 +126,7 @@ class ActivationRecorder(_Scheduled):
         handles = []
         for name, mod in self.modules.items():
             def hook(_m, _inp, out, _name=name):
-                a = _to_numpy(out)
+                a = _to_numpy(out[0] if isinstance(out, (tuple, list)) else out)
                 sink[_name] = a.reshape(a.shape[0], -1)
 
             handles.append(mod.register_forward_hook(hook))
@@ -390,7 +388,8 @@ class LinearProbe:
         return ((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        scores = self.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def score(self, X, y) -> float:
         X, y = _check_xy(X, y)

@@ -126,7 +126,8 @@ def hypercube_task(
     Kx = 0.5 * (Kx + Kx.T)
 
     lam, U = np.linalg.eigh(Kx)
-    M = U * np.sqrt(np.clip(lam, 0.0, None))
+    lam[lam < 1e-10 * lam.max()] = 0.0  # rounding noise in the null directions stays out of the inputs
+    M = U * np.sqrt(lam)
     rot = np.linalg.qr(rng.standard_normal((int(n_inputs), n_cond)))[0].T  # (n_cond, n_inputs), orthonormal rows
     patterns = M @ rot
     patterns *= np.sqrt(int(n_inputs) / np.mean(np.sum(patterns**2, axis=1)))
