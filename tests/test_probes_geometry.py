@@ -57,6 +57,7 @@ def test_cka_rank_deficient_is_defined():
     Y = rng.normal(size=(20, 3))
     const = np.ones((20, 4))
     assert g.linear_cka(const, Y) == 0.0
+    assert g.linear_cka(np.full((20, 4), 0.1), Y) == 0.0  # column means of 0.1 round: still no variance
     assert g.linear_cka(const, Y, debiased=True) == 0.0
     assert g.rbf_cka(const, Y) == 0.0
     rank1 = np.outer(rng.normal(size=20), rng.normal(size=5))

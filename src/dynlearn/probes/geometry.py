@@ -62,6 +62,12 @@ def _pair(x, y) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
+def _no_variance(X: np.ndarray) -> bool:
+    """Every row equal, up to the rounding of the column means (relative 1e-10)."""
+    spread = float(np.linalg.norm(X - X.mean(0)))
+    return spread <= 1e-10 * float(np.linalg.norm(X)) or spread == 0.0
+
+
 def _safe_ratio(num: float, den: float) -> float:
     """num / den, with 0 when the denominator vanishes (a representation with no variance is similar to
     nothing: the defined value for rank-deficient inputs, never NaN)."""
@@ -108,6 +114,8 @@ def linear_cka(x, y, *, debiased: bool = False) -> float:
     A representation with zero variance (every row equal) has no geometry: CKA is defined as 0, not NaN.
     """
     X, Y = _pair(x, y)
+    if _no_variance(X) or _no_variance(Y):
+        return 0.0
     if X.shape[0] <= max(X.shape[1], Y.shape[1]):  # fewer samples than units: n x n Grams are cheaper
         K, L = X @ X.T, Y @ Y.T
         hxy, hxx, hyy = (_hsic_gram(a, b, debiased) for a, b in ((K, L), (K, K), (L, L)))
@@ -170,6 +178,8 @@ def rbf_cka(
     features: O(n(p + q)D), the choice for n beyond a few thousand. Zero-variance inputs give 0.
     """
     X, Y = _pair(x, y)
+    if _no_variance(X) or _no_variance(Y):
+        return 0.0
     rng = np.random.default_rng(seed)
     if n_features is None:
         Dx, Dy = _sq_dists(X), _sq_dists(Y)
