@@ -67,15 +67,17 @@ def test_cka_rank_deficient_is_defined():
     assert g.linear_cka(rank1, Y) == pytest.approx(g.linear_cka(rank1[:, :1], Y))
 
 
-def test_rbf_cka_wide_kernel_tends_to_linear_and_rff_approximates_exact():
+def test_rbf_cka_wide_kernel_tends_to_linear_and_nystrom_approximates_exact():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(150, 4))
     Y = np.tanh(X @ rng.normal(size=(4, 3))) + 0.3 * rng.normal(size=(150, 3))
     # exp(-d^2/2s^2) ~ 1 - d^2/2s^2 for wide kernels; centred, -d^2/2 is the linear Gram
     assert g.rbf_cka(X, Y, sigma=200.0) == pytest.approx(g.linear_cka(X, Y), abs=1e-3)
     exact = g.rbf_cka(X, Y)
-    approx = g.rbf_cka(X, Y, n_features=8000, seed=0)
-    assert approx == pytest.approx(exact, abs=0.05)
+    assert g.rbf_cka(X, Y, n_landmarks=150) == pytest.approx(exact, abs=1e-8)  # every row a landmark: exact
+    assert g.rbf_cka(X, Y, n_landmarks=40, seed=0) == pytest.approx(exact, abs=0.01)
+    with pytest.raises(ValidationError, match="n_landmarks"):
+        g.rbf_cka(X, Y, n_landmarks=1)
     assert g.rbf_cka(X, X) == pytest.approx(1.0)
 
 
