@@ -35,6 +35,9 @@ import numpy as np
 import torch
 
 from dynlearn.errors import ValidationError
+from dynlearn.probes.geometry import effective_rank
+from dynlearn.probes.spectral import asymmetry
+from dynlearn.probes.spectral import eigenvector_alignment as _alignment_matrix
 
 PREDICTORS = ("trained", "none", "directpred")
 
@@ -59,20 +62,11 @@ def directpred_weights(F: torch.Tensor, eps: float = 0.1, *, normalize: bool = T
     return (U * p) @ U.T
 
 
-def asymmetry(A: np.ndarray) -> float:
-    """``‖(A − Aᵀ)/2‖_F / ‖A‖_F`` in [0, 1]: 0 for a symmetric matrix, 1 for an antisymmetric one."""
-    A = np.asarray(A, float)
-    norm = np.linalg.norm(A)
-    return float(np.linalg.norm(0.5 * (A - A.T)) / norm) if norm > 0 else 0.0
-
-
 def eigenvector_alignment(A: np.ndarray, B: np.ndarray, k: int | None = None) -> float:
-    """Mean ``|u_i · v_i|`` over the top ``k`` eigenvectors of the symmetric parts of ``A`` and ``B``,
-    each sorted by eigenvalue (largest first): 1 when the eigenbases agree in order."""
-    a = np.linalg.eigh(0.5 * (A + A.T))[1][:, ::-1]
-    b = np.linalg.eigh(0.5 * (B + B.T))[1][:, ::-1]
-    k = a.shape[1] if k is None else int(k)
-    return float(np.mean(np.abs(np.sum(a[:, :k] * b[:, :k], axis=0))))
+    """Mean ``|u_i · v_i|`` over the top ``k`` eigenvectors of the symmetric parts of ``A`` and ``B``, each
+    sorted by eigenvalue (the diagonal of :func:`dynlearn.probes.spectral.eigenvector_alignment`): 1 when
+    the eigenbases agree in order."""
+    return float(np.mean(np.diag(_alignment_matrix(A, B, k=k))))
 
 
 def commutator(A: np.ndarray, B: np.ndarray) -> float:
@@ -193,16 +187,6 @@ class DirectPredictor(torch.nn.Module):
                     self.weight.copy_(directpred_weights(self.corr, self.eps))
                 self.calls += 1
         return f @ self.weight.clone().T  # a copy: the next call updates the buffer in place
-
-
-def effective_rank(z: np.ndarray, eps: float = 1e-7) -> float:
-    """RankMe (Garrido et al. 2023): ``exp(H(p))`` with ``p_k = σ_k / Σσ`` of the singular values of the
-    representations ``z (n, d)``; 1 for a collapsed (rank-one) representation, d for an isotropic one."""
-    s = np.linalg.svd(np.asarray(z, float), compute_uv=False)
-    if s.sum() <= 0:
-        return 1.0
-    p = s / s.sum() + eps
-    return float(np.exp(-np.sum(p * np.log(p))))
 
 
 def ridge_probe_accuracy(train_z, train_y, test_z, test_y, *, ridge: float = 1e-2) -> float:

@@ -52,6 +52,25 @@ class ReproContext:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         return self.out_dir / name
 
+    def cached(self, key: str, compute: Callable[[], dict[str, Any]], *, folder: str = "runs") -> dict[str, Any]:
+        """The JSON result of one cell of a recipe (a seed, a model, a setting), computed once.
+
+        Stored as ``out_dir/folder/key.json``, written atomically when ``compute()`` returns, so a recipe
+        that is interrupted and run again resumes after its last finished cell without repeating or losing
+        one; a damaged file is computed again. ``key`` must name every setting the result depends on."""
+        import json
+
+        path = self.out_dir / folder / f"{key}.json"
+        if path.is_file():
+            try:
+                return json.loads(path.read_text())
+            except (OSError, ValueError):
+                pass  # a damaged cell is recomputed
+        out = compute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(out))
+        return out
+
 
 @dataclasses.dataclass
 class ReproResult:

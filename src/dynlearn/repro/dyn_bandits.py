@@ -18,14 +18,12 @@ state. See :mod:`dynlearn.control.bandits` for the algorithms and our choices.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dynlearn.io_utils import atomic_write_text
 from dynlearn.repro import ReproContext, ReproResult, recipe
 
 CLAIM = (
@@ -64,17 +62,15 @@ def _policy(name: str, bandit, lags: int):
     return Oracle(bandit)
 
 
-def _one(s: Sizes, rho: float, seed: int, name: str, cache: Path) -> dict[str, Any]:
+def _one(ctx: ReproContext, s: Sizes, rho: float, seed: int, name: str) -> dict[str, Any]:
     """One run, cached as JSON in the output folder (a resumed recipe does not repeat it)."""
+    key = f"rho{rho}-seed{seed}-{name.replace('ε', 'eps')}-T{s.horizon}-K{s.arms}-c{s.conflict}"
+    return ctx.cached(key, lambda: _compute_one(s, rho, seed, name))
+
+
+def _compute_one(s: Sizes, rho: float, seed: int, name: str) -> dict[str, Any]:
     from dynlearn.control.bandits import DynamicalLinearBandit, regret_slope, run_bandit
 
-    key = f"rho{rho}-seed{seed}-{name.replace('ε', 'eps')}-T{s.horizon}-K{s.arms}-c{s.conflict}.json"
-    path = cache / key
-    if path.is_file():
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is recomputed
     bandit = DynamicalLinearBandit.random(rho=rho, arms=s.arms, conflict=s.conflict, seed=1000 + seed)
     lags = bandit.lags_for(s.lag_tol)
     t0 = time.process_time()
@@ -82,7 +78,7 @@ def _one(s: Sizes, rho: float, seed: int, name: str, cache: Path) -> dict[str, A
     ts = np.unique(np.geomspace(1, s.horizon, N_CURVE).astype(int))
     best = bandit.arms[bandit.best_arm]
     final = bandit.arms[run.arms[-1]]
-    out = {
+    return {
         "rho": rho,
         "seed": seed,
         "policy": name,
@@ -95,9 +91,6 @@ def _one(s: Sizes, rho: float, seed: int, name: str, cache: Path) -> dict[str, A
         "switches": int(np.count_nonzero(np.diff(run.arms))),
         "cpu_s": time.process_time() - t0,
     }
-    cache.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(out))
-    return out
 
 
 def _late_slope(r: dict[str, Any], horizon: int) -> float:
@@ -150,13 +143,12 @@ def _figure(ctx: ReproContext, s: Sizes, rows) -> Path:
 def run(ctx: ReproContext) -> ReproResult:
     s = SMOKE if ctx.smoke else FULL
     t_start = time.perf_counter()
-    cache = ctx.out_dir / "runs"
     rows = []
     total = len(s.rhos) * s.seeds * len(POLICIES)
     for rho in s.rhos:
         for seed in range(s.seeds):
             for name in POLICIES:
-                rows.append(_one(s, rho, ctx.seed + seed, name, cache))
+                rows.append(_one(ctx, s, rho, ctx.seed + seed, name))
                 ctx.progress(
                     f"[{len(rows)}/{total}] rho={rho} seed={seed} {name}: regret {rows[-1]['regret']:.1f}, "
                     f"slope {rows[-1]['slope']:.2f}"

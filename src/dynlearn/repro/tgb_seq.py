@@ -15,14 +15,12 @@ negatives (filtered), the history being all events before the query; MRR with th
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dynlearn.io_utils import atomic_write_text
 from dynlearn.repro import ReproContext, ReproResult, recipe
 
 CLAIM = (
@@ -62,18 +60,16 @@ def _config(name: str, s: Sizes) -> dict[str, Any]:
     return common
 
 
-def _one(s: Sizes, repeat: float, seed: int, name: str, cache: Path) -> dict[str, Any]:
+def _one(ctx: ReproContext, s: Sizes, repeat: float, seed: int, name: str) -> dict[str, Any]:
     """One (repeat, seed, model) cell, cached as JSON so a resumed run does not repeat it."""
+    key = f"r{repeat}-seed{seed}-{name}-U{s.users}-I{s.items}-L{s.events_per_user}-n{s.negatives}-e{s.epochs}"
+    return ctx.cached(key, lambda: _compute_one(s, repeat, seed, name))
+
+
+def _compute_one(s: Sizes, repeat: float, seed: int, name: str) -> dict[str, Any]:
     from dynlearn.graphs import evaluate_link_prediction, planted_sequence, repeat_ratio, sample_negatives, surprise
     from dynlearn.graphs import models as gm
 
-    key = f"r{repeat}-seed{seed}-{name}-U{s.users}-I{s.items}-L{s.events_per_user}-n{s.negatives}-e{s.epochs}.json"
-    path = cache / key
-    if path.is_file():
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is recomputed
     stream, _ = planted_sequence(
         num_users=s.users, num_items=s.items, events_per_user=s.events_per_user, repeat=repeat, seed=seed
     )
@@ -82,7 +78,7 @@ def _one(s: Sizes, repeat: float, seed: int, name: str, cache: Path) -> dict[str
     t0 = time.process_time()
     model = gm.create(name, seed=seed, **_config(name, s)).fit(train)
     res = evaluate_link_prediction(model, stream, test, neg)
-    out = {
+    return {
         "repeat": repeat,
         "seed": seed,
         "model": name,
@@ -93,9 +89,6 @@ def _one(s: Sizes, repeat: float, seed: int, name: str, cache: Path) -> dict[str
         "test_queries": len(test),
         "cpu_s": time.process_time() - t0,
     }
-    cache.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(out))
-    return out
 
 
 def _cat(a, b):
@@ -147,13 +140,12 @@ def _chance(n: int) -> float:
         claim=CLAIM)
 def run(ctx: ReproContext) -> ReproResult:
     s = SMOKE if ctx.smoke else FULL
-    cache = ctx.out_dir / "runs"
     rows = []
     total = len(s.repeats) * s.seeds * len(MODELS)
     for repeat in s.repeats:
         for seed in range(s.seeds):
             for name in MODELS:
-                rows.append(_one(s, repeat, ctx.seed + seed, name, cache))
+                rows.append(_one(ctx, s, repeat, ctx.seed + seed, name))
                 r = rows[-1]
                 ctx.progress(f"[{len(rows)}/{total}] repeat={repeat} seed={seed} {name}: MRR {r['mrr']:.3f} "
                              f"({r['cpu_s']:.1f} s CPU)")
