@@ -77,6 +77,9 @@ def plot(
     trajectory: int = typer.Option(0, "--trajectory", "-t", help="Which trajectory of the file."),
     channel: str = typer.Option(None, "--channel", "-c", help="Channel name (default: the first)."),
     frames: int = typer.Option(6, "--frames", help="2-D fields: how many frames, evenly spaced, side by side."),
+    streamlines: bool = typer.Option(
+        False, "--streamlines", help="2-D fields with u and v channels: draw the streamlines over each frame."
+    ),
 ) -> None:
     """A picture of one trajectory: 2-D fields as a filmstrip of frames, 1-D fields as space-time."""
     import matplotlib
@@ -106,11 +109,27 @@ def plot(
         ax.set_ylabel("x")
         fig.colorbar(im, ax=ax, label=ch)
     else:
+        if streamlines and not {"u", "v"} <= set(f.channels):
+            raise ValidationError(f"--streamlines needs channels u and v; {data.name} has {', '.join(f.channels)}")
         idx = np.unique(np.linspace(0, len(f.times) - 1, max(1, frames)).round().astype(int))
         lim = float(np.abs(values[idx]).max()) or 1.0
-        fig, axes = plt.subplots(1, len(idx), figsize=(2.3 * len(idx), 2.6), squeeze=False)
+        (lx, ly), (nx, ny) = f.grid.lengths, f.grid.shape
+        width = 2.3 * max(1.0, min(lx / ly, 4.0))
+        fig, axes = plt.subplots(1, len(idx), figsize=(width * len(idx), 2.6), squeeze=False)
         for ax, i in zip(axes[0], idx):
-            im = ax.imshow(values[i].T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
+            shown = values[i] if f.mask is None else np.ma.masked_array(values[i], f.mask)
+            im = ax.imshow(shown.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=(0, lx, 0, ly))
+            if f.mask is not None:  # the solid in grey
+                ax.imshow(np.ma.masked_array(f.mask, ~f.mask).T, origin="lower", cmap="Greys", vmin=0, vmax=2,
+                          extent=(0, lx, 0, ly))  # fmt: skip
+            if streamlines:
+                x, y = np.linspace(0, lx, nx), np.linspace(0, ly, ny)
+                uu = f.values[trajectory, i, f.channels.index("u")].T
+                vv = f.values[trajectory, i, f.channels.index("v")].T
+                if np.any(uu) or np.any(vv):
+                    ax.streamplot(x, y, uu, vv, density=1.0, color="k", linewidth=0.5, arrowsize=0.5)
+                ax.set_xlim(0, lx)
+                ax.set_ylim(0, ly)
             ax.set_title(f"t = {f.times[i]:.3g}", fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])

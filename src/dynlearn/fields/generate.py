@@ -177,6 +177,174 @@ EQUATIONS: dict[str, Equation] = {
 }
 
 
+# -- projection-method Navier-Stokes in a box (dynlearn.fields.projection) --------------------------
+
+#: settings that may hold one value per trajectory (a list, or comma-separated text on the CLI)
+_LIST_KEYS = ("nu", "lid_velocity", "width", "height", "inflow_velocity")
+
+
+def _members(c: dict[str, Any], keys: tuple[str, ...]) -> tuple[int, dict[str, np.ndarray]]:
+    """One value per trajectory of each of ``keys``: scalars are broadcast; lists must have ``batch``
+    entries (with ``batch`` left at 1, the lists' common length is the batch)."""
+    lengths = {len(c[k]) for k in keys if isinstance(c[k], list)}
+    batch = int(c["batch"])
+    if batch == 1 and len(lengths) == 1:
+        batch = lengths.pop()
+    if batch < 1:
+        raise ValidationError(f"batch must be >= 1, got {batch}")
+    out = {}
+    for k in keys:
+        arr = np.asarray(c[k], dtype=float)
+        if arr.ndim == 0:
+            arr = np.full(batch, float(arr))
+        if arr.shape != (batch,):
+            raise ValidationError(
+                f"{k} has {arr.size} values for {batch} trajectories; give one value, or one per trajectory "
+                f"(and batch to match)"
+            )
+        out[k] = arr
+    return batch, out
+
+
+def _run_cavity(c: dict[str, Any], progress) -> Fields:
+    from dynlearn.fields.projection import ProjectionSolver, resample
+
+    batch, p = _members(c, ("lid_velocity", "nu", "width", "height"))
+    n, save = c["n"], c["save_n"]
+    if save < 2:
+        raise ValidationError(f"save_n must be >= 2 points per side, got {save}")
+    solver = ProjectionSolver(n, n, p["width"], p["height"], nu=p["nu"], batch=batch, lid_velocity=p["lid_velocity"])
+    times, frames, _ = solver.run(
+        c["dt"],
+        c["steps"],
+        c["save_every"],
+        progress=progress,
+        what="cavity",
+        frame=lambda x: resample(x, (save, save)),
+    )
+    one_box = len(np.unique(p["width"])) == 1 and len(np.unique(p["height"])) == 1
+    bc = "no-slip walls; the top wall (y = height) slides at lid_velocity along +x"
+    if not one_box:
+        bc += "; boxes differ per trajectory (params width, height): coordinates scaled to the unit square"
+    return Fields(
+        values=frames.astype(c["dtype"]),
+        times=times,
+        channels=("u", "v", "vorticity"),
+        grid=Grid((save, save), (p["width"][0], p["height"][0]) if one_box else (1.0, 1.0), (False, False)),
+        bc=bc,
+        params={**p, "re": p["lid_velocity"] * p["width"] / p["nu"]},
+        meta={"equation": "cavity", "config": c},
+    )
+
+
+def _run_channel(name: str):
+    def run(c: dict[str, Any], progress) -> Fields:
+        from dynlearn.fields.projection import ProjectionSolver, obstacle_mask, resample
+
+        batch, p = _members(c, ("inflow_velocity", "nu"))
+        nx, ny, lx, ly = c["nx"], c["ny"], c["length"], c["height"]
+        save = (c["save_nx"], c["save_ny"])
+        if min(save) < 2:
+            raise ValidationError(f"save_nx and save_ny must be >= 2, got {save}")
+        solid = None
+        if name == "obstacle":
+            solid = obstacle_mask(
+                nx, ny, lx, ly, shape=c["shape"], centre=(c["obstacle_x"], c["obstacle_y"]), size=c["size"]
+            )
+        solver = ProjectionSolver(
+            nx,
+            ny,
+            lx,
+            ly,
+            nu=p["nu"],
+            batch=batch,
+            inflow_velocity=p["inflow_velocity"],
+            profile=c["profile"],
+            outflow=c["outflow"],
+            solid=solid,
+        )
+        times, frames, _ = solver.run(
+            c["dt"], c["steps"], c["save_every"], progress=progress, what=name, frame=lambda x: resample(x, save)
+        )
+        length_scale = c["size"] if name == "obstacle" else ly
+        bc = (
+            f"inflow on the left (x = 0, {c['profile']} profile of mean inflow_velocity), {c['outflow']} outflow on "
+            f"the right, no-slip walls at y = 0 and y = {ly:g}"
+        )
+        if solid is not None:
+            bc += f"; a no-slip {c['shape']} obstacle (mask)"
+        return Fields(
+            values=frames.astype(c["dtype"]),
+            times=times,
+            channels=("u", "v", "vorticity"),
+            grid=Grid(save, (lx, ly), (False, False)),
+            bc=bc,
+            params={**p, "re": p["inflow_velocity"] * length_scale / p["nu"]},
+            mask=None if solid is None else resample(solver.node_mask().astype(float), save) > 0.5,
+            meta={"equation": name, "config": c},
+        )
+
+    return run
+
+
+_BOX_COMMON = {"batch": 1, "dtype": "float32"}
+_CHANNEL = {
+    **_BOX_COMMON,
+    "nx": 127,  # 128 x 32 nodes, walls included: saved without resampling by default
+    "ny": 31,
+    "length": 4.0,
+    "height": 1.0,
+    "save_nx": 128,
+    "save_ny": 32,
+    "inflow_velocity": 1.0,
+    "outflow": "zero_gradient",
+}
+EQUATIONS.update(
+    {
+        "cavity": Equation(
+            "cavity",
+            {
+                **_BOX_COMMON,
+                "n": 63,  # cells per side: 64 x 64 nodes, walls included, saved without resampling
+                "save_n": 64,
+                "width": 1.0,
+                "height": 1.0,
+                "lid_velocity": 1.0,
+                "nu": 0.01,  # Re = lid_velocity * width / nu = 100
+                "dt": 0.004,
+                "steps": 2500,
+                "save_every": 50,
+            },
+            _run_cavity,
+            "lid-driven cavity from rest (projection method, MAC grid); per trajectory: lid_velocity, nu, width, height",
+        ),
+        "channel": Equation(
+            "channel",
+            {**_CHANNEL, "nu": 0.05, "profile": "uniform", "dt": 0.01, "steps": 1000, "save_every": 20},
+            _run_channel("channel"),
+            "channel flow from a uniform or parabolic inflow (projection method); per trajectory: inflow_velocity, nu",
+        ),
+        "obstacle": Equation(
+            "obstacle",
+            {
+                **_CHANNEL,
+                "nu": 0.0025,  # Re = inflow_velocity * size / nu = 100: a vortex street
+                "profile": "parabolic",
+                "shape": "circle",
+                "obstacle_x": 1.0,
+                "obstacle_y": 0.52,  # slightly off the axis, so the wake's symmetry breaks within the run
+                "size": 0.25,
+                "dt": 0.005,
+                "steps": 4000,
+                "save_every": 40,
+            },
+            _run_channel("obstacle"),
+            "channel flow past a masked circle or square (projection method); per trajectory: inflow_velocity, nu",
+        ),
+    }
+)
+
+
 def equations() -> list[str]:
     return sorted(EQUATIONS)
 
@@ -191,14 +359,16 @@ def resolve(equation: str, **config: Any) -> dict[str, Any]:
     if unknown:
         raise UnknownNameError(f"setting of {equation}", unknown[0], sorted(eq.defaults))
     c = {**eq.defaults, **{k: _coerce(equation, k, v, eq.defaults[k]) for k, v in config.items()}}
-    if isinstance(c.get("nu"), (list, tuple, np.ndarray)):
-        c["nu"] = [float(x) for x in np.asarray(c["nu"]).ravel()]
+    for key in _LIST_KEYS:
+        if isinstance(c.get(key), (list, tuple, np.ndarray)):
+            c[key] = [float(x) for x in np.asarray(c[key]).ravel()]
     return c
 
 
 def _coerce(equation: str, key: str, value: Any, default: Any) -> Any:
-    """A setting given as text (the CLI's ``--set key=value``) in the type of its default; ``nu`` may
-    also be a comma-separated list (one viscosity per trajectory)."""
+    """A setting given as text (the CLI's ``--set key=value``) in the type of its default; ``nu`` (and
+    the other per-trajectory parameters of :data:`_LIST_KEYS`) may also be a comma-separated list (one
+    value per trajectory)."""
     if not isinstance(value, str) or isinstance(default, str):
         return value
     try:
@@ -206,7 +376,7 @@ def _coerce(equation: str, key: str, value: Any, default: Any) -> Any:
             if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError(value)
             return value.lower() in ("true", "1", "yes")
-        if key == "nu" and "," in value:
+        if key in _LIST_KEYS and "," in value:
             return [float(x) for x in value.split(",")]
         if isinstance(default, int):
             number = float(value)
