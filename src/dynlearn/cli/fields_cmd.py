@@ -113,6 +113,8 @@ def plot(
             raise ValidationError(f"--streamlines needs channels u and v; {data.name} has {', '.join(f.channels)}")
         idx = np.unique(np.linspace(0, len(f.times) - 1, max(1, frames)).round().astype(int))
         lim = float(np.abs(values[idx]).max()) or 1.0
+        if not all(f.grid.periodic):  # walls: their corner singularities would wash the colours out
+            lim = float(np.percentile(np.abs(values[idx]), 99.5)) or lim
         (lx, ly), (nx, ny) = f.grid.lengths, f.grid.shape
         width = 2.3 * max(1.0, min(lx / ly, 4.0))
         fig, axes = plt.subplots(1, len(idx), figsize=(width * len(idx), 2.6), squeeze=False)

@@ -113,6 +113,21 @@ def obstacle_mask(
     return solid
 
 
+def _upwind_curvature(q: np.ndarray, a: np.ndarray, axis: int) -> np.ndarray:
+    """QUICK's correction (Leonard 1979) for the faces between consecutive entries of ``q`` along
+    ``axis``: the face value is ``(q_L + q_R) / 2`` minus this, an eighth of the second difference
+    taken on the side the advecting velocity ``a`` (one per face) comes from. The first and last
+    faces, whose upwind stencil would leave the array, stay central."""
+    q, a = np.moveaxis(q, axis, -1), np.moveaxis(a, axis, -1)
+    m = q.shape[-1] - 1
+    out = np.zeros(np.broadcast_shapes(a.shape, q.shape[:-1] + (m,)))
+    left, right = q[..., 1 : m - 1], q[..., 2:m]
+    from_left = q[..., 0 : m - 2] - 2 * left + right
+    from_right = left - 2 * right + q[..., 3 : m + 1]
+    out[..., 1:-1] = np.where(a[..., 1:-1] > 0, from_left, from_right) / 8
+    return np.moveaxis(out, -1, axis)
+
+
 class _DCTPoisson:
     """Neumann Laplacian on cell centres, diagonalised by DCT-II; ``hx``, ``hy`` may differ per member."""
 
@@ -183,7 +198,9 @@ class ProjectionSolver:
     a closed box, else the mean velocity entering on the left (one per member), leaving on the right
     through an ``outflow`` of kind ``"zero_gradient"`` or ``"convective"``; ``profile``:
     ``"parabolic"`` or ``"uniform"``; ``solid``: ``(nx, ny)`` boolean cells (see
-    :func:`obstacle_mask`). The state is ``(u, v)`` with ``u (batch, nx + 1, ny)``, ``v (batch, nx, ny + 1)``.
+    :func:`obstacle_mask`); ``advection``: ``"central"`` (second order, the validated default) or
+    ``"quick"`` (third-order upwind-biased face values: no odd-even wiggles where the cell Reynolds
+    number ``|u| h / nu`` exceeds 2, as ahead of an obstacle). The state is ``(u, v)`` with ``u (batch, nx + 1, ny)``, ``v (batch, nx, ny + 1)``.
     """
 
     def __init__(
@@ -200,10 +217,14 @@ class ProjectionSolver:
         profile: str = "parabolic",
         outflow: str = "zero_gradient",
         solid: np.ndarray | None = None,
+        advection: str = "central",
     ):
         if int(nx) != nx or int(ny) != ny or min(nx, ny) < MIN_CELLS:
             raise ValidationError(f"the grid {nx} x {ny} cells is too small; use at least {MIN_CELLS} cells per side")
         self.nx, self.ny, self.B = int(nx), int(ny), int(batch)
+        if advection not in ("central", "quick"):
+            raise ValidationError(f"advection must be 'central' or 'quick', got {advection!r}")
+        self.advection = advection
         B = self.B
         lx, ly = _per_member("lx", lx, B), _per_member("ly", ly, B)
         if np.any(lx <= 0) or np.any(ly <= 0):
@@ -313,28 +334,36 @@ class ProjectionSolver:
         ihx, ihy, nu = self._ihx, self._ihy, self.nu3
         U, V = self._ghost_u(u), self._ghost_v(v)
         uc, vc = self._corners(U, V)
-        fxy = uc * vc
+        ucc = 0.5 * (u[:, :-1] + u[:, 1:])  # u and v averaged onto the cell centres
+        vcc = 0.5 * (v[:, :, :-1] + v[:, :, 1:])
+        if self.advection == "quick":  # the advected value upwind-biased, the advecting one central
+            cu, cv = _upwind_curvature(U, vc, 2), _upwind_curvature(V, uc, 1)
+            if self.masked:
+                cu[:, self._cu_zero] = 0.0
+                cv[:, self._cv_zero] = 0.0
+            fxy_u, fxy_v = vc * (uc - cu), uc * (vc - cv)
+            fxx = ucc * (ucc - _upwind_curvature(u, ucc, 1))
+            fyy = vcc * (vcc - _upwind_curvature(v, vcc, 2))
+        else:
+            fxy_u = fxy_v = uc * vc
+            fxx, fyy = ucc * ucc, vcc * vcc
         # u momentum
-        ucc = 0.5 * (u[:, :-1] + u[:, 1:])
-        ucc *= ucc
         mid = u[:, 1:-1]
         up, dn = U[:, 1:-1, 2:], U[:, 1:-1, :-2]
         if self.masked:  # tangential no-slip on solid walls: the closed neighbour mirrors
             up = np.where(self._su_up, -mid, up)
             dn = np.where(self._su_dn, -mid, dn)
-        fu = (ucc[:, :-1] - ucc[:, 1:]) * ihx
-        fu += (fxy[:, 1:-1, :-1] - fxy[:, 1:-1, 1:]) * ihy
+        fu = (fxx[:, :-1] - fxx[:, 1:]) * ihx
+        fu += (fxy_u[:, 1:-1, :-1] - fxy_u[:, 1:-1, 1:]) * ihy
         fu += nu * ((u[:, 2:] - 2 * mid + u[:, :-2]) * ihx**2 + (up - 2 * mid + dn) * ihy**2)
         # v momentum
-        vcc = 0.5 * (v[:, :, :-1] + v[:, :, 1:])
-        vcc *= vcc
         mid = v[:, :, 1:-1]
         rt, lt = V[:, 2:, 1:-1], V[:, :-2, 1:-1]
         if self.masked:
             rt = np.where(self._sv_rt, -mid, rt)
             lt = np.where(self._sv_lt, -mid, lt)
-        fv = (vcc[:, :, :-1] - vcc[:, :, 1:]) * ihy
-        fv += (fxy[:, :-1, 1:-1] - fxy[:, 1:, 1:-1]) * ihx
+        fv = (fyy[:, :, :-1] - fyy[:, :, 1:]) * ihy
+        fv += (fxy_v[:, :-1, 1:-1] - fxy_v[:, 1:, 1:-1]) * ihx
         fv += nu * ((v[:, :, 2:] - 2 * mid + v[:, :, :-2]) * ihy**2 + (rt - 2 * mid + lt) * ihx**2)
         return fu, fv
 
