@@ -181,6 +181,11 @@ def test_bad_input_is_refused_with_the_fix():
     s = P.ProjectionSolver(16, 16, nu=0.01)
     with pytest.raises(ValidationError, match="NaN"):
         s.initial_state(np.full((17, 16), np.nan))
+    ring = np.zeros((16, 16), bool)
+    ring[4:12, 4:12] = True
+    ring[6:10, 6:10] = False
+    with pytest.raises(ValidationError, match="2 separate regions"):
+        P.ProjectionSolver(16, 16, nu=0.01, solid=ring)
     with pytest.raises(ValidationError, match="share one box"):
         P.ProjectionSolver(16, 16, [1.0, 2.0], 1.0, nu=0.01, batch=2, solid=np.pad(np.ones((2, 2), bool), 7))
 

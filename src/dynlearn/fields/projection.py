@@ -200,7 +200,8 @@ class ProjectionSolver:
     ``"parabolic"`` or ``"uniform"``; ``solid``: ``(nx, ny)`` boolean cells (see
     :func:`obstacle_mask`); ``advection``: ``"central"`` (second order, the validated default) or
     ``"quick"`` (third-order upwind-biased face values: no odd-even wiggles where the cell Reynolds
-    number ``|u| h / nu`` exceeds 2, as ahead of an obstacle). The state is ``(u, v)`` with ``u (batch, nx + 1, ny)``, ``v (batch, nx, ny + 1)``.
+    number ``|u| h / nu`` exceeds 2, as ahead of an obstacle). The state is ``(u, v)`` with
+    ``u (batch, nx + 1, ny)`` and ``v (batch, nx, ny + 1)``.
     """
 
     def __init__(
@@ -222,6 +223,8 @@ class ProjectionSolver:
         if int(nx) != nx or int(ny) != ny or min(nx, ny) < MIN_CELLS:
             raise ValidationError(f"the grid {nx} x {ny} cells is too small; use at least {MIN_CELLS} cells per side")
         self.nx, self.ny, self.B = int(nx), int(ny), int(batch)
+        if self.B < 1:
+            raise ValidationError(f"batch must be >= 1, got {batch}")
         if advection not in ("central", "quick"):
             raise ValidationError(f"advection must be 'central' or 'quick', got {advection!r}")
         self.advection = advection
@@ -265,6 +268,14 @@ class ProjectionSolver:
                 raise ValidationError("solid cells may not touch the box's boundary; keep the obstacle inside")
             if solid.all():
                 raise ValidationError("the solid mask covers every cell")
+            from scipy import ndimage
+
+            parts = ndimage.label(~solid)[1]
+            if parts > 1:
+                raise ValidationError(
+                    f"the solid mask cuts the fluid into {parts} separate regions; a pressure solve needs one "
+                    "connected fluid region (fill the enclosed pockets)"
+                )
             self.solid = solid
         else:
             self.solid = np.zeros((nx, ny), dtype=bool)
@@ -399,6 +410,7 @@ class ProjectionSolver:
             nv_[:, :, 1:-1] = a * v[:, :, 1:-1] + b * (vs[:, :, 1:-1] + dt * fv)
             self.project(nu_, nv_)
             us, vs = nu_, nv_
+        self._u_out = None
         return us, vs
 
     # -- state and output -------------------------------------------------------------------
