@@ -229,3 +229,22 @@ def test_fields_file_round_trip_keeps_the_mask(tmp_path, monkeypatch):
                  size=0.4, obstacle_x=0.7, obstacle_y=0.5)  # fmt: skip
     g = Fields.load(f.save(tmp_path / "o.npz"))
     assert np.array_equal(g.mask, f.mask) and np.array_equal(g.values, f.values)
+
+
+@pytest.mark.slow  # matplotlib's import and a streamline plot: about 5-10 s on a loaded machine
+def test_cli_simulates_and_plots_a_masked_flow_with_streamlines(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from dynlearn.cli.main import main
+
+    monkeypatch.setenv("DYNLEARN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    sets = ["nx=31", "ny=11", "length=2.0", "save_nx=32", "save_ny=12", "steps=6", "save_every=3", "dt=0.01",
+            "size=0.4", "obstacle_x=0.7", "obstacle_y=0.5", "inflow_velocity=1,0.5"]  # fmt: skip
+    with pytest.raises(SystemExit) as e:
+        main(["fields", "simulate", "obstacle", *[x for kv in sets for x in ("--set", kv)], "-o", "o.npz"])
+    assert e.value.code in (0, None)
+    f = Fields.load(tmp_path / "o.npz")
+    assert len(f) == 2 and f.mask is not None and np.allclose(f.params["inflow_velocity"], [1.0, 0.5])
+    with pytest.raises(SystemExit) as e:
+        main(["fields", "plot", "o.npz", "-o", "o.png", "--streamlines", "--trajectory", "1"])
+    assert e.value.code in (0, None) and (tmp_path / "o.png").stat().st_size > 1000

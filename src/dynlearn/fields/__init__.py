@@ -3,6 +3,9 @@
 - :mod:`dynlearn.fields.spectral`: pseudo-spectral ETDRK4 solvers on periodic grids, batched over
   initial conditions and parameters: 2-D incompressible Navier-Stokes (vorticity form, Kolmogorov
   forcing, drag), 1-D Burgers and Kuramoto-Sivashinsky; each validated against a known solution.
+- :mod:`dynlearn.fields.projection`: incompressible Navier-Stokes in a box with walls by a projection
+  method on a MAC grid (lid-driven cavity, channel, masked obstacles), validated against Ghia, Ghia &
+  Shin (1982) and plane Poiseuille flow.
 - :class:`Fields` / :class:`Grid`: ``values (N, T, C, *space)`` with times, channels, grid,
   boundary conditions and per-trajectory parameters; npz + JSON files, no pickle.
 - :func:`simulate`: a registered equation's dataset on demand, cached on disk by a hash of its
