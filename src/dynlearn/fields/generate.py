@@ -213,7 +213,17 @@ def _run_cavity(c: dict[str, Any], progress) -> Fields:
     n, save = c["n"], c["save_n"]
     if save < 2:
         raise ValidationError(f"save_n must be >= 2 points per side, got {save}")
-    solver = ProjectionSolver(n, n, p["width"], p["height"], nu=p["nu"], batch=batch, lid_velocity=p["lid_velocity"])
+    solver = ProjectionSolver(
+        n,
+        n,
+        p["width"],
+        p["height"],
+        nu=p["nu"],
+        batch=batch,
+        lid_velocity=p["lid_velocity"],
+        advection=c["advection"],
+        dtype=c["dtype"],
+    )
     times, frames, _ = solver.run(
         c["dt"],
         c["steps"],
@@ -263,6 +273,7 @@ def _run_channel(name: str):
             outflow=c["outflow"],
             solid=solid,
             advection=c["advection"],
+            dtype=c["dtype"],
         )
         times, frames, _ = solver.run(
             c["dt"], c["steps"], c["save_every"], progress=progress, what=name, frame=lambda x: resample(x, save)
