@@ -7,7 +7,7 @@ solves per step) after a 5-step warm-up, ``--repeats`` times, the median reporte
   once before the timing);
 for each batch size asked. Steps per second are whole-batch steps (``field-steps`` = batch x steps).
 As a peer measured in the same run, the spectral ETDRK4 solver (``fields.spectral``) at 64^2 with
-the same batch, float64, one torch thread, gives the ratio of the two solvers' costs on this machine.
+the same batch and precision (``--dtype``), one torch thread, gives the ratio of the two solvers' costs on this machine.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fields_projection.py --out runs/bench_projection.json
 """
@@ -39,16 +39,17 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 8, 32])
+    ap.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="both solvers' precision")
     ap.add_argument("--no-peer", action="store_true", help="skip the spectral solver's timing")
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     a = ap.parse_args()
     rows = []
     for batch in a.batch:
         cases = {
-            "cavity 64x64": projection.ProjectionSolver(64, 64, nu=0.01, batch=batch, lid_velocity=1.0),
+            "cavity 64x64": projection.ProjectionSolver(64, 64, nu=0.01, batch=batch, lid_velocity=1.0, dtype=a.dtype),
             "obstacle 128x32": projection.ProjectionSolver(
                 128, 32, 4.0, 1.0, nu=0.0025, batch=batch, inflow_velocity=1.0,
-                solid=projection.obstacle_mask(128, 32, 4.0, 1.0, centre=(1.0, 0.52), size=0.25),
+                solid=projection.obstacle_mask(128, 32, 4.0, 1.0, centre=(1.0, 0.52), size=0.25), dtype=a.dtype,
             ),
         }  # fmt: skip
         for name, s in cases.items():
@@ -63,7 +64,7 @@ def main() -> None:
                     u, v = s.step(u, v, dt)
 
             wall, cpu = _time(go, a.repeats)
-            row = {"case": name, "batch": batch, "steps": a.steps, "wall_s": wall, "cpu_s": cpu,
+            row = {"case": name, "dtype": a.dtype, "batch": batch, "steps": a.steps, "wall_s": wall, "cpu_s": cpu,
                    "steps_per_s": a.steps / wall, "field_steps_per_s": batch * a.steps / wall}  # fmt: skip
             rows.append(row)
             print(
@@ -78,10 +79,12 @@ def main() -> None:
             w0 = spectral.random_vorticity(batch, 64, seed=0)
             spectral.navier_stokes_2d(w0, nu=1e-2, dt=0.01, n_steps=1)
             wall, cpu = _time(
-                lambda w0=w0: spectral.navier_stokes_2d(w0, nu=1e-2, dt=0.01, n_steps=a.steps, save_every=a.steps),
+                lambda w0=w0: spectral.navier_stokes_2d(
+                    w0, nu=1e-2, dt=0.01, n_steps=a.steps, save_every=a.steps, dtype=a.dtype
+                ),
                 a.repeats,
             )
-            row = {"case": "peer: spectral ETDRK4 64x64 float64", "batch": batch, "steps": a.steps, "wall_s": wall,
+            row = {"case": f"peer: spectral ETDRK4 64x64 {a.dtype}", "batch": batch, "steps": a.steps, "wall_s": wall,
                    "cpu_s": cpu, "steps_per_s": a.steps / wall, "field_steps_per_s": batch * a.steps / wall}  # fmt: skip
             rows.append(row)
             print(f"{row['case']}, batch {batch}: {row['steps_per_s']:.0f} steps/s")
