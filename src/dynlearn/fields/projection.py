@@ -10,9 +10,11 @@ on the rectangle :math:`[0, L_x] \\times [0, L_y]`, optionally with solid cells 
 
 **Grid.** A staggered MAC grid (Harlow & Welch 1965) of ``nx x ny`` cells: ``u`` on the vertical
 faces ``(nx + 1, ny)``, ``v`` on the horizontal faces ``(nx, ny + 1)``, the pressure in the cells.
-Advection in conservative form with second-order central differences, diffusion by the five-point
-Laplacian; wall values enter through ghost values (``u_ghost = 2 u_wall - u``), so a wall sits
-exactly on the faces of the boundary cells.
+Advection in conservative form with second-order central differences (or, with
+``advection="quick"``, QUICK's upwind-biased face values, Leonard 1979, which keep odd-even wiggles
+away where the cell Reynolds number exceeds 2), diffusion by the five-point Laplacian; wall
+values enter through ghost values (``u_ghost = 2 u_wall - u``), so a wall sits exactly on the faces
+of the boundary cells.
 
 **Time stepping.** Chorin's projection (Chorin 1968) inside each stage of the three-stage strong
 stability preserving Runge-Kutta scheme (Shu & Osher 1988): a stage advances the momentum
