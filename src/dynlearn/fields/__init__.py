@@ -11,6 +11,9 @@
 - :func:`simulate`: a registered equation's dataset on demand, cached on disk by a hash of its
   configuration.
 - :mod:`dynlearn.fields.metrics`: relative L2, NMSE, error against rollout step, energy spectra.
+- :mod:`dynlearn.fields.lbm`: D2Q9 lattice Boltzmann (TRT, batched obstacle masks, Zou-He
+  inlet/outlet, drag and lift by momentum exchange), validated on Poiseuille and Schaefer-Turek 2D-1;
+  the ``cylinder`` equation.
 
 torch is needed by the solvers (``torch.fft``) and imported when one runs.
 """
