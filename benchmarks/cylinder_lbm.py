@@ -23,9 +23,9 @@ from dynlearn.fields import simulate
 
 def vorticity(fields, member: int, frame: int) -> np.ndarray:
     hy, hx = fields.grid.spacing
-    u, v, mask = fields.values[member, frame]
+    u, v = fields.values[member, frame]
     w = np.gradient(v, hx, axis=1) - np.gradient(u, hy, axis=0)
-    return np.where(mask > 0, np.nan, w)
+    return np.where(fields.mask[member], np.nan, w)
 
 
 def main() -> None:

@@ -409,10 +409,11 @@ def _run_cylinder(c: dict[str, Any], progress) -> Fields:
     return Fields(
         values=out["values"],
         times=out["times"],
-        channels=("u", "v", "mask"),
+        channels=("u", "v"),
         grid=Grid((c["n"], c["n"]), (c["height"], out["length"]), (False, False)),
         bc="channel: parabolic velocity inlet (x = 0), pressure outlet, no-slip walls and cylinder",
         params=out["params"],
+        mask=out["mask"],
         meta={"equation": "cylinder", "config": c, "lattice": list(out["lattice"]), "tau": out["tau"].tolist()},
     )
 
@@ -437,7 +438,7 @@ EQUATIONS["cylinder"] = Equation(
         "collision": "trt",
     },
     _run_cylinder,
-    "flow past a cylinder in a channel (u, v, mask; per member: inflow, viscosity, radius, position), D2Q9 "
+    "flow past a cylinder in a channel (u, v and a mask per member; inflow, viscosity, radius, position), D2Q9 "
     "lattice Boltzmann",
 )
 

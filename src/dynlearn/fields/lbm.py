@@ -523,9 +523,9 @@ def cylinder_flow(
     ``(n refine, n aspect refine)`` lattice whose time step is set by the fastest member
     (``u_lattice`` lattice units for max ``u_in``); saved every ``save_every`` steps as block means
     over ``refine x aspect refine`` cells, i.e. on an ``n x n`` grid (``interpolated``: Bouzidi
-    bounce-back on the exact circle, else half-way on the staircase): ``values (B, T, 3, n, n)`` with
-    channels u, v (physical units, block means; zero where the mask is 1) and the mask (1 where the block
-    is mostly solid).
+    bounce-back on the exact circle, else half-way on the staircase): ``values (B, T, 2, n, n)``, the
+    velocity u, v (physical units, block means; zero on the mask) and ``mask (B, n, n)`` (True where
+    the block is mostly solid).
     """
     torch = _torch()
     if min(n, aspect, refine, steps, save_every) < 1:
@@ -577,8 +577,7 @@ def cylinder_flow(
         sim.check_finite("cylinder")
         _, ux, uy = sim.macroscopic()
         vel = torch.stack((ux, uy), dim=1) * sim._fluid * scale
-        vel = torch.nn.functional.avg_pool2d(vel, kernel) * ~pooled_mask
-        return torch.cat((vel, pooled_mask.to(vel.dtype)), dim=1)
+        return torch.nn.functional.avg_pool2d(vel, kernel) * ~pooled_mask
 
     frames = [frame()]
     for k in range(steps // save_every):
@@ -590,6 +589,7 @@ def cylinder_flow(
     return {
         "times": np.arange(len(frames)) * save_every * units.dt,
         "values": values.astype(dtype, copy=False),
+        "mask": pooled_mask[:, 0].numpy(),
         "params": {
             "u_in": u_in,
             "nu": nu,
