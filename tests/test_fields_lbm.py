@@ -28,10 +28,10 @@ def test_poiseuille_trt_is_exact_with_halfway_walls():
 
 @pytest.mark.slow
 def test_poiseuille_bgk_wall_moves_with_tau_and_converges_second_order():
-    errors = {tau: lbm.poiseuille(16, tau=tau, collision="bgk")["error"] for tau in (0.6, 0.8, 1.2)}
-    # measured: 3.7e-3, 2.0e-3, 6.3e-3 (the wall slip of BGK depends on tau)
+    errors = {tau: lbm.poiseuille(16, tau=tau, collision="bgk")["error"] for tau in (0.8, 1.2)}
+    # measured: 2.0e-3, 6.3e-3 (3.7e-3 at tau 0.6): the wall slip of BGK depends on tau
     assert all(1e-4 < e < 2e-2 for e in errors.values())
-    assert lbm.poiseuille(16, tau=0.6, collision="trt")["error"] < 1e-9
+    assert errors[1.2] > 2 * errors[0.8]
     coarse, fine = (lbm.poiseuille(ny, tau=1.0, collision="bgk")["error"] for ny in (8, 16))
     assert 3.0 < coarse / fine < 5.0  # second order in the grid spacing
 
