@@ -22,10 +22,11 @@ from dynlearn.fields import simulate
 
 
 def vorticity(fields, member: int, frame: int) -> np.ndarray:
-    hy, hx = fields.grid.spacing
+    """dv/dx - du/dy, as an image (rows y, columns x); the fields are stored (x, y)."""
+    hx, hy = fields.grid.spacing
     u, v = fields.values[member, frame]
-    w = np.gradient(v, hx, axis=1) - np.gradient(u, hy, axis=0)
-    return np.where(fields.mask[member], np.nan, w)
+    w = np.gradient(v, hx, axis=0) - np.gradient(u, hy, axis=1)
+    return np.where(fields.mask[member], np.nan, w).T
 
 
 def main() -> None:
@@ -67,7 +68,7 @@ def main() -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        height, length = f.grid.lengths
+        length, height = f.grid.lengths
         extent = (0, length, 0, height)
         members = np.argsort(f.params["reynolds"])[:: max(1, len(f) // 4)][:4]
         frames = np.linspace(len(f.times) // 4, len(f.times) - 1, 4).astype(int)

@@ -171,7 +171,7 @@ def test_cylinder_equation_is_cached_with_per_member_parameters(tmp_path, monkey
     assert f.values.shape == (3, 3, 2, 16, 16)
     assert f.channels == ("u", "v")
     assert f.mask.shape == (3, 16, 16) and f.mask.dtype == bool
-    assert f.grid.lengths == (1.0, 2.0)
+    assert f.grid.lengths == (2.0, 1.0)  # (x, y): the channel is twice as long as it is high
     assert np.allclose(f.params["u_in"], [0.8, 1.0, 1.2])
     assert np.ptp(f.params["nu"]) > 0  # a scalar is jittered per member with the seed
     assert 0 < f.mask.sum() < f.mask.size
@@ -179,6 +179,9 @@ def test_cylinder_equation_is_cached_with_per_member_parameters(tmp_path, monkey
         f.values.transpose(0, 1, 3, 4, 2)[np.broadcast_to(f.mask[:, None], f.values.shape[:2] + (16, 16))] == 0
     )
     assert f.values[0, -1, 0].max() > 0.5  # the flow moves
+    # axis -2 is x (along the channel): the inlet column x = 0 carries the parabolic profile, zero at the walls
+    inlet = f.values[0, -1, 0, 0, :]
+    assert inlet[len(inlet) // 2] > 0.5 and abs(inlet[0]) < inlet[len(inlet) // 2] / 2
     assert cache_path("cylinder", resolve("cylinder", **cfg)).is_file()
     again = fields.simulate("cylinder", **cfg)
     assert np.array_equal(again.values, f.values) and np.array_equal(again.mask, f.mask)

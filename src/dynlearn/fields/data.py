@@ -2,7 +2,8 @@
 
 A :class:`Fields` holds ``values`` of shape ``(N, T, C, *space)``: N trajectories (initial conditions
 or parameter draws), T saved times, C channels (e.g. vorticity, or ``w, u, v``), and one or two
-spatial axes. Beside it: the ``times``, the channel names, the :class:`Grid` (points, lengths,
+spatial axes, in the order ``(x, y)`` (axis -2 is x, axis -1 is y; the grid's shape and lengths
+follow the same order). Beside it: the ``times``, the channel names, the :class:`Grid` (points, lengths,
 periodicity), the boundary conditions, one value per trajectory of each physical parameter
 (``params["nu"]``), an optional obstacle mask (``True`` = solid; one ``(*space)`` for all trajectories or
 one per trajectory, ``(N, *space)``), and free-form ``meta`` (the generating

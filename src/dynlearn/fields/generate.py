@@ -406,14 +406,15 @@ def _run_cylinder(c: dict[str, Any], progress) -> Fields:
         dtype=c["dtype"],
         progress=progress,
     )
+    # the lattice stores (y, x); datasets use the (x, y) axis order of every other solver
     return Fields(
-        values=out["values"],
+        values=np.swapaxes(out["values"], -1, -2),
         times=out["times"],
         channels=("u", "v"),
-        grid=Grid((c["n"], c["n"]), (c["height"], out["length"]), (False, False)),
+        grid=Grid((c["n"], c["n"]), (out["length"], c["height"]), (False, False)),
         bc="channel: parabolic velocity inlet (x = 0), pressure outlet, no-slip walls and cylinder",
         params=out["params"],
-        mask=out["mask"],
+        mask=np.swapaxes(out["mask"], -1, -2),
         meta={"equation": "cylinder", "config": c, "lattice": list(out["lattice"]), "tau": out["tau"].tolist()},
     )
 
