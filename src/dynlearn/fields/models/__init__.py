@@ -22,6 +22,14 @@ for _name in ("parameter_only", "unet", "sinenet", "fno", "deeponet"):
     FIELD_MODELS.register_lazy(_name, f"dynlearn.fields.models.{_name}")
 del _name
 
+
+def match_parameters(target_count: int, name: str, spec: FieldSpec, **fixed):
+    """A ``sinenet`` or ``unet`` config with ``target_count`` trainable parameters within 2%
+    (see :func:`dynlearn.fields.models.sinenet.match_parameters`)."""
+    from dynlearn.fields.models.sinenet import match_parameters as _match
+
+    return _match(target_count, name, spec, **fixed)
+
 __all__ = [
     "FIELD_MODELS",
     "FieldModel",
@@ -30,5 +38,6 @@ __all__ = [
     "LastFrame",
     "build_field_model",
     "load_field_model",
+    "match_parameters",
     "register_field_model",
 ]
