@@ -10,6 +10,7 @@ A suite is a TOML file (the built-in ones in ``dynlearn/fields/suites/``)::
     equation = "navier_stokes_2d"
     config = { batch = 24, n = 64, steps = 2000, save_every = 50 }
     test = 6                              # the last 6 trajectories are the test set (fixed across seeds)
+    warmup = 50                           # frames dropped at the start (the initial transient)
     history = 1                           # input frames per step
     [train]                               # dynlearn.fields.training.TrainConfig settings
     epochs = 15
@@ -70,6 +71,8 @@ class FieldSuite:
     steps: tuple[int, ...] = (1, 10)
     train: dict[str, Any] = dataclasses.field(default_factory=dict)
     start: int = 0
+    #: frames dropped at the start of every trajectory (the transient from the initial condition)
+    warmup: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -125,7 +128,7 @@ def suite_from_dict(raw: dict[str, Any], *, source: str = "suite") -> FieldSuite
         if key not in raw:
             raise ValidationError(f"{source}: the suite needs {key!r}")
     data = dict(raw["data"])
-    dknown = {"equation", "config", "test", "history", "start"}
+    dknown = {"equation", "config", "test", "history", "start", "warmup"}
     if set(data) - dknown:
         raise ValidationError(f"{source}: unknown [data] key {sorted(set(data) - dknown)[0]!r}; known {sorted(dknown)}")
     equation = data.get("equation", "navier_stokes_2d")
@@ -163,6 +166,7 @@ def suite_from_dict(raw: dict[str, Any], *, source: str = "suite") -> FieldSuite
         steps=steps,
         train=train,
         start=int(data.get("start", 0)),
+        warmup=int(data.get("warmup", 0)),
     )
 
 
@@ -171,6 +175,12 @@ def suite_data(suite: FieldSuite, progress: Callable[[str], None] | None = None)
     from dynlearn.fields import simulate
 
     fields = simulate(suite.equation, **suite.data_config)
+    if suite.warmup:
+        if suite.warmup >= fields.values.shape[1] - suite.history - 1:
+            raise ValidationError(f"warmup = {suite.warmup} leaves too few of the {fields.values.shape[1]} frames")
+        fields = dataclasses.replace(
+            fields, values=fields.values[:, suite.warmup :], times=fields.times[suite.warmup :], meta=dict(fields.meta)
+        )
     n = len(fields)
     return fields.subset(np.arange(n - suite.test)), fields.subset(np.arange(n - suite.test, n))
 

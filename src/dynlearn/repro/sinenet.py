@@ -59,7 +59,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    trajectories=20, test=4, frames=24, warmup=12, save_every=25, history=2, seeds=(0, 1, 2), epochs=10,
+    trajectories=20, test=4, frames=24, warmup=50, save_every=10, history=2, seeds=(0, 1, 2), epochs=10,
     samples_per_epoch=160, batch_size=8, unet_config={},
 )  # fmt: skip
 SMOKE = Sizes(
