@@ -300,3 +300,21 @@ def test_evaluation_of_the_last_frame_baseline(data, tmp_path):
     png = plot_rollout(true, pred, tmp_path / "r.png", frames=3, title="last frame", dt=0.1)
     assert png.stat().st_size > 1000
     assert plot_curves({"last": np.stack([curve, curve])}, tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_masks_and_parameters_reach_the_model(data):
+    import dataclasses
+
+    masks = np.zeros((len(data), 12, 12), bool)
+    masks[:, :2, :2] = True
+    masks[0, 5, 5] = True  # one obstacle per trajectory
+    values = np.where(masks[:, None, None], 0.0, data.values).astype(np.float32)
+    masked = dataclasses.replace(data, values=values, mask=masks)
+    spec = FieldSpec.from_fields(masked, history=1)
+    assert spec.mask and spec.in_channels == 2
+    model = TinyConv(spec, seed=0)
+    RolloutTrainer(epochs=1, batch_size=4, val_fraction=0.34, val_steps=2).fit(model, masked)
+    pred, _ = rollout(model, masked, steps=2)
+    assert np.all(pred[0, :, :, 5, 5] == 0) and np.all(pred[:, :, :, :2, :2] == 0)  # solid cells stay solid
+    with pytest.raises(ValidationError, match="has no parameter 'Re'"):
+        RolloutTrainer(epochs=1).fit(TinyConv(spec), masked, params=("Re",))
