@@ -88,9 +88,16 @@ def test_smoke_experiment_with_stand_ins(standin, tmp_path, monkeypatch):
     ]
     s = dataclasses.replace(sinenet.SMOKE, unet_config={"width": 6})
     results, (train, test) = sinenet.experiment(s, variants, lambda m: None)
-    assert set(results) == {v[0] for v in sinenet.VARIANTS}
+    assert set(results) == {v[0] for v in sinenet.VARIANTS} | {sinenet.BASELINE}
+    from dynlearn.fields import metrics
+
+    v = test.values.astype(float)  # persistence: the first (history) frame repeated
+    want = metrics.relative_l2(np.repeat(v[:, 1:2], s.steps, axis=1), v[:, 2 : 2 + s.steps], reduce="frame")
+    assert results[sinenet.BASELINE]["ten"][0] == pytest.approx(float(want.mean()), rel=1e-5)
     target = results["U-Net, circular"]["params"]
-    for r in results.values():
+    for label, r in results.items():
+        if label == sinenet.BASELINE:
+            continue
         assert len(r["one"]) == len(s.seeds) and np.all(np.isfinite(r["ten"]))
         assert abs(r["params"] - target) / target < 0.35  # matched widths
     from dynlearn.repro import ReproContext
@@ -99,7 +106,7 @@ def test_smoke_experiment_with_stand_ins(standin, tmp_path, monkeypatch):
     res = sinenet.report(ctx, s, results, train, test, 1.0)
     assert res.verdict == sinenet.verdict_of(sinenet.judge(results))
     assert all(p.is_file() and p.stat().st_size > 1000 for p in res.figures)
-    assert "| U-Net | circular |" in res.markdown
+    assert "| U-Net | circular |" in res.markdown and "Persistence" in res.summary and "persistence" in res.markdown
 
 
 @pytest.mark.slow

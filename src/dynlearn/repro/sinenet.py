@@ -76,6 +76,7 @@ VARIANTS = (
     ("SineNet-4, circular", "sinenet", {"waves": 4}, "circular"),
 )
 PADDING_KEY = "padding"
+BASELINE = "last frame, -"
 WIDTH_KEY = "width"
 
 
@@ -127,6 +128,12 @@ def experiment(s: Sizes, variants, progress, *, data=None, width_key: str = WIDT
     base_name, base_cfg = variants[0][1], {**s.unet_config, **variants[0][2]}
     target = build_field_model(base_name, spec, **{**base_cfg, padding_key: variants[0][3]}).n_parameters()
     out: dict[str, dict[str, Any]] = {}
+    # the persistence baseline (next frame = last frame): no training, the floor a model must beat
+    last = build_field_model("last_frame", spec)
+    sc = evaluate(last, test, steps=(1, s.steps), params=())
+    baseline = {"one": [sc["relative_l2_1step"]], "ten": [sc[f"relative_l2_{s.steps}"]],
+                "curves": [sc["curve_relative_l2"]], "params": 0, "config": {}, "seconds": [0.0]}  # fmt: skip
+    progress(f"last frame: 1-step {baseline['one'][0]:.4f}, {s.steps}-step {baseline['ten'][0]:.4f}")
     for label, name, cfg, padding in variants:
         if name == base_name and cfg == variants[0][2]:  # the reference architecture, any padding
             cfg = {**base_cfg, padding_key: padding}
@@ -159,6 +166,7 @@ def experiment(s: Sizes, variants, progress, *, data=None, width_key: str = WIDT
                 f"{s.steps}-step {rows['ten'][-1]:.4f}, {rows['seconds'][-1]:.0f} s"
             )
         out[label] = rows
+    out[BASELINE] = baseline
     return out, (train, test)
 
 
@@ -196,7 +204,7 @@ def report(ctx: ReproContext, s: Sizes, results, train, test, seconds: float) ->
     verdict = verdict_of(claims)
     figures = []
     curves = ctx.figure_path("sinenet-curves.png")
-    plot_curves({k: np.array(v["curves"]) for k, v in results.items()}, curves,
+    plot_curves({k.rstrip(", -"): np.array(v["curves"]) for k, v in results.items()}, curves,
                 title="Navier-Stokes 64², held-out rollouts (median over seeds, 25-75%)")  # fmt: skip
     figures.append(curves)
     for label in ("U-Net, circular", "SineNet-4, circular"):
@@ -212,6 +220,8 @@ def report(ctx: ReproContext, s: Sizes, results, train, test, seconds: float) ->
     metrics: dict[str, Any] = {"claims": claims, "verdict": verdict}
     for label, r in results.items():
         arch, pad = label.split(", ")
+        if label == BASELINE:
+            arch = "last frame (persistence, no training)"
         one, ten = np.array(r["one"]), np.array(r["ten"])
         lines.append(
             f"| {arch} | {pad} | {r['params']:,} | {np.median(one):.4f} [{one.min():.4f}, {one.max():.4f}] | "
@@ -222,11 +232,16 @@ def report(ctx: ReproContext, s: Sizes, results, train, test, seconds: float) ->
             "k_step": [float(x) for x in ten],
         }  # fmt: skip
     held = lambda k: "held" if claims[k] else "**not held**"  # noqa: E731
+    base_ten = float(np.median(results[BASELINE]["ten"]))
+    beat = [k for k, v in results.items() if k != BASELINE and float(np.median(v["ten"])) < base_ten]
+    metrics["below_persistence_k_step"] = beat
     summary = (
         f"On periodic Kolmogorov flow at 64² ({len(train)} training and {len(test)} test trajectories, "
         f"{len(s.seeds)} seeds, {s.epochs} epochs of {s.samples_per_epoch} windows each), the wave ordering "
         f"U-Net > SineNet-2 > SineNet-4 {held('waves')} (weak form, SineNet-4 below U-Net: {held('waves_weak')}) "
-        f"and circular padding beating zero padding {held('padding')}, by the rule declared in the recipe."
+        f"and circular padding beating zero padding {held('padding')}, by the rule declared in the recipe. "
+        f"Persistence (the last frame, untrained) has a {s.steps}-step error of {base_ten:.3f}; "
+        + (f"below it at {s.steps} steps: {', '.join(beat)}." if beat else f"no learned model is below it at {s.steps} steps.")
     )
     markdown = f"""
 ## Setup: the paper's and ours
@@ -257,8 +272,8 @@ Claims: waves {held('waves')}, weak waves {held('waves_weak')}, padding {held('p
 
 ## Deviations and caveats
 
-Models are CPU-sized (tens of thousands of parameters, not millions) and trained for minutes, not
-hours; differences between variants at this scale are within a few seed-spreads and the ranking can
+Models are CPU-sized (about {results["U-Net, circular"]["params"]:,} parameters, not millions) and trained for
+minutes, not hours; differences between variants at this scale are within a few seed-spreads and the ranking can
 change with the budget. The time per seed is wall time on a shared machine (about 8 concurrent jobs
 on 2 cores), so it compares models only roughly. Total recipe time: {seconds:.0f} s.
 """
