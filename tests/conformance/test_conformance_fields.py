@@ -91,7 +91,7 @@ def test_one_step_lowers_the_loss(name):
         loss = torch.mean((model(h, p, m) - target) ** 2)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     with torch.no_grad():
         final = float(torch.mean((model(h, p, m) - target) ** 2))
     assert final < losses[0]
