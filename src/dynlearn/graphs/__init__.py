@@ -7,17 +7,29 @@ of the track runs on generators with planted ground truth, so what a model recov
 
 from __future__ import annotations
 
-from dynlearn.graphs.evaluate import evaluate_link_prediction, hits_at, mrr, ranks, repeat_ratio, surprise
-from dynlearn.graphs.generators import planted_sequence
+from dynlearn.graphs.evaluate import (
+    auc,
+    evaluate_link_prediction,
+    evaluate_sign_prediction,
+    hits_at,
+    mrr,
+    ranks,
+    repeat_ratio,
+    surprise,
+)
+from dynlearn.graphs.generators import planted_factions, planted_sequence
 from dynlearn.graphs.negatives import sample_negatives
 from dynlearn.graphs.stream import RecentNeighborSampler, TemporalEventStream, time2vec
 
 __all__: list[str] = [
     "RecentNeighborSampler",
     "TemporalEventStream",
+    "auc",
     "evaluate_link_prediction",
+    "evaluate_sign_prediction",
     "hits_at",
     "mrr",
+    "planted_factions",
     "planted_sequence",
     "ranks",
     "repeat_ratio",

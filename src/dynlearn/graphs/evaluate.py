@@ -119,3 +119,53 @@ def surprise(train: TemporalEventStream, test: TemporalEventStream) -> float:
     n = max(train.num_nodes, test.num_nodes)
     test_pairs = np.unique(_pair_codes(test, n))
     return float(np.mean(~np.isin(test_pairs, _pair_codes(train, n))))
+
+
+def auc(score, label) -> float:
+    """Area under the ROC curve of ``score`` for the binary ``label`` (Mann-Whitney, ties counted half).
+
+    ``AUC = P(score of a random positive > score of a random negative) + 1/2 P(equal)``: 0.5 for a
+    scorer blind to the label, whatever its ties."""
+    score, label = np.asarray(score, dtype=np.float64).ravel(), np.asarray(label, dtype=bool).ravel()
+    if score.shape != label.shape:
+        raise ValidationError(f"score and label must have one length, got {score.shape} and {label.shape}")
+    n1, n0 = int(label.sum()), int((~label).sum())
+    if n1 == 0 or n0 == 0:
+        raise ValidationError(f"AUC needs both classes, got {n1} positives and {n0} negatives")
+    order = np.argsort(score, kind="stable")
+    s = score[order]
+    r = np.empty(len(s))
+    start = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    stop = np.r_[start[1:], len(s)]
+    r[order] = np.repeat((start + stop + 1) / 2.0, stop - start)  # average 1-based ranks of tie groups
+    return float((r[label].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def evaluate_sign_prediction(model, history: TemporalEventStream, queries: TemporalEventStream,
+                             *, positive_share: float | None = None) -> dict[str, float]:
+    """Sign prediction on the signed ``queries``: AUC, accuracy and negative-link recall.
+
+    Scores come from ``model.score_sign`` (sign-blind models fall back to their link score). As
+    the scores of sign-blind models have no natural threshold, every model is thresholded alike:
+    the top ``positive_share`` of the queries (default: the share of ``+1`` in ``history``) are
+    called ``+1``, the rest ``-1``. ``neg_recall`` is the share of true ``-1`` links called ``-1``
+    (the rare, costly class of signed networks)."""
+    if queries.sign is None:
+        raise ValidationError("the queries carry no sign; sign prediction needs a signed stream (sign=...)")
+    score = model.score_sign(queries.src, queries.dst, queries.t, history)
+    label = queries.sign > 0
+    if positive_share is None:
+        if history.sign is None:
+            raise ValidationError("history carries no sign; pass positive_share or a signed history")
+        positive_share = float(np.mean(history.sign > 0))
+    if not 0 <= positive_share <= 1:
+        raise ValidationError(f"positive_share must be in [0, 1], got {positive_share}")
+    k = int(round(positive_share * len(score)))
+    call = np.zeros(len(score), dtype=bool)
+    call[np.argsort(-score, kind="stable")[:k]] = True
+    return {
+        "auc": auc(score, label),
+        "accuracy": float(np.mean(call == label)),
+        "neg_recall": float(np.mean(~call[~label])) if np.any(~label) else float("nan"),
+        "n": len(score),
+    }

@@ -21,6 +21,7 @@ for _name, _module in (
     ("dygformer", "dygformer"),
     ("tgn", "tgn"),
     ("gru4rec", "gru4rec"),
+    ("semba", "semba"),
 ):
     MODELS.register_lazy(_name, f"{__name__}.{_module}")
 

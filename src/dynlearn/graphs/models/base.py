@@ -9,7 +9,9 @@ batch staleness of TGN-style evaluation; models that read a neighbour sampler se
 strictly before each query exactly).
 
 Subclasses implement ``_begin(stream)`` (reset the streaming state), ``_observe(src, dst, t)``
-(absorb events), ``_score(src, dst, t) -> (B, m)`` and, if trainable, ``_fit``.
+(absorb events), ``_score(src, dst, t) -> (B, m)`` and, if trainable, ``_fit``. ``score_sign``
+answers the same queries with sign scores through ``_score_sign`` (signed models override it; by
+default it is the link score).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class LinkPredictor:
     Config: ClassVar[type] = LinkConfig
     #: False for non-parametric models (EdgeBank): ``fit`` learns nothing and no loss is recorded
     trainable: ClassVar[bool] = True
+    #: True for models that read the events' signs and predict signs (``score_sign``)
+    signed: ClassVar[bool] = False
 
     def __init__(self, config=None, **overrides: Any):
         base = config if config is not None else self.Config()
@@ -74,6 +78,17 @@ class LinkPredictor:
 
         ``dst`` is ``(Q,)`` or ``(Q, m)`` (the output has its shape); ``history`` holds the events
         the model may use (those strictly before each ``t[i]``)."""
+        return self._answer(src, dst, t, history, self._score)
+
+    def score_sign(self, src, dst, t, history: TemporalEventStream) -> np.ndarray:
+        """Scores (higher = more likely ``+1``) of the signs of the links ``(src[i], dst[i], t[i])``.
+
+        Shapes and the use of ``history`` as in :meth:`score`. Signed models (``signed = True``)
+        override ``_score_sign``; a sign-blind model's only guess is that likelier links are
+        friendlier, so by default the sign score is the link score."""
+        return self._answer(src, dst, t, history, self._score_sign)
+
+    def _answer(self, src, dst, t, history, fn) -> np.ndarray:
         if self.meta_ is None:
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(train) or load(dir) first")
         if not isinstance(history, TemporalEventStream):
@@ -97,7 +112,7 @@ class LinkPredictor:
             if cut > cursor:
                 self._observe(history.src[cursor:cut], history.dst[cursor:cut], history.t[cursor:cut])
                 cursor = cut
-            out[idx] = self._score(src[idx], dst2[idx], t[idx])
+            out[idx] = fn(src[idx], dst2[idx], t[idx])
         if not np.all(np.isfinite(out)):
             raise ValidationError(f"{type(self).__name__} produced non-finite scores; its training diverged")
         return out[:, 0] if flat else out
@@ -131,6 +146,9 @@ class LinkPredictor:
 
     def _score(self, src: np.ndarray, dst: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _score_sign(self, src: np.ndarray, dst: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return self._score(src, dst, t)
 
 
 def load_model(path: str | Path, lookup) -> LinkPredictor:
