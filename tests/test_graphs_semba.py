@@ -130,3 +130,17 @@ def test_planted_factions_defectors_switch_sides():
     old, new = truth["faction"][n], truth["faction_after"][n]
     np.testing.assert_array_equal(s.sign[before & loyal] > 0, truth["faction"][other[before & loyal]] == old)
     np.testing.assert_array_equal(s.sign[after & loyal] > 0, truth["faction"][other[after & loyal]] == new)
+
+
+def test_semba_doc_example_runs(capsys):
+    """The signed-stream example of docs/graphs.md runs as written."""
+    pytest.importorskip("torch")
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "graphs.md"
+    section = doc.read_text().split("## Signed streams", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    exec(compile(code, str(doc), "exec"), {})
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split()[0] for ln in lines] == ["semba", "semba", "edgebank"] and "'auc':" in lines[0]

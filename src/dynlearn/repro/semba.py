@@ -137,28 +137,33 @@ def _figure(ctx: ReproContext, s: Sizes, rows, labels) -> Path:
 def _reading(s: Sizes, m) -> list[str]:
     """The page's reading: measured gaps, and the development history the design came from."""
     lo, hi = min(s.defects), max(s.defects)
+    labels_base = [lab for lab, _, _ in MODELS[1:]]
     out = [
         f"- Stationary factions ({lo:.0%} defectors): SEMBA {m('semba', 'auc', lo):.3f} against its sign-blind "
         f"variant {m('semba-unsigned', 'auc', lo):.3f}, TGN {m('tgn', 'auc', lo):.3f}, EdgeBank "
-        f"{m('edgebank', 'auc', lo):.3f}. The sign-blind variant still has a sign decoder trained on the training "
-        "links' signs and a fixed identity vector per node, so it can learn each node's faction by heart; when "
-        "factions never change that shortcut is as good as reading signs from the memory, and the gap between "
-        "the two SEMBAs measures little more than training speed. TGN and EdgeBank have no sign signal at all "
-        "but the denser within-faction links (their sign score is their link score).",
-        f"- With {hi:.0%} defectors: SEMBA {m('semba', 'auc', hi):.3f} against {m('semba-unsigned', 'auc', hi):.3f}, "
-        f"{m('tgn', 'auc', hi):.3f}, {m('edgebank', 'auc', hi):.3f}. A faction learnt by heart is wrong for a "
-        "defector after its switch, while SEMBA's friend and enemy means, decaying with time scale tau = 20, "
-        "follow its recent signs; this is the setting where the signed memory is needed, as in the paper's "
-        "argument for continuous-time signed models.",
-        "- SEMBA stays well below the planted ceiling: its sign decoder also sees the identity vectors and partly "
-        "learns factions by heart, which fits the training period and not the defections.",
+        f"{m('edgebank', 'auc', lo):.3f}. The sign-blind variant keeps a sign decoder trained on the training "
+        "links' signs and a fixed identity vector per node, so it can in principle learn each node's faction by "
+        "heart, and with factions that never change that shortcut competes with reading signs from the memory; "
+        "we read its closeness to SEMBA this way (a hypothesis, not tested here). TGN and EdgeBank have no sign "
+        "signal but the denser within-faction links (their sign score is their link score), hence AUC near 0.5-0.6.",
+        f"- With {hi:.0%} defectors: SEMBA {m('semba', 'auc', hi):.3f} against {m('semba-unsigned', 'auc', hi):.3f} "
+        f"(sign-blind variant), {m('tgn', 'auc', hi):.3f} (TGN), {m('edgebank', 'auc', hi):.3f} (EdgeBank). After "
+        "its switch a defector's faction learnt by heart is wrong, while SEMBA's friend and enemy means, decaying "
+        "with time scale tau = 20, follow its recent signs; this is where the signed memory pays, as the paper argues "
+        "for continuous-time signed models. SEMBA's accuracy stays far below the planted ceiling here, so it follows "
+        "the defections only in part.",
+        *([f"- Why not fully reproduced: with stationary factions SEMBA's mean AUC lead over the best baseline "
+           f"is {m('semba', 'auc', lo) - max(m(b, 'auc', lo) for b in labels_base):.3f}, under the pre-declared "
+           f"margin {AUC_MARGIN}."] if m('semba', 'auc', lo) - max(m(b, 'auc', lo) for b in labels_base) < AUC_MARGIN
+          else []),
         "- Development history, to weigh the result (one seed, seed 0, which is also seed 0 of this run, "
         "no defectors unless said): a first design with GRU friend/enemy memories (closer to TGN) gave SEMBA AUC 0.648 "
         "against 0.775 for its sign-blind variant after 5 epochs; the memories were then replaced by the "
         "time-decayed balance means and cosine balance features of this module: 0.901 against 0.891. The "
         "defection setting was added after that trial, because stationary factions let a decoder memorise them; "
         "its first trial (30% defectors) gave 0.760 against 0.586 after 5 epochs and 0.719 against 0.614 after 12. "
-        f"The full run uses {s.epochs} epochs, fixed before it.",
+        f"The full run's settings ({s.epochs} epochs, both settings, 3 seeds) and the verdict rule were fixed after "
+        "these trials and before the run.",
     ]
     return out
 
