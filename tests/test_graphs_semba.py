@@ -144,3 +144,26 @@ def test_semba_doc_example_runs(capsys):
     exec(compile(code, str(doc), "exec"), {})
     lines = capsys.readouterr().out.strip().splitlines()
     assert [ln.split()[0] for ln in lines] == ["semba", "semba", "edgebank"] and "'auc':" in lines[0]
+
+
+def test_semba_balance_updates_by_hand():
+    """Friend/enemy means follow the balance table, and old evidence decays with exp(-dt / tau)."""
+    pytest.importorskip("torch")
+    from dynlearn.graphs import models as gm
+
+    h = TemporalEventStream([0, 2, 0], [1, 0, 3], [0.0, 1.0, 3.0], num_nodes=4, sign=[-1, -1, 1])
+    m = gm.create("semba", dim=4, time_dim=2, epochs=1, batch_size=2, beta=0.5, tau=2.0).fit(h)
+    x = m.net_.feat.detach().numpy()[:4].astype(np.float64)
+    m._begin(h)
+    m._observe(h.src[:2], h.dst[:2], h.t[:2])
+    # (0, 1, -1): 0 and 1 become each other's enemy; (2, 0, -1): 2's friend is 0's enemy (1), its enemy is 0
+    np.testing.assert_allclose(m._e[1], x[0], rtol=1e-6)
+    np.testing.assert_allclose(m._f[2], 0.5 * x[1], rtol=1e-6)  # the enemy of my enemy: beta e_0 = beta x_1
+    np.testing.assert_allclose(m._e[2], x[0], rtol=1e-6)  # an enemy, whose friend mean is still empty
+    e0_after_two = (np.exp(-0.5) * x[1] + x[2]) / (np.exp(-0.5) + 1)  # 0's enemies: 1 at t=0, then 2 at t=1
+    np.testing.assert_allclose(m._e[0], e0_after_two, rtol=1e-6)
+    m._observe(h.src[2:], h.dst[2:], h.t[2:])
+    # (0, 3, +1) at t=3: 0's friend mean gains x_3 (+ beta f_3 = 0); its enemy mean gains beta e_3 = 0, decayed
+    w0 = np.exp(-1.0) * (np.exp(-0.5) + 1)  # the decayed count behind 0's means at t=3
+    np.testing.assert_allclose(m._f[0], x[3] / (w0 + 1), rtol=1e-6)
+    np.testing.assert_allclose(m._e[0], w0 * e0_after_two / (w0 + 1), rtol=1e-5)
