@@ -165,3 +165,19 @@ def test_per_trajectory_masks_roundtrip_and_subset(tmp_path):
     assert np.array_equal(g.subset([2, 0]).mask, masks[[2, 0]])
     with pytest.raises(ValidationError, match="one per trajectory"):
         Fields(**{**{k: getattr(f, k) for k in ("values", "times", "channels", "grid", "params")}, "mask": masks[:2]})
+
+
+def test_cli_plots_a_dataset_with_one_mask_per_trajectory(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from dynlearn.cli.main import main
+
+    f = _fields()
+    masks = np.zeros((3, 8, 8), bool)
+    masks[1, 3:6, 3:6] = True
+    Fields(**{**{k: getattr(f, k) for k in ("values", "times", "channels", "grid", "params")}, "mask": masks}).save(
+        tmp_path / "m.npz"
+    )
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["fields", "plot", "m.npz", "-o", "m.png", "--trajectory", "1", "--streamlines"])
+    assert e.value.code in (0, None) and (tmp_path / "m.png").stat().st_size > 1000

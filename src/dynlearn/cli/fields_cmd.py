@@ -118,11 +118,13 @@ def plot(
         (lx, ly), (nx, ny) = f.grid.lengths, f.grid.shape
         width = 2.3 * max(1.0, min(lx / ly, 4.0))
         fig, axes = plt.subplots(1, len(idx), figsize=(width * len(idx), 2.6), squeeze=False)
+        # one obstacle for all trajectories, or one per trajectory
+        mask = None if f.mask is None else (f.mask[trajectory] if f.mask.ndim == values.ndim else f.mask)
         for ax, i in zip(axes[0], idx):
-            shown = values[i] if f.mask is None else np.ma.masked_array(values[i], f.mask)
+            shown = values[i] if mask is None else np.ma.masked_array(values[i], mask)
             im = ax.imshow(shown.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim, extent=(0, lx, 0, ly))
-            if f.mask is not None:  # the solid in grey
-                ax.imshow(np.ma.masked_array(f.mask, ~f.mask).T, origin="lower", cmap="Greys", vmin=0, vmax=2,
+            if mask is not None:  # the solid in grey
+                ax.imshow(np.ma.masked_array(mask, ~mask).T, origin="lower", cmap="Greys", vmin=0, vmax=2,
                           extent=(0, lx, 0, ly))  # fmt: skip
             if streamlines:
                 x, y = np.linspace(0, lx, nx), np.linspace(0, ly, ny)
