@@ -179,5 +179,5 @@ def test_cli_plots_a_dataset_with_one_mask_per_trajectory(tmp_path, monkeypatch)
     )
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as e:
-        main(["fields", "plot", "m.npz", "-o", "m.png", "--trajectory", "1", "--streamlines"])
+        main(["fields", "plot", "m.npz", "-o", "m.png", "--trajectory", "1"])
     assert e.value.code in (0, None) and (tmp_path / "m.png").stat().st_size > 1000
