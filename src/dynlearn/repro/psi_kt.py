@@ -23,12 +23,12 @@ Verdict rule (declared before the full run):
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import time
 
 import numpy as np
 
-from dynlearn.io_utils import atomic_write_text
 from dynlearn.repro import ReproContext, ReproResult, recipe
 
 CLAIM = ("PSI-KT forecasts learners' future answers (multi-step) at least as well as BKT and DKT, while its "
@@ -174,28 +174,27 @@ def run(ctx: ReproContext) -> ReproResult:
     from dynlearn.graphs.learners import TRAITS, StudentSimConfig
 
     sz = _sizes(ctx)
-    cache_path = ctx.out_dir / "runs.json"
-    # finished seeds are kept (atomically) and reused when the sizes match: an interrupted run resumes
-    cached = json.loads(cache_path.read_text()) if cache_path.is_file() and not ctx.smoke else []
-    key = json.dumps(sz, sort_keys=True)
+    # one cell per seed, cached in the output folder under the sizes' hash: an interrupted run resumes
+    tag = hashlib.sha1(json.dumps(sz, sort_keys=True).encode()).hexdigest()[:10]
     runs = []
     computed = 0
-    ctx.out_dir.mkdir(parents=True, exist_ok=True)
     for i in range(sz["seeds"]):
         seed = ctx.seed + i
-        hit = [r for r in cached if r["seed"] == seed and r["sizes"] == key]
-        if hit:
-            runs.append(hit[0])
-            continue
-        t0 = time.perf_counter()
-        r = _run_seed(seed, sz)
-        r["wall_s"] = time.perf_counter() - t0
-        computed += 1
-        runs.append(r)
-        ctx.progress(f"seed {seed}: AUC " + ", ".join(f"{m} {r['scores'][m]['auc']:.3f}" for m in MODELS)
-                     + f"; graph AUROC {r['graph_auroc']:.3f}; wall {r['wall_s']:.0f} s")
-        if not ctx.smoke:
-            atomic_write_text(cache_path, json.dumps(runs, indent=1))
+
+        def compute(seed=seed):
+            nonlocal computed
+            t0 = time.perf_counter()
+            r = _run_seed(seed, sz)
+            r["wall_s"] = time.perf_counter() - t0
+            computed += 1
+            ctx.progress(
+                f"seed {seed}: AUC "
+                + ", ".join(f"{m} {r['scores'][m]['auc']:.3f}" for m in MODELS)
+                + f"; graph AUROC {r['graph_auroc']:.3f}; wall {r['wall_s']:.0f} s"
+            )
+            return r
+
+        runs.append(ctx.cached(f"seed{seed}-{tag}", compute))
     fig = _figure(ctx, runs)
 
     def mean(name, what):
@@ -254,7 +253,7 @@ def run(ctx: ReproContext) -> ReproResult:
         "| task | multi-step prediction (future answers without feedback) | same: last 20 % of each learner |",
         "", f"Simulator settings: {sim_desc}. Model settings: "
         + "; ".join(f"{m}: " + ", ".join(f"`{k}={v}`" for k, v in sz["models"][m].items()) for m in MODELS)
-        + f". Seeds: {len(runs)} ({computed} computed in this call, the rest reused from `runs.json` of an earlier "
+        + f". Seeds: {len(runs)} ({computed} computed in this call, the rest reused from the cells (`runs/*.json`) of an earlier "
         f"call with the same sizes); their own wall times sum to {sum(r['wall_s'] for r in runs):,.0f} s. "
         "The simulator and PSI-KT share one model family (OU knowledge, probit answers, practice closing a "
         "fraction of the gap to a ceiling), so PSI-KT is well specified here and the baselines are not: this "
