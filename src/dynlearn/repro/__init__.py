@@ -187,10 +187,13 @@ def _reused(result: ReproResult) -> str:
     n = result.metrics.get("reused_cells", 0)
     if not n:
         return ""
-    return (
-        f"; {n} cell{'s were' if n != 1 else ' was'} read from an earlier call's cache (computing "
-        f"{'them' if n != 1 else 'it'} had taken {result.metrics.get('reused_seconds', 0.0):.1f} s)"
+    seconds = result.metrics.get("reused_seconds", 0.0)
+    cost = (
+        f"computing {'them' if n != 1 else 'it'} had taken {seconds:.1f} s"
+        if seconds > 0
+        else "their compute time was not recorded"
     )
+    return f"; {n} cell{'s were' if n != 1 else ' was'} read from an earlier call's cache ({cost})"
 
 
 __all__ = ["RECIPES", "Recipe", "ReproContext", "ReproResult", "get", "names", "recipe", "render_page", "run"]
