@@ -1,0 +1,28 @@
+"""Learned particle simulators behind one protocol (:mod:`dynlearn.particles.models.base`).
+
+Importing this package registers every model: ``constant_velocity`` (the baseline).
+"""
+
+from __future__ import annotations
+
+from dynlearn.particles.models.base import (
+    PARTICLE_MODELS,
+    ConstantVelocity,
+    ParticleModel,
+    ParticleModelConfig,
+    ParticleSpec,
+    build_particle_model,
+    load_particle_model,
+    register_particle_model,
+)
+
+__all__ = [
+    "PARTICLE_MODELS",
+    "ConstantVelocity",
+    "ParticleModel",
+    "ParticleModelConfig",
+    "ParticleSpec",
+    "build_particle_model",
+    "load_particle_model",
+    "register_particle_model",
+]
