@@ -118,7 +118,7 @@ class Particles:
 
     def kinds(self) -> np.ndarray:
         """The particle types per scene, ``(N, P)``."""
-        return np.broadcast_to(self.kind, (len(self), self.n_particles)) if self.kind.ndim == 1 else self.kind
+        return np.tile(self.kind, (len(self), 1)) if self.kind.ndim == 1 else self.kind.copy()
 
     def velocities(self) -> np.ndarray:
         """Backward finite-difference velocities ``(N, T-1, P, d)``: frame t+1 minus frame t over dt."""
