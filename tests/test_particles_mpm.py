@@ -1,0 +1,148 @@
+"""The 2-D MLS-MPM (dynlearn.particles.mpm): conservation, the elastic bar's period, the sand column's
+run-out, gradients against finite differences, and refusals of bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dynlearn.errors import DivergenceError, ValidationError
+from dynlearn.particles.materials import LAWS
+from dynlearn.particles.mpm import MPM, MPMState
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _disk(centre, radius, spacing):
+    g = np.arange(-radius, radius + 1e-9, spacing)
+    X, Y = np.meshgrid(g, g)
+    keep = X**2 + Y**2 <= radius**2
+    return np.stack([X[keep] + centre[0], Y[keep] + centre[1]], -1)
+
+
+def _two_disks():
+    a, b = _disk((0.3, 0.5), 0.1, 1 / 64), _disk((0.7, 0.53), 0.1, 1 / 64)
+    x = torch.tensor(np.concatenate([a, b]), dtype=torch.float64)[None]
+    v = torch.cat(
+        [torch.tensor([2.0, 0.3], dtype=torch.float64).expand(len(a), 2), torch.tensor([-1.0, 0.1]).expand(len(b), 2)]
+    )[None].double()
+    return x, v
+
+
+def test_momentum_is_conserved_without_gravity_and_walls():
+    # two elastic disks collide mid-box (no gravity, no wall contact): P2G/G2P conserve momentum exactly
+    x, v = _two_disks()
+    sim = MPM(grid=32, dt=5e-4, gravity=(0.0, 0.0))
+    law = LAWS.get("fixed_corotated")(E=1e4, nu=0.3)
+    state = sim.init(x, v, density=1e3)
+    p0 = state.momentum()
+    with torch.no_grad():
+        out, state = sim.rollout(state, law, steps=200, save_every=50, return_state=True)
+    assert out.shape == (1, 5, x.shape[1], 2)
+    # they did collide: the left disk was stopped/reversed along x
+    n = x.shape[1] // 2
+    assert state.v[0, :n, 0].mean() < 1.5
+    # and stayed off the walls
+    lo, hi = sim.interior
+    assert out.min() > lo + 2 * sim.dx and out.max() < hi - 2 * sim.dx
+    drift = (state.momentum() - p0).abs().max() / p0.abs().max()
+    assert drift < 1e-12, float(drift)
+
+
+def test_state_shapes_and_batching():
+    x, v = _two_disks()
+    sim = MPM(grid=32, dt=5e-4, gravity=(0.0, -9.8))
+    law = LAWS.get("neo_hookean")(E=1e4, nu=0.3)
+    xb = torch.cat([x, x + 0.01]).float()
+    state = sim.init(xb, velocities=(0.0, -1.0))
+    assert isinstance(state, MPMState)
+    assert (
+        state.x.shape == xb.shape and state.F.shape == (2, xb.shape[1], 2, 2) and state.mass.shape == (2, xb.shape[1])
+    )
+    assert state.x.dtype == torch.float32
+    one = sim.step(state, law)
+    # scenes are independent: scene 0 alone gives the same numbers as in the batch
+    alone = sim.step(sim.init(xb[:1], velocities=(0.0, -1.0)), law)
+    torch.testing.assert_close(one.x[:1], alone.x, rtol=0, atol=1e-6)
+    out = sim.rollout(state, law, steps=10, save_every=5)
+    assert out.shape == (2, 3, xb.shape[1], 2)
+    torch.testing.assert_close(out[:, 0], xb)
+
+
+def test_per_scene_constants_broadcast():
+    x, v = _two_disks()
+    xb, vb = torch.cat([x, x]).float(), torch.cat([v, v]).float()
+    sim = MPM(grid=32, dt=5e-4, gravity=(0.0, 0.0))
+    law = LAWS.get("fixed_corotated")(E=torch.tensor([1e4, 4e4]), nu=0.3)
+    out = sim.rollout(sim.init(xb, vb), law, steps=200, save_every=200)
+    stiff = LAWS.get("fixed_corotated")(E=4e4, nu=0.3)
+    single = sim.rollout(sim.init(xb[1:], vb[1:]), stiff, steps=200, save_every=200)
+    torch.testing.assert_close(out[1:], single, rtol=0, atol=1e-5)
+    assert (out[0, -1] - out[1, -1]).abs().max() > 1e-3  # the disks collided: the stiffness mattered
+
+
+def test_bad_input_is_refused():
+    sim = MPM(grid=32, dt=5e-4, wall=3)
+    x, _ = _two_disks()
+    bad = x.clone()
+    bad[0, :3, 0] = 0.05  # inside the wall band (3 cells of 1/32)
+    with pytest.raises(ValidationError, match=r"3 of \d+ particles lie outside .*\[0.09375, 0.9062\]"):
+        sim.init(bad)
+    bad = x.clone()
+    bad[0, 0, 1] = 1.5
+    with pytest.raises(ValidationError, match="1 of"):
+        sim.init(bad)
+    bad = x.clone()
+    bad[0, 4, 0] = float("nan")
+    with pytest.raises(ValidationError, match="NaN"):
+        sim.init(bad)
+    with pytest.raises(ValidationError, match="shape"):
+        sim.init(x[0, :, :1])
+    with pytest.raises(ValidationError, match="velocities"):
+        sim.init(x, velocities=torch.zeros(3))
+    with pytest.raises(ValidationError, match="density"):
+        sim.init(x, density=-1.0)
+    for kwargs in ({"grid": 2}, {"dt": 0.0}, {"boundary": "bouncy"}, {"wall": 0}, {"gravity": (1.0,)}):
+        with pytest.raises(ValidationError):
+            MPM(**kwargs)
+
+
+def test_dt_above_the_stable_bound_is_refused_with_the_bound():
+    law = LAWS.get("fixed_corotated")(E=1e6, nu=0.3)
+    sim = MPM(grid=64, dt=1e-3)
+    bound = sim.stable_dt(law, 1e3)
+    # the bound is CFL dx / c with c = sqrt((lambda + 2 mu) / rho)
+    mu, lam = 1e6 / 2.6, 1e6 * 0.3 / (1.3 * 0.4)
+    assert bound == pytest.approx(0.5 * (1 / 64) / math.sqrt((lam + 2 * mu) / 1e3), rel=1e-4)
+    x, _ = _two_disks()
+    state = sim.init(x)
+    with pytest.raises(ValidationError, match=f"stable bound {bound:.4g}"):
+        sim.step(state, law)
+    with pytest.raises(ValidationError, match="stable bound"):
+        sim.rollout(state, law, steps=3)
+    # a fluid built for another dt is refused
+    with pytest.raises(ValidationError, match="built for dt"):
+        MPM(grid=64, dt=1e-4).step(state, LAWS.get("fluid")(dt=2e-4))
+
+
+def test_walls_keep_particles_in_and_divergence_is_reported():
+    x, _ = _two_disks()
+    sim = MPM(grid=32, dt=5e-4, gravity=(0.0, -9.8), boundary="slip")
+    law = LAWS.get("fixed_corotated")(E=1e4, nu=0.3)
+    with torch.no_grad():
+        out = sim.rollout(sim.init(x, velocities=(-3.0, -3.0)), law, steps=300, save_every=100)
+    assert out.min() >= sim.dx and out.max() <= sim.domain - sim.dx
+    # a law that returns NaN makes the rollout raise instead of returning garbage
+    nan_law = LAWS.get("fixed_corotated")(E=1e4, nu=0.3)
+    nan_law.stress = lambda F: F * float("nan")
+    with torch.no_grad(), pytest.raises(DivergenceError):
+        sim.rollout(sim.init(x), nan_law, steps=4, save_every=2)
