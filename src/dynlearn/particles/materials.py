@@ -160,15 +160,21 @@ def _compose(U: torch.Tensor, diag: torch.Tensor, V: torch.Tensor) -> torch.Tens
 
 
 class AnalyticLaw(ConstitutiveLaw):
-    """A law with fixed material constants (buffers): each constant is a number or one value per scene
-    (a 1-D tensor of length B, broadcast against ``F (B, P, 2, 2)``). A tensor with ``requires_grad``
+    """A law with fixed material constants (buffers): each constant is a number (kept as a float64 0-d
+    buffer, so config() is exact) or one value per scene (a 1-D tensor of length B, broadcast against
+    ``F (B, P, 2, 2)``); the stress is computed in ``F``'s dtype. A tensor with ``requires_grad``
     is kept as given, so a loss can be differentiated with respect to it (system identification)."""
 
     def _set(self, **values: Any) -> None:
         for key, value in values.items():
-            t = value if torch.is_tensor(value) else torch.as_tensor(value, dtype=torch.get_default_dtype())
-            if not t.is_floating_point():
-                t = t.to(torch.get_default_dtype())
+            if torch.is_tensor(value):
+                t = value if value.is_floating_point() else value.to(torch.get_default_dtype())
+            else:
+                # a number is kept in float64 (exact in config(); a 0-d tensor does not change the dtype
+                # of the float32 F it multiplies); one value per scene in torch's default dtype
+                t = torch.as_tensor(value, dtype=torch.float64)
+                if t.ndim:
+                    t = t.to(torch.get_default_dtype())
             if t.ndim > 1 or not torch.isfinite(t.detach()).all():
                 raise ValidationError(
                     f"{self.name}: {key} must be a finite number or one value per scene, got {value!r}"
@@ -176,8 +182,8 @@ class AnalyticLaw(ConstitutiveLaw):
             self.register_buffer(key, t)
 
     def _c(self, key: str, F: torch.Tensor) -> torch.Tensor:
-        """The constant ``key`` shaped to broadcast against ``F[..., 0, 0]``."""
-        t = getattr(self, key)
+        """The constant ``key`` in ``F``'s dtype, shaped to broadcast against ``F[..., 0, 0]``."""
+        t = getattr(self, key).to(F.dtype)
         if t.ndim == 0:
             return t
         lead = F.ndim - 2
