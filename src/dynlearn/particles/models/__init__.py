@@ -1,6 +1,7 @@
 """Learned particle simulators behind one protocol (:mod:`dynlearn.particles.models.base`).
 
-Importing this package registers every model: ``constant_velocity`` (the baseline).
+Importing this package registers every model: ``constant_velocity`` (the baseline); ``gns`` and ``giorom``
+register lazily (their module is imported the first time the name is asked for).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dynlearn.particles.models.base import (
     load_particle_model,
     register_particle_model,
 )
+
+PARTICLE_MODELS.register_lazy("gns", "dynlearn.particles.models.gns")
 
 __all__ = [
     "PARTICLE_MODELS",

@@ -1,0 +1,385 @@
+"""The graph core of the particle models, in pure torch: neighbour search, sampling, interpolation.
+
+- :func:`radius` / :func:`radius_graph`: every pair closer than ``r``, by a **cell list** (points are
+  bucketed into cells of side ``r``; the bucket keys are sorted once and every query point looks
+  up the 3^d cells around its own by binary search). Memory is O(P + E), time O(P log P + E); the
+  P x P distance matrix is never built (:func:`radius_graph_brute` does build it: the O(P^2)
+  reference the tests compare against).
+- :func:`knn` / :func:`knn_graph`: the k nearest points, by cell-list searches with a radius that
+  doubles for the query points that have fewer than k neighbours yet.
+- :func:`farthest_point_sampling`: m well-spread points of a cloud (greedy, O(m P)).
+- :func:`kernel_interpolate` (and :func:`interpolation_weights`): values on sparse nodes -> dense
+  points, a normalised Gaussian or inverse-distance kernel over the nodes near each point.
+
+Batches: every function takes one cloud ``(P, d)`` or a batch ``(B, P, d)``; a batch is searched as
+B separate clouds (indices into the flattened ``B * P`` points, no pair across scenes).
+
+Edge convention: ``edge_index (2, E)`` holds ``[senders, receivers]`` (row 0 the neighbour ``j``,
+row 1 the point ``i`` it sends to), sorted by receiver, then sender (or distance for k-NN).
+Positions are in physical units; ``r`` and distances in the same units.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import torch
+
+from dynlearn.errors import ValidationError
+
+_UNIT_BALL = {1: 2.0, 2: math.pi, 3: 4.0 * math.pi / 3.0}
+
+
+def _as_batch(x: torch.Tensor, name: str = "x") -> tuple[torch.Tensor, bool]:
+    if not torch.is_tensor(x):
+        x = torch.as_tensor(x)
+    if x.ndim == 2:
+        x, batched = x[None], False
+    elif x.ndim == 3:
+        batched = True
+    else:
+        raise ValidationError(f"{name} must have shape (P, d) or (B, P, d), got {tuple(x.shape)}")
+    if x.shape[-1] not in (1, 2, 3):
+        raise ValidationError(f"{name} holds points in 1, 2 or 3 dimensions (last axis), got {x.shape[-1]}")
+    if not torch.is_floating_point(x):
+        x = x.float()
+    if not torch.isfinite(x).all():
+        raise ValidationError(f"{name} contains NaN or inf positions")
+    return x, batched
+
+
+def _check_radius(r: float) -> float:
+    r = float(r)
+    if not (r > 0 and math.isfinite(r)):
+        raise ValidationError(f"the radius must be a positive finite length, got {r}")
+    return r
+
+
+def radius(
+    src: torch.Tensor,
+    dst: torch.Tensor,
+    r: float,
+    *,
+    src_batch: torch.Tensor | None = None,
+    dst_batch: torch.Tensor | None = None,
+    max_neighbors: int | None = None,
+    exclude_self: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every pair ``(i, j)`` with ``|dst_i - src_j| <= r``, by a cell list.
+
+    ``src (S, d)``, ``dst (Q, d)``: flat point sets; ``src_batch (S,)`` / ``dst_batch (Q,)``: the scene
+    of each point (pairs only within a scene; None: one scene). ``max_neighbors``: keep the nearest
+    ``k`` of each query point (ties by index). ``exclude_self``: drop ``i == j`` (for ``src is dst``).
+
+    Returns ``(dst_index, src_index)``, each ``(E,)`` long, sorted by query, then source index.
+    """
+    r = _check_radius(r)
+    if src.ndim != 2 or dst.ndim != 2 or src.shape[1] != dst.shape[1]:
+        raise ValidationError(
+            f"src and dst must be (S, d) and (Q, d) point sets, got {tuple(src.shape)}, {tuple(dst.shape)}"
+        )
+    if max_neighbors is not None and int(max_neighbors) < 1:
+        raise ValidationError(f"max_neighbors must be >= 1 or None, got {max_neighbors}")
+    empty = torch.zeros(0, dtype=torch.long, device=src.device)
+    n_src, n_dst, d = src.shape[0], dst.shape[0], src.shape[1]
+    if n_src == 0 or n_dst == 0:
+        return empty, empty
+    sb = torch.zeros(n_src, dtype=torch.long) if src_batch is None else src_batch.long()
+    db = torch.zeros(n_dst, dtype=torch.long) if dst_batch is None else dst_batch.long()
+    dtype = torch.promote_types(src.dtype, dst.dtype)
+    src, dst = src.to(dtype), dst.to(dtype)
+    lo = torch.minimum(src.min(0).values, dst.min(0).values)
+    sc = torch.floor((src - lo) / r).long()
+    dc = torch.floor((dst - lo) / r).long()
+    ncell = torch.maximum(sc.max(0).values, dc.max(0).values) + 1
+    stride = torch.ones(d, dtype=torch.long)
+    for k in range(d - 2, -1, -1):
+        stride[k] = stride[k + 1] * ncell[k + 1]
+    per_batch = int(stride[0] * ncell[0])
+    n_batch = int(max(sb.max(), db.max())) + 1
+    if per_batch * n_batch >= 2**62:
+        raise ValidationError(
+            f"radius {r} is too small for the extent of the points ({per_batch} cells per scene); use a larger radius"
+        )
+    skey = sb * per_batch + (sc * stride).sum(1)
+    order = torch.argsort(skey, stable=True)
+    sorted_keys = skey[order]
+    starts, counts = [], []
+    for off in itertools.product((-1, 0, 1), repeat=d):
+        nc = dc + torch.tensor(off, dtype=torch.long)
+        valid = ((nc >= 0) & (nc < ncell)).all(1)
+        key = db * per_batch + (nc * stride).sum(1)
+        a = torch.searchsorted(sorted_keys, key, side="left")
+        b = torch.searchsorted(sorted_keys, key, side="right")
+        starts.append(a)
+        counts.append(torch.where(valid, b - a, torch.zeros_like(a)))
+    start = torch.cat(starts)
+    count = torch.cat(counts)
+    total = int(count.sum())
+    if total == 0:
+        return empty, empty
+    rep = torch.repeat_interleave(torch.arange(count.numel()), count)
+    first = torch.cumsum(count, 0) - count
+    cand = order[start[rep] + torch.arange(total) - first[rep]]
+    qi = rep % n_dst
+    d2 = ((dst[qi] - src[cand]) ** 2).sum(1)
+    keep = d2 <= r * r
+    if exclude_self:
+        keep &= qi != cand
+    qi, cand, d2 = qi[keep], cand[keep], d2[keep]
+    if max_neighbors is not None and qi.numel():
+        k = int(max_neighbors)
+        # nearest first within each query (ties broken by source index): sort by (query, d2, src)
+        o = torch.argsort(cand, stable=True)
+        o = o[torch.argsort(d2[o], stable=True)]
+        o = o[torch.argsort(qi[o], stable=True)]
+        qi, cand = qi[o], cand[o]
+        first_of = torch.searchsorted(qi, qi, side="left")
+        keep = (torch.arange(qi.numel()) - first_of) < k
+        qi, cand = qi[keep], cand[keep]
+    o = torch.argsort(qi * n_src + cand)
+    return qi[o], cand[o]
+
+
+def _flatten(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    b, p, d = x.shape
+    return x.reshape(b * p, d), torch.arange(b).repeat_interleave(p)
+
+
+def radius_graph(x: torch.Tensor, r: float, max_neighbors: int | None = None, loop: bool = False) -> torch.Tensor:
+    """The radius graph of a cloud ``x (P, d)`` or a batch ``(B, P, d)``: ``edge_index (2, E)`` =
+    ``[senders, receivers]`` with ``|x_s - x_r| <= r`` (indices into the flattened ``B * P`` points;
+    no edge across scenes). ``max_neighbors``: at most the k nearest senders per receiver;
+    ``loop``: include ``i -> i``."""
+    x, _ = _as_batch(x)
+    flat, batch = _flatten(x)
+    recv, send = radius(
+        flat, flat, r, src_batch=batch, dst_batch=batch, max_neighbors=max_neighbors, exclude_self=not loop
+    )
+    return torch.stack([send, recv])
+
+
+def radius_graph_brute(x: torch.Tensor, r: float, loop: bool = False) -> torch.Tensor:
+    """The same graph as :func:`radius_graph` (without a neighbour cap) from the full P x P
+    distance matrix: O(P^2) memory, the reference the tests check the cell list against."""
+    x, _ = _as_batch(x)
+    r = _check_radius(r)
+    flat, batch = _flatten(x)
+    d2 = ((flat[:, None, :] - flat[None, :, :]) ** 2).sum(-1)
+    adj = (d2 <= r * r) & (batch[:, None] == batch[None, :])
+    if not loop:
+        adj.fill_diagonal_(False)
+    recv, send = torch.nonzero(adj, as_tuple=True)
+    return torch.stack([send, recv])
+
+
+def knn(
+    src: torch.Tensor,
+    dst: torch.Tensor,
+    k: int,
+    *,
+    src_batch: torch.Tensor | None = None,
+    dst_batch: torch.Tensor | None = None,
+    exclude_self: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` nearest sources of each query point: ``(dst_index, src_index)``, each ``(Q * k,)``,
+    grouped by query (nearest first). Flat point sets and scene ids as in :func:`radius`.
+
+    Found by cell-list radius searches: a first radius from the density of the sources (about
+    ``1.5 k`` expected neighbours), doubled for the queries that have fewer than ``k`` so far."""
+    k = int(k)
+    if k < 1:
+        raise ValidationError(f"k must be >= 1, got {k}")
+    n_src, n_dst, d = src.shape[0], dst.shape[0], src.shape[1]
+    sb = torch.zeros(n_src, dtype=torch.long) if src_batch is None else src_batch.long()
+    db = torch.zeros(n_dst, dtype=torch.long) if dst_batch is None else dst_batch.long()
+    n_batch = int(max(sb.max(), db.max())) + 1 if n_src and n_dst else 1
+    per_scene = torch.bincount(sb, minlength=n_batch)
+    need = k + (1 if exclude_self else 0)
+    used = torch.unique(db)
+    if n_dst and int(per_scene[used].min()) < need:
+        raise ValidationError(
+            f"k-NN with k = {k} needs at least {need} source points in every scene, the smallest has "
+            f"{int(per_scene[used].min())}"
+        )
+    if n_dst == 0:
+        e = torch.zeros(0, dtype=torch.long)
+        return e, e
+    both = torch.cat([src, dst])
+    extent = (both.max(0).values - both.min(0).values).clamp_min(1e-12)
+    diameter = float(extent.norm())
+    volume = float(extent.prod()) if d > 0 else 1.0
+    density = float(per_scene.float().mean()) / max(volume, 1e-300)
+    r = (1.5 * need / (density * _UNIT_BALL[d])) ** (1.0 / d)
+    r = min(max(r, 1e-9 * max(diameter, 1e-12)), 2.0 * diameter + 1e-12)
+    out_q, out_s = [], []
+    todo = torch.arange(n_dst)
+    while todo.numel():
+        qi, si = radius(src, dst[todo], r, src_batch=sb, dst_batch=db[todo], max_neighbors=need, exclude_self=False)
+        if exclude_self:
+            keep = todo[qi] != si
+            qi, si = qi[keep], si[keep]
+        found = torch.bincount(qi, minlength=todo.numel())
+        done = found >= k
+        if r > 2.0 * diameter:  # every point is in reach: cannot find more
+            done = torch.ones_like(done)
+        sel = done[qi]
+        out_q.append(todo[qi[sel]])
+        out_s.append(si[sel])
+        todo = todo[~done]
+        r *= 2.0
+    qi, si = torch.cat(out_q), torch.cat(out_s)
+    # nearest first, cut at k
+    dist = ((dst[qi] - src[si]) ** 2).sum(1)
+    o = torch.argsort(si, stable=True)
+    o = o[torch.argsort(dist[o], stable=True)]
+    o = o[torch.argsort(qi[o], stable=True)]
+    qi, si = qi[o], si[o]
+    first_of = torch.searchsorted(qi, qi, side="left")
+    keep = (torch.arange(qi.numel()) - first_of) < k
+    return qi[keep], si[keep]
+
+
+def knn_graph(x: torch.Tensor, k: int, loop: bool = False) -> torch.Tensor:
+    """The k-NN graph of ``x (P, d)`` or ``(B, P, d)``: ``[senders, receivers]``, each point
+    receiving from its ``k`` nearest (itself excluded unless ``loop``), nearest first."""
+    x, _ = _as_batch(x)
+    flat, batch = _flatten(x)
+    recv, send = knn(flat, flat, k, src_batch=batch, dst_batch=batch, exclude_self=not loop)
+    return torch.stack([send, recv])
+
+
+def farthest_point_sampling(x: torch.Tensor, m: int, *, start: int | None = 0, seed: int | None = None) -> torch.Tensor:
+    """``m`` well-spread points of ``x (P, d)`` or ``(B, P, d)``: indices ``(m,)`` or ``(B, m)``.
+
+    Greedy farthest-point sampling: begin at particle ``start`` (or a random one drawn with ``seed``
+    when ``start`` is None), then repeatedly add the particle farthest from those chosen.
+    O(m P) time, O(P) memory; deterministic for a given start."""
+    x, batched = _as_batch(x)
+    b, p, _ = x.shape
+    m = int(m)
+    if not 1 <= m <= p:
+        raise ValidationError(f"farthest point sampling picks 1 <= m <= P = {p} points, got m = {m}")
+    if start is None:
+        g = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        first = torch.randint(0, p, (b,), generator=g)
+    else:
+        if not 0 <= int(start) < p:
+            raise ValidationError(f"start must index a particle (0..{p - 1}), got {start}")
+        first = torch.full((b,), int(start), dtype=torch.long)
+    rows = torch.arange(b)
+    idx = torch.empty(b, m, dtype=torch.long)
+    idx[:, 0] = first
+    dist = torch.full((b, p), float("inf"), dtype=x.dtype)
+    last = first
+    for i in range(1, m):
+        dist = torch.minimum(dist, ((x - x[rows, last][:, None, :]) ** 2).sum(-1))
+        last = dist.argmax(1)
+        idx[:, i] = last
+    return idx if batched else idx[0]
+
+
+def interpolation_weights(
+    src_pos: torch.Tensor,
+    dst_pos: torch.Tensor,
+    *,
+    k: int | None = None,
+    radius: float | None = None,
+    kernel: str = "gaussian",
+    bandwidth: float | None = None,
+    power: float = 2.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The sparse weights of :func:`kernel_interpolate`: ``(dst_index, src_index, weight)`` over the
+    flattened points (``src_pos (m, d)`` / ``(B, m, d)``, ``dst_pos (P, d)`` / ``(B, P, d)``); the
+    weights of each destination sum to 1.
+
+    Neighbours: the ``k`` nearest nodes, or every node within ``radius`` (a point with none gets its
+    nearest node). Kernels: ``"gaussian"`` ``exp(-|x - y|^2 / (2 h^2))`` with ``h = bandwidth`` or, by
+    default, half the distance to the k-th neighbour (k-NN, per point) or ``radius / 2``;
+    ``"inverse_distance"`` ``1 / (|x - y|^power + eps)`` (Shepard)."""
+    if (k is None) == (radius is None):
+        raise ValidationError("interpolation needs exactly one of k (nearest nodes) or radius")
+    if kernel not in ("gaussian", "inverse_distance"):
+        raise ValidationError(f"kernel must be 'gaussian' or 'inverse_distance', got {kernel!r}")
+    src, sb_ = _as_batch(src_pos, "src_pos")
+    dst, db_ = _as_batch(dst_pos, "dst_pos")
+    if src.shape[0] != dst.shape[0] or src.shape[2] != dst.shape[2] or sb_ != db_:
+        raise ValidationError(
+            f"src_pos and dst_pos must be (m, d) and (P, d) or (B, m, d) and (B, P, d), got "
+            f"{tuple(src_pos.shape)} and {tuple(dst_pos.shape)}"
+        )
+    fs, sbatch = _flatten(src)
+    fd, dbatch = _flatten(dst)
+    if k is not None:
+        k = min(int(k), src.shape[1])
+        qi, si = knn(fs, fd, k, src_batch=sbatch, dst_batch=dbatch)
+    else:
+        qi, si = globals()["radius"](fs, fd, radius, src_batch=sbatch, dst_batch=dbatch)
+        missing = torch.ones(fd.shape[0], dtype=torch.bool)
+        missing[qi] = False
+        if missing.any():
+            todo = torch.nonzero(missing).squeeze(1)
+            q2, s2 = knn(fs, fd[todo], 1, src_batch=sbatch, dst_batch=dbatch[todo])
+            qi, si = torch.cat([qi, todo[q2]]), torch.cat([si, s2])
+            o = torch.argsort(qi, stable=True)
+            qi, si = qi[o], si[o]
+    d2 = ((fd[qi] - fs[si]) ** 2).sum(1)
+    n = fd.shape[0]
+    if kernel == "gaussian":
+        if bandwidth is not None:
+            h2 = torch.full((n,), float(bandwidth) ** 2, dtype=d2.dtype)
+        elif k is not None:
+            h2 = torch.zeros(n, dtype=d2.dtype).scatter_reduce(0, qi, d2, "amax", include_self=True) / 4.0
+        else:
+            h2 = torch.full((n,), (float(radius) / 2.0) ** 2, dtype=d2.dtype)
+        h2 = h2.clamp_min(1e-30)
+        logit = -d2 / (2.0 * h2[qi])
+        top = torch.full((n,), -float("inf"), dtype=d2.dtype).scatter_reduce(0, qi, logit, "amax", include_self=True)
+        w = torch.exp(logit - top[qi])
+    else:
+        w = 1.0 / (d2.sqrt() ** power + 1e-12)
+    total = torch.zeros(n, dtype=w.dtype).index_add_(0, qi, w)
+    return qi, si, w / total[qi]
+
+
+def kernel_interpolate(
+    src_pos: torch.Tensor,
+    src_values: torch.Tensor,
+    dst_pos: torch.Tensor,
+    *,
+    k: int | None = None,
+    radius: float | None = None,
+    kernel: str = "gaussian",
+    bandwidth: float | None = None,
+    power: float = 2.0,
+) -> torch.Tensor:
+    """Values on sparse nodes -> dense points: ``src_values (m, C)`` or ``(B, m, C)`` at ``src_pos``
+    to ``(P, C)`` or ``(B, P, C)`` at ``dst_pos``, each a normalised kernel average of its nearby
+    nodes (see :func:`interpolation_weights` for the neighbours, kernels and bandwidth).
+    Differentiable in the values (and the positions)."""
+    qi, si, w = interpolation_weights(
+        src_pos, dst_pos, k=k, radius=radius, kernel=kernel, bandwidth=bandwidth, power=power
+    )
+    batched = src_values.ndim == 3
+    vals = src_values if batched else src_values[None]
+    if vals.ndim != 3 or vals.shape[:2] != (src_pos.shape[0] if batched else 1, src_pos.shape[-2]):
+        raise ValidationError(f"src_values must be (m, C) or (B, m, C) matching src_pos, got {tuple(src_values.shape)}")
+    b, _, c = vals.shape
+    p = dst_pos.shape[-2]
+    flat = vals.reshape(-1, c)
+    out = torch.zeros(b * p, c, dtype=flat.dtype).index_add_(0, qi, flat[si] * w[:, None].to(flat.dtype))
+    out = out.reshape(b, p, c)
+    return out if batched else out[0]
+
+
+__all__ = [
+    "farthest_point_sampling",
+    "interpolation_weights",
+    "kernel_interpolate",
+    "knn",
+    "knn_graph",
+    "radius",
+    "radius_graph",
+    "radius_graph_brute",
+]
