@@ -15,7 +15,8 @@ Batches: every function takes one cloud ``(P, d)`` or a batch ``(B, P, d)``; a b
 B separate clouds (indices into the flattened ``B * P`` points, no pair across scenes).
 
 Edge convention: ``edge_index (2, E)`` holds ``[senders, receivers]`` (row 0 the neighbour ``j``,
-row 1 the point ``i`` it sends to), sorted by receiver, then sender (or distance for k-NN).
+row 1 the point ``i`` it sends to), grouped by receiver in increasing order (a fixed order within a
+receiver; nearest first for k-NN).
 Positions are in physical units; ``r`` and distances in the same units.
 """
 
@@ -56,6 +57,70 @@ def _check_radius(r: float) -> float:
     return r
 
 
+class _CellList:
+    """Sources bucketed into cells of side ``r`` (keys sorted once); looks up the 3^d cells around
+    query points. ``candidates`` returns, per query, the padded slots of those cells."""
+
+    def __init__(self, src: torch.Tensor, dst: torch.Tensor, r: float, sb: torch.Tensor, db: torch.Tensor):
+        d = src.shape[1]
+        self.src, self.dst, self.sb, self.db = src, dst, sb, db
+        lo = torch.minimum(src.min(0).values, dst.min(0).values)
+        sc = torch.floor((src - lo) / r).long()
+        self.dc = torch.floor((dst - lo) / r).long()
+        self.ncell = torch.maximum(sc.max(0).values, self.dc.max(0).values) + 1
+        self.stride = torch.ones(d, dtype=torch.long)
+        for k in range(d - 2, -1, -1):
+            self.stride[k] = self.stride[k + 1] * self.ncell[k + 1]
+        self.per_batch = int(self.stride[0] * self.ncell[0])
+        n_batch = int(max(sb.max(), db.max())) + 1
+        if self.per_batch * n_batch >= 2**62:
+            raise ValidationError(
+                f"radius {r} is too small for the extent of the points ({self.per_batch} cells per scene); "
+                "use a larger radius"
+            )
+        skey = sb * self.per_batch + (sc * self.stride).sum(1)
+        self.order = torch.argsort(skey, stable=True)
+        self.sorted_keys = skey[self.order]
+        self.cell_keys, self.cell_count = torch.unique_consecutive(self.sorted_keys, return_counts=True)
+        self.cell_start = torch.cumsum(self.cell_count, 0) - self.cell_count
+        srt = src[self.order]
+        self.src_sorted_coords = [srt[:, k].contiguous() for k in range(d)]
+        self.dst_sorted_coords = [dst[:, k].contiguous() for k in range(d)]
+        self.offsets = torch.tensor(list(itertools.product((-1, 0, 1), repeat=d)), dtype=torch.long)
+
+    def around(self, queries: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(start, count) (Q', 3^d)`` into ``order`` of the cells around the queries (indices into dst)."""
+        nc = self.dc[queries][:, None, :] + self.offsets[None]
+        valid = ((nc >= 0) & (nc < self.ncell)).all(-1)
+        key = self.db[queries][:, None] * self.per_batch + (nc * self.stride).sum(-1)
+        pos = torch.searchsorted(self.cell_keys, key).clamp_max(self.cell_keys.numel() - 1)
+        hit = valid & (self.cell_keys[pos] == key)
+        return self.cell_start[pos], torch.where(hit, self.cell_count[pos], torch.zeros_like(pos))
+
+    def padded(self, queries: torch.Tensor, start=None, count=None):
+        """``(slot, valid, d2)``, each ``(Q', 3^d * c_max)``: every source in the cells around each
+        query, padded to the fullest cell, as slots into ``order`` (``order[slot]`` is the source
+        index), with the squared distances."""
+        if start is None:
+            start, count = self.around(queries)
+        c_max = int(self.cell_count.max())
+        q = queries.numel()
+        slot = (start[..., None] + torch.arange(c_max)).reshape(q, -1)
+        valid = (torch.arange(c_max) < count[..., None]).reshape(q, -1)
+        slot = slot.clamp_max(self.order.numel() - 1)
+        flat = slot.reshape(-1)
+        d2 = None
+        for k in range(self.src.shape[1]):
+            diff = self.dst_sorted_coords[k][queries][:, None] - self.src_sorted_coords[k].index_select(0, flat).view(
+                q, -1
+            )
+            d2 = diff * diff if d2 is None else d2 + diff * diff
+        return slot, valid, d2
+
+    def padded_size(self, n_queries: int) -> int:
+        return n_queries * self.offsets.shape[0] * int(self.cell_count.max())
+
+
 def radius(
     src: torch.Tensor,
     dst: torch.Tensor,
@@ -70,9 +135,15 @@ def radius(
 
     ``src (S, d)``, ``dst (Q, d)``: flat point sets; ``src_batch (S,)`` / ``dst_batch (Q,)``: the scene
     of each point (pairs only within a scene; None: one scene). ``max_neighbors``: keep the nearest
-    ``k`` of each query point (ties by index). ``exclude_self``: drop ``i == j`` (for ``src is dst``).
+    ``k`` of each query point. ``exclude_self``: drop ``i == j`` (for ``src is dst``).
 
-    Returns ``(dst_index, src_index)``, each ``(E,)`` long, sorted by query, then source index.
+    Returns ``(dst_index, src_index)``, each ``(E,)`` long, grouped by query in increasing order (in a
+    fixed order within a query: the same input gives the same output).
+
+    The candidates of each query (the sources in the 3^d cells around its own) are laid out padded
+    to the fullest cell, ``Q x 3^d x c_max``, so the search is a few dense tensor operations; when
+    the padding would exceed four times the ragged candidate count plus 2^20 (strongly clustered
+    points), the ragged layout is used instead.
     """
     r = _check_radius(r)
     if src.ndim != 2 or dst.ndim != 2 or src.shape[1] != dst.shape[1]:
@@ -82,64 +153,55 @@ def radius(
     if max_neighbors is not None and int(max_neighbors) < 1:
         raise ValidationError(f"max_neighbors must be >= 1 or None, got {max_neighbors}")
     empty = torch.zeros(0, dtype=torch.long, device=src.device)
-    n_src, n_dst, d = src.shape[0], dst.shape[0], src.shape[1]
+    n_src, n_dst = src.shape[0], dst.shape[0]
     if n_src == 0 or n_dst == 0:
         return empty, empty
     sb = torch.zeros(n_src, dtype=torch.long) if src_batch is None else src_batch.long()
     db = torch.zeros(n_dst, dtype=torch.long) if dst_batch is None else dst_batch.long()
     dtype = torch.promote_types(src.dtype, dst.dtype)
     src, dst = src.to(dtype), dst.to(dtype)
-    lo = torch.minimum(src.min(0).values, dst.min(0).values)
-    sc = torch.floor((src - lo) / r).long()
-    dc = torch.floor((dst - lo) / r).long()
-    ncell = torch.maximum(sc.max(0).values, dc.max(0).values) + 1
-    stride = torch.ones(d, dtype=torch.long)
-    for k in range(d - 2, -1, -1):
-        stride[k] = stride[k + 1] * ncell[k + 1]
-    per_batch = int(stride[0] * ncell[0])
-    n_batch = int(max(sb.max(), db.max())) + 1
-    if per_batch * n_batch >= 2**62:
-        raise ValidationError(
-            f"radius {r} is too small for the extent of the points ({per_batch} cells per scene); use a larger radius"
-        )
-    skey = sb * per_batch + (sc * stride).sum(1)
-    order = torch.argsort(skey, stable=True)
-    sorted_keys = skey[order]
-    starts, counts = [], []
-    for off in itertools.product((-1, 0, 1), repeat=d):
-        nc = dc + torch.tensor(off, dtype=torch.long)
-        valid = ((nc >= 0) & (nc < ncell)).all(1)
-        key = db * per_batch + (nc * stride).sum(1)
-        a = torch.searchsorted(sorted_keys, key, side="left")
-        b = torch.searchsorted(sorted_keys, key, side="right")
-        starts.append(a)
-        counts.append(torch.where(valid, b - a, torch.zeros_like(a)))
-    start = torch.cat(starts)
-    count = torch.cat(counts)
+    cells = _CellList(src, dst, r, sb, db)
+    queries = torch.arange(n_dst)
+    start, count = cells.around(queries)
     total = int(count.sum())
     if total == 0:
         return empty, empty
+    if cells.padded_size(n_dst) <= 4 * total + 2**20:
+        slot, valid, d2 = cells.padded(queries, start, count)
+        valid &= d2 <= r * r
+        if exclude_self:
+            valid &= cells.order[slot] != queries[:, None]
+        k = None if max_neighbors is None else int(max_neighbors)
+        crowded = None
+        if k is not None and k < slot.shape[1]:
+            crowded = torch.nonzero(valid.sum(1) > k).squeeze(1)
+        if crowded is not None and crowded.numel():
+            # the nearest k of the queries with more than k neighbours; the rest keep all theirs
+            dc = torch.where(valid[crowded], d2[crowded], torch.full_like(d2[crowded], float("inf")))
+            _, pick = torch.topk(dc, k, dim=1, largest=False, sorted=True)
+            valid[crowded] = False
+            valid[crowded[:, None], pick] = True
+        qi, col = torch.nonzero(valid, as_tuple=True)
+        return qi, cells.order[slot[qi, col]]
+    # ragged layout: every candidate pair listed once
+    start, count = start.reshape(-1), count.reshape(-1)
     rep = torch.repeat_interleave(torch.arange(count.numel()), count)
     first = torch.cumsum(count, 0) - count
-    cand = order[start[rep] + torch.arange(total) - first[rep]]
-    qi = rep % n_dst
+    cand = cells.order[start[rep] + torch.arange(total) - first[rep]]
+    qi = rep // cells.offsets.shape[0]
     d2 = ((dst[qi] - src[cand]) ** 2).sum(1)
     keep = d2 <= r * r
     if exclude_self:
         keep &= qi != cand
     qi, cand, d2 = qi[keep], cand[keep], d2[keep]
     if max_neighbors is not None and qi.numel():
-        k = int(max_neighbors)
-        # nearest first within each query (ties broken by source index): sort by (query, d2, src)
-        o = torch.argsort(cand, stable=True)
-        o = o[torch.argsort(d2[o], stable=True)]
+        o = torch.argsort(d2, stable=True)
         o = o[torch.argsort(qi[o], stable=True)]
         qi, cand = qi[o], cand[o]
         first_of = torch.searchsorted(qi, qi, side="left")
-        keep = (torch.arange(qi.numel()) - first_of) < k
+        keep = (torch.arange(qi.numel()) - first_of) < int(max_neighbors)
         qi, cand = qi[keep], cand[keep]
-    o = torch.argsort(qi * n_src + cand)
-    return qi[o], cand[o]
+    return qi, cand
 
 
 def _flatten(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,59 +248,65 @@ def knn(
     """The ``k`` nearest sources of each query point: ``(dst_index, src_index)``, each ``(Q * k,)``,
     grouped by query (nearest first). Flat point sets and scene ids as in :func:`radius`.
 
-    Found by cell-list radius searches: a first radius from the density of the sources (about
-    ``1.5 k`` expected neighbours), doubled for the queries that have fewer than ``k`` so far."""
+    Found on a cell list of side ``h``, a first guess from the density of the sources (about ``2 k``
+    expected within ``h``): the candidates are the sources in the 3^d cells around each query, and the
+    k nearest of them are exact when the k-th lies within ``h`` (every source closer than ``h`` is a
+    candidate). The queries where it does not are searched again with ``h`` doubled."""
+    idx, _ = _knn(src, dst, k, src_batch, dst_batch, exclude_self)
+    k = idx.shape[1]
+    return torch.arange(dst.shape[0]).repeat_interleave(k), idx.reshape(-1)
+
+
+def _knn(src, dst, k, src_batch, dst_batch, exclude_self) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`knn` as dense ``(Q, k)`` source indices and squared distances (nearest first)."""
     k = int(k)
     if k < 1:
         raise ValidationError(f"k must be >= 1, got {k}")
     n_src, n_dst, d = src.shape[0], dst.shape[0], src.shape[1]
     sb = torch.zeros(n_src, dtype=torch.long) if src_batch is None else src_batch.long()
     db = torch.zeros(n_dst, dtype=torch.long) if dst_batch is None else dst_batch.long()
-    n_batch = int(max(sb.max(), db.max())) + 1 if n_src and n_dst else 1
+    if n_dst == 0:
+        return torch.zeros(0, k, dtype=torch.long), torch.zeros(0, k, dtype=dst.dtype)
+    n_batch = int(max(sb.max() if n_src else 0, db.max())) + 1
     per_scene = torch.bincount(sb, minlength=n_batch)
     need = k + (1 if exclude_self else 0)
-    used = torch.unique(db)
-    if n_dst and int(per_scene[used].min()) < need:
+    smallest = int(per_scene[torch.unique(db)].min())
+    if smallest < need:
         raise ValidationError(
-            f"k-NN with k = {k} needs at least {need} source points in every scene, the smallest has "
-            f"{int(per_scene[used].min())}"
+            f"k-NN with k = {k} needs at least {need} source points in every scene, the smallest has {smallest}"
         )
-    if n_dst == 0:
-        e = torch.zeros(0, dtype=torch.long)
-        return e, e
+    dtype = torch.promote_types(src.dtype, dst.dtype)
+    src, dst = src.to(dtype), dst.to(dtype)
     both = torch.cat([src, dst])
     extent = (both.max(0).values - both.min(0).values).clamp_min(1e-12)
     diameter = float(extent.norm())
-    volume = float(extent.prod()) if d > 0 else 1.0
-    density = float(per_scene.float().mean()) / max(volume, 1e-300)
-    r = (1.5 * need / (density * _UNIT_BALL[d])) ** (1.0 / d)
-    r = min(max(r, 1e-9 * max(diameter, 1e-12)), 2.0 * diameter + 1e-12)
-    out_q, out_s = [], []
+    density = float(per_scene.float().mean()) / max(float(extent.prod()), 1e-300)
+    h = (2.0 * need / (density * _UNIT_BALL[d])) ** (1.0 / d)
+    h = min(max(h, 1e-6 * diameter, 1e-12), 2.0 * diameter + 1e-12)
+    out_q = torch.empty(n_dst, k, dtype=torch.long)
+    out_d = torch.empty(n_dst, k, dtype=dtype)
     todo = torch.arange(n_dst)
     while todo.numel():
-        qi, si = radius(src, dst[todo], r, src_batch=sb, dst_batch=db[todo], max_neighbors=need, exclude_self=False)
+        cells = _CellList(src, dst, h, sb, db)
+        slot, valid, d2 = cells.padded(todo)
         if exclude_self:
-            keep = todo[qi] != si
-            qi, si = qi[keep], si[keep]
-        found = torch.bincount(qi, minlength=todo.numel())
-        done = found >= k
-        if r > 2.0 * diameter:  # every point is in reach: cannot find more
-            done = torch.ones_like(done)
-        sel = done[qi]
-        out_q.append(todo[qi[sel]])
-        out_s.append(si[sel])
+            valid &= cells.order[slot] != todo[:, None]
+        d2 = torch.where(valid, d2, torch.full_like(d2, float("inf")))
+        width = min(k, d2.shape[1])
+        best, pick = torch.topk(d2, width, dim=1, largest=False, sorted=True)
+        last = h > 2.0 * diameter  # every source of the scene is a candidate
+        if width == k:
+            done = best[:, -1] <= h * h if not last else torch.isfinite(best[:, -1])
+        else:
+            done = torch.zeros(todo.numel(), dtype=torch.bool)
+        if done.any():
+            out_q[todo[done]] = cells.order[torch.gather(slot[done], 1, pick[done])]
+            out_d[todo[done]] = best[done]
         todo = todo[~done]
-        r *= 2.0
-    qi, si = torch.cat(out_q), torch.cat(out_s)
-    # nearest first, cut at k
-    dist = ((dst[qi] - src[si]) ** 2).sum(1)
-    o = torch.argsort(si, stable=True)
-    o = o[torch.argsort(dist[o], stable=True)]
-    o = o[torch.argsort(qi[o], stable=True)]
-    qi, si = qi[o], si[o]
-    first_of = torch.searchsorted(qi, qi, side="left")
-    keep = (torch.arange(qi.numel()) - first_of) < k
-    return qi[keep], si[keep]
+        if last and todo.numel():  # pragma: no cover - excluded by the count check above
+            raise ValidationError("k-NN could not find k neighbours")
+        h *= 2.0
+    return out_q, out_d
 
 
 def knn_graph(x: torch.Tensor, k: int, loop: bool = False) -> torch.Tensor:
@@ -280,6 +348,51 @@ def farthest_point_sampling(x: torch.Tensor, m: int, *, start: int | None = 0, s
     return idx if batched else idx[0]
 
 
+def _interp_setup(src_pos, dst_pos, k, radius, kernel):
+    if (k is None) == (radius is None):
+        raise ValidationError("interpolation needs exactly one of k (nearest nodes) or radius")
+    if kernel not in ("gaussian", "inverse_distance"):
+        raise ValidationError(f"kernel must be 'gaussian' or 'inverse_distance', got {kernel!r}")
+    src, sb_ = _as_batch(src_pos, "src_pos")
+    dst, db_ = _as_batch(dst_pos, "dst_pos")
+    if src.shape[0] != dst.shape[0] or src.shape[2] != dst.shape[2] or sb_ != db_:
+        raise ValidationError(
+            f"src_pos and dst_pos must be (m, d) and (P, d) or (B, m, d) and (B, P, d), got "
+            f"{tuple(src_pos.shape)} and {tuple(dst_pos.shape)}"
+        )
+    return src, dst
+
+
+def knn_interpolation_weights(
+    src_pos: torch.Tensor,
+    dst_pos: torch.Tensor,
+    k: int,
+    *,
+    kernel: str = "gaussian",
+    bandwidth: float | None = None,
+    power: float = 2.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The dense form of :func:`interpolation_weights` with ``k`` nearest nodes: ``(src_index,
+    weight)``, each ``(B * P, k)`` over the flattened points (rows sum to 1)."""
+    src, dst = _interp_setup(src_pos, dst_pos, k, None, kernel)
+    fs, sbatch = _flatten(src)
+    fd, dbatch = _flatten(dst)
+    k = min(int(k), src.shape[1])
+    idx, d2 = _knn(fs.detach(), fd.detach(), k, sbatch, dbatch, False)
+    if src_pos.requires_grad or dst_pos.requires_grad:  # distances with a gradient
+        d2 = ((fd[:, None, :] - fs[idx]) ** 2).sum(-1)
+    if kernel == "gaussian":
+        if bandwidth is not None:
+            h2 = torch.full((fd.shape[0], 1), float(bandwidth) ** 2, dtype=d2.dtype)
+        else:
+            h2 = d2[:, -1:].detach() / 4.0
+        w = torch.softmax(-d2 / (2.0 * h2.clamp_min(1e-30)), dim=1)
+    else:
+        w = 1.0 / (d2.clamp_min(0).sqrt() ** power + 1e-12)
+        w = w / w.sum(1, keepdim=True)
+    return idx, w
+
+
 def interpolation_weights(
     src_pos: torch.Tensor,
     dst_pos: torch.Tensor,
@@ -298,48 +411,33 @@ def interpolation_weights(
     nearest node). Kernels: ``"gaussian"`` ``exp(-|x - y|^2 / (2 h^2))`` with ``h = bandwidth`` or, by
     default, half the distance to the k-th neighbour (k-NN, per point) or ``radius / 2``;
     ``"inverse_distance"`` ``1 / (|x - y|^power + eps)`` (Shepard)."""
-    if (k is None) == (radius is None):
-        raise ValidationError("interpolation needs exactly one of k (nearest nodes) or radius")
-    if kernel not in ("gaussian", "inverse_distance"):
-        raise ValidationError(f"kernel must be 'gaussian' or 'inverse_distance', got {kernel!r}")
-    src, sb_ = _as_batch(src_pos, "src_pos")
-    dst, db_ = _as_batch(dst_pos, "dst_pos")
-    if src.shape[0] != dst.shape[0] or src.shape[2] != dst.shape[2] or sb_ != db_:
-        raise ValidationError(
-            f"src_pos and dst_pos must be (m, d) and (P, d) or (B, m, d) and (B, P, d), got "
-            f"{tuple(src_pos.shape)} and {tuple(dst_pos.shape)}"
-        )
+    if k is not None and radius is None:
+        idx, w = knn_interpolation_weights(src_pos, dst_pos, k, kernel=kernel, bandwidth=bandwidth, power=power)
+        return torch.arange(idx.shape[0]).repeat_interleave(idx.shape[1]), idx.reshape(-1), w.reshape(-1)
+    src, dst = _interp_setup(src_pos, dst_pos, k, radius, kernel)
     fs, sbatch = _flatten(src)
     fd, dbatch = _flatten(dst)
-    if k is not None:
-        k = min(int(k), src.shape[1])
-        qi, si = knn(fs, fd, k, src_batch=sbatch, dst_batch=dbatch)
-    else:
-        qi, si = globals()["radius"](fs, fd, radius, src_batch=sbatch, dst_batch=dbatch)
-        missing = torch.ones(fd.shape[0], dtype=torch.bool)
-        missing[qi] = False
-        if missing.any():
-            todo = torch.nonzero(missing).squeeze(1)
-            q2, s2 = knn(fs, fd[todo], 1, src_batch=sbatch, dst_batch=dbatch[todo])
-            qi, si = torch.cat([qi, todo[q2]]), torch.cat([si, s2])
-            o = torch.argsort(qi, stable=True)
-            qi, si = qi[o], si[o]
-    d2 = ((fd[qi] - fs[si]) ** 2).sum(1)
     n = fd.shape[0]
+    qi, si = globals()["radius"](fs.detach(), fd.detach(), radius, src_batch=sbatch, dst_batch=dbatch)
+    missing = torch.ones(n, dtype=torch.bool)
+    missing[qi] = False
+    if missing.any():
+        todo = torch.nonzero(missing).squeeze(1)
+        q2, s2 = knn(fs.detach(), fd[todo].detach(), 1, src_batch=sbatch, dst_batch=dbatch[todo])
+        qi, si = torch.cat([qi, todo[q2]]), torch.cat([si, s2])
+        o = torch.argsort(qi, stable=True)
+        qi, si = qi[o], si[o]
+    d2 = ((fd[qi] - fs[si]) ** 2).sum(1)
     if kernel == "gaussian":
-        if bandwidth is not None:
-            h2 = torch.full((n,), float(bandwidth) ** 2, dtype=d2.dtype)
-        elif k is not None:
-            h2 = torch.zeros(n, dtype=d2.dtype).scatter_reduce(0, qi, d2, "amax", include_self=True) / 4.0
-        else:
-            h2 = torch.full((n,), (float(radius) / 2.0) ** 2, dtype=d2.dtype)
-        h2 = h2.clamp_min(1e-30)
-        logit = -d2 / (2.0 * h2[qi])
-        top = torch.full((n,), -float("inf"), dtype=d2.dtype).scatter_reduce(0, qi, logit, "amax", include_self=True)
+        h = float(bandwidth) if bandwidth is not None else float(radius) / 2.0
+        logit = -d2 / (2.0 * max(h * h, 1e-30))
+        top = torch.full((n,), -float("inf"), dtype=d2.dtype).scatter_reduce(
+            0, qi, logit.detach(), "amax", include_self=True
+        )
         w = torch.exp(logit - top[qi])
     else:
-        w = 1.0 / (d2.sqrt() ** power + 1e-12)
-    total = torch.zeros(n, dtype=w.dtype).index_add_(0, qi, w)
+        w = 1.0 / (d2.clamp_min(0).sqrt() ** power + 1e-12)
+    total = torch.zeros(n, dtype=w.dtype).index_add(0, qi, w)
     return qi, si, w / total[qi]
 
 
@@ -358,9 +456,6 @@ def kernel_interpolate(
     to ``(P, C)`` or ``(B, P, C)`` at ``dst_pos``, each a normalised kernel average of its nearby
     nodes (see :func:`interpolation_weights` for the neighbours, kernels and bandwidth).
     Differentiable in the values (and the positions)."""
-    qi, si, w = interpolation_weights(
-        src_pos, dst_pos, k=k, radius=radius, kernel=kernel, bandwidth=bandwidth, power=power
-    )
     batched = src_values.ndim == 3
     vals = src_values if batched else src_values[None]
     if vals.ndim != 3 or vals.shape[:2] != (src_pos.shape[0] if batched else 1, src_pos.shape[-2]):
@@ -368,7 +463,14 @@ def kernel_interpolate(
     b, _, c = vals.shape
     p = dst_pos.shape[-2]
     flat = vals.reshape(-1, c)
-    out = torch.zeros(b * p, c, dtype=flat.dtype).index_add_(0, qi, flat[si] * w[:, None].to(flat.dtype))
+    if k is not None and radius is None:
+        idx, w = knn_interpolation_weights(src_pos, dst_pos, k, kernel=kernel, bandwidth=bandwidth, power=power)
+        out = (flat[idx] * w[..., None].to(flat.dtype)).sum(1)
+    else:
+        qi, si, w = interpolation_weights(
+            src_pos, dst_pos, k=k, radius=radius, kernel=kernel, bandwidth=bandwidth, power=power
+        )
+        out = torch.zeros(b * p, c, dtype=flat.dtype).index_add(0, qi, flat[si] * w[:, None].to(flat.dtype))
     out = out.reshape(b, p, c)
     return out if batched else out[0]
 
@@ -377,6 +479,7 @@ __all__ = [
     "farthest_point_sampling",
     "interpolation_weights",
     "kernel_interpolate",
+    "knn_interpolation_weights",
     "knn",
     "knn_graph",
     "radius",

@@ -18,6 +18,7 @@ from dynlearn.particles.models.base import (
 )
 
 PARTICLE_MODELS.register_lazy("gns", "dynlearn.particles.models.gns")
+PARTICLE_MODELS.register_lazy("giorom", "dynlearn.particles.models.giorom")
 
 __all__ = [
     "PARTICLE_MODELS",
