@@ -11,7 +11,8 @@ respect to the material parameters (and the initial state) by autograd; nothing 
 Geometry. The box is ``[0, domain]^2`` with ``grid`` cells per side (``grid + 1`` nodes per side, node
 ``i`` at ``i * dx``, ``dx = domain / grid``). The outer ``wall`` cells on each side are the walls:
 grid nodes with index ``< wall`` or ``> grid - wall`` get the boundary condition (``"slip"``: the
-velocity component into the wall is removed, the tangential one kept, and a particle may leave the wall;
+velocity component into the wall is removed, the tangential one kept, or reduced by Coulomb
+``friction``, and a particle may leave the wall;
 ``"sticky"``: the whole velocity is zeroed). Particles must start in the interior
 ``[wall * dx, domain - wall * dx]^2`` (:meth:`MPM.init` refuses others with the count and the box).
 While stepping, the walls stop particles within a cell or two of the band; after each step the
@@ -97,8 +98,11 @@ class MPM:
     domain : side length of the square box (m).
     dt : the time step (s); checked against :meth:`stable_dt` for each law.
     gravity : the body acceleration ``(gx, gy)`` (m/s^2).
-    boundary : ``"slip"`` (free-slip, separable walls) or ``"sticky"`` (no-slip walls).
+    boundary : ``"slip"`` (separable walls; free-slip unless ``friction``) or ``"sticky"`` (no-slip walls).
     wall : the thickness of the wall band, in cells (>= 1; 3 is the usual choice).
+    friction : Coulomb friction coefficient of the slip walls (0: free slip): where a wall node's
+        velocity into the wall is removed, its tangential speed drops by ``friction`` times the speed
+        removed (to zero at most), as in Stomakhin et al. (2013). Ignored by sticky walls.
     """
 
     def __init__(
@@ -109,6 +113,7 @@ class MPM:
         gravity: tuple[float, float] = (0.0, -9.8),
         boundary: str = "slip",
         wall: int = 3,
+        friction: float = 0.0,
     ):
         if int(grid) != grid or grid < 4:
             raise ValidationError(f"grid must be an integer number of cells >= 4, got {grid!r}")
@@ -124,7 +129,9 @@ class MPM:
         if len(g) != 2 or not all(math.isfinite(c) for c in g):
             raise ValidationError(f"gravity must be two finite numbers (gx, gy), got {gravity!r}")
         self.grid, self.domain, self.dt = int(grid), float(domain), float(dt)
-        self.gravity, self.boundary, self.wall = g, boundary, int(wall)
+        if not (math.isfinite(friction) and friction >= 0):
+            raise ValidationError(f"friction must be a coefficient >= 0, got {friction!r}")
+        self.gravity, self.boundary, self.wall, self.friction = g, boundary, int(wall), float(friction)
         self.dx = self.domain / self.grid
         self._checked: dict[int, tuple[Any, float]] = {}
 
@@ -137,6 +144,7 @@ class MPM:
             "gravity": list(self.gravity),
             "boundary": self.boundary,
             "wall": self.wall,
+            "friction": self.friction,
         }
 
     def __repr__(self) -> str:
@@ -304,10 +312,16 @@ class MPM:
             band = (m["x_lo"] | m["x_hi"] | m["y_lo"] | m["y_hi"]).repeat(b)
             return torch.where(band[:, None], torch.zeros_like(v), v)
         vx, vy = v[:, 0], v[:, 1]
-        vx = torch.where(m["x_lo"].repeat(b) & (vx < 0), torch.zeros_like(vx), vx)
-        vx = torch.where(m["x_hi"].repeat(b) & (vx > 0), torch.zeros_like(vx), vx)
-        vy = torch.where(m["y_lo"].repeat(b) & (vy < 0), torch.zeros_like(vy), vy)
-        vy = torch.where(m["y_hi"].repeat(b) & (vy > 0), torch.zeros_like(vy), vy)
+        mu = self.friction
+        for normal, key, sign in ((0, "x_lo", -1), (0, "x_hi", 1), (1, "y_lo", -1), (1, "y_hi", 1)):
+            vn, vt = (vx, vy) if normal == 0 else (vy, vx)
+            into = m[key].repeat(b) & (vn * sign > 0)  # moving into this wall
+            removed = torch.where(into, vn.abs(), torch.zeros_like(vn))
+            vn = torch.where(into, torch.zeros_like(vn), vn)
+            if mu > 0:  # Coulomb: the tangential speed drops by mu times the normal speed removed
+                limit = mu * removed
+                vt = vt - torch.maximum(torch.minimum(vt, limit), -limit)
+            vx, vy = (vn, vt) if normal == 0 else (vt, vn)
         return torch.stack([vx, vy], dim=-1)
 
     def step(self, state: MPMState, law, check: bool = True) -> MPMState:
