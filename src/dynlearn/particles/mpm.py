@@ -43,6 +43,7 @@ from typing import Any
 import torch
 
 from dynlearn.errors import DivergenceError, ValidationError
+from dynlearn.particles.materials import det2, mm2, mv2
 
 #: the Courant number of :meth:`MPM.stable_dt`: ``dt <= CFL * dx / c`` (measured: an elastic disk at
 #: ``dt`` = 0.9 of the bound stays bounded; see ``tests/test_particles_mpm.py``)
@@ -261,27 +262,28 @@ class MPM:
 
     # -- one step ------------------------------------------------------------------------------
     def _stencil(self, x: torch.Tensor):
-        """Base node ``(B, P, 2)`` (long), weights ``(B, P, 9)`` and offsets ``dpos (B, P, 9, 2)`` (m)."""
-        inv_dx = 1.0 / self.dx
-        xs = x * inv_dx
+        """The base node ``(B, P, 2)`` (long), the fractional position ``fx (B, P, 2)`` in cells
+        relative to it (in [0.5, 1.5)) and the quadratic B-spline weights ``(B, P, 9)`` of the 3 x 3
+        stencil (offset ``k = 3 i + j``)."""
+        xs = x * (1.0 / self.dx)
         base = torch.floor(xs - 0.5).detach()
-        fx = xs - base  # in [0.5, 1.5)
-        w = torch.stack([0.5 * (1.5 - fx) ** 2, 0.75 - (fx - 1.0) ** 2, 0.5 * (fx - 0.5) ** 2], dim=-2)  # (B,P,3,2)
-        offs = _OFFSETS.to(x.device)
-        weight = w[..., offs[:, 0], 0] * w[..., offs[:, 1], 1]  # (B, P, 9)
-        dpos = (offs.to(x.dtype) - fx[..., None, :]) * self.dx  # (B, P, 9, 2)
+        fx = xs - base
+        w = (0.5 * (1.5 - fx) ** 2, 0.75 - (fx - 1.0) ** 2, 0.5 * (fx - 0.5) ** 2)
+        wx = torch.stack([c[..., 0] for c in w], -1)
+        wy = torch.stack([c[..., 1] for c in w], -1)
+        weight = (wx[..., :, None] * wy[..., None, :]).flatten(-2)
         # a NaN position would index outside the grid: keep the index valid, the NaN propagates to the
         # state and rollout() reports it as a DivergenceError
-        return base.long().clamp(0, self.grid - 2), weight, dpos
+        return base.long().clamp(0, self.grid - 2), fx, weight
 
     def _node_index(self, base: torch.Tensor) -> torch.Tensor:
-        """Flat node index ``(B, P, 9)`` into the ``B`` stacked grids."""
+        """Flat node indices ``(9, B * P)`` (stencil offset first) into the ``B`` stacked grids."""
         n = self.grid + 1
         b = base.shape[0]
+        scene = torch.arange(b, device=base.device)[:, None] * (n * n)
+        flat = (scene + base[..., 0] * n + base[..., 1]).reshape(1, -1)
         offs = _OFFSETS.to(base.device)
-        node = base[..., None, :] + offs  # (B, P, 9, 2)
-        scene = torch.arange(b, device=base.device)[:, None, None] * (n * n)
-        return scene + node[..., 0] * n + node[..., 1]
+        return flat + (offs[:, 0] * n + offs[:, 1])[:, None]
 
     def _masks(self, device) -> dict[str, torch.Tensor]:
         key = str(device)
@@ -335,30 +337,46 @@ class MPM:
         x, v, C, F, mass, vol = state.x, state.v, state.C, state.F, state.mass, state.volume
         b, p, _ = x.shape
         dt, dx = self.dt, self.dx
-        base, weight, dpos = self._stencil(x)
-        index = self._node_index(base).reshape(-1)
+        base, fx, weight = self._stencil(x)
+        index = self._node_index(base)  # (9, N), N = B * P
+        n = b * p
+        wt = weight.reshape(n, 9).t()  # (9, N)
+        offs = _OFFSETS.to(device=x.device, dtype=x.dtype)  # (9, 2): (i, j)
 
-        # P2G: momentum m v + (m C - dt vol 4/dx^2 P F^T) dpos, and mass
+        # P2G. Node k of particle p receives w_k (m v + A (x_k - x_p)) and w_k m, with the APIC/MLS
+        # matrix A = m C - dt vol 4/dx^2 P F^T and x_k - x_p = (offset_k - fx) dx. Written as
+        # q + dx (i_k A[:, 0] + j_k A[:, 1]) with q = m v - dx A fx, all nodes are one small GEMM.
         P = law.stress(F)
-        kirchhoff = P @ F.transpose(-1, -2)
-        affine = mass[..., None, None] * C - (dt * 4.0 / dx**2) * vol[..., None, None] * kirchhoff  # (B,P,2,2)
-        mv = mass[..., None] * v  # (B, P, 2)
-        contrib = mv[..., None, :] + torch.einsum("bpij,bpkj->bpki", affine, dpos)  # (B, P, 9, 2)
-        src = torch.cat([weight[..., None] * contrib, (weight * mass[..., None])[..., None]], dim=-1)  # (B,P,9,3)
-        n_nodes = b * (self.grid + 1) ** 2
-        grid = torch.zeros(n_nodes, 3, dtype=x.dtype, device=x.device).index_add(0, index, src.reshape(-1, 3))
+        kirchhoff = mm2(P, F.transpose(-1, -2))
+        A = mass[..., None, None] * C - (dt * 4.0 / dx**2) * vol[..., None, None] * kirchhoff  # (B, P, 2, 2)
+        mv = mass[..., None] * v
+        q = mv - dx * mv2(A, fx)
+        zero = torch.zeros_like(mass)
+        rows = torch.stack(
+            [
+                torch.stack([q[..., 0], q[..., 1], mass], -1),  # the constant row (and the mass channel)
+                torch.stack([dx * A[..., 0, 0], dx * A[..., 1, 0], zero], -1),  # times i_k
+                torch.stack([dx * A[..., 0, 1], dx * A[..., 1, 1], zero], -1),  # times j_k
+            ],
+            0,
+        ).reshape(3, n * 3)
+        basis = torch.cat([torch.ones(9, 1, dtype=x.dtype, device=x.device), offs], 1)  # (9, 3): [1, i_k, j_k]
+        src = (basis @ rows).reshape(9, n, 3) * wt[..., None]  # (9, N, [mom_x, mom_y, mass])
+        nodes = b * (self.grid + 1) ** 2
+        grid = torch.zeros(nodes, 3, dtype=x.dtype, device=x.device).index_add(0, index.reshape(-1), src.reshape(-1, 3))
         gv = self._grid_update(grid[:, :2], grid[:, 2], b)
 
-        # G2P: velocity, affine matrix C = 4/dx^2 sum w v_i (x_i - x_p)^T, advection, F update
-        gvp = gv[index].reshape(b, p, 9, 2)
-        v_new = (weight[..., None] * gvp).sum(-2)
-        C_new = (4.0 / dx**2) * torch.einsum("bpk,bpki,bpkj->bpij", weight, gvp, dpos)
+        # G2P: v = sum w v_k; C = 4/dx^2 sum w v_k (x_k - x_p)^T = 4/dx (sum w v_k offset_k^T - v fx^T)
+        wgv = gv.index_select(0, index.reshape(-1)).reshape(9, n, 2) * wt[..., None]
+        v_new = wgv.sum(0).reshape(b, p, 2)
+        M = torch.tensordot(wgv, offs, dims=([0], [0])).reshape(b, p, 2, 2)  # sum_k w v_k offset_k^T
+        C_new = (4.0 / dx) * (M - v_new[..., :, None] * fx[..., None, :])
         x_new = (x + dt * v_new).clamp(dx, self.domain - dx)
         eye = torch.eye(2, dtype=x.dtype, device=x.device)
-        F_new = (eye + dt * C_new) @ F
+        F_new = F + dt * mm2(C_new, F)
         F_new = law.project(F_new)
         if getattr(law, "fluid", False):  # the base interface's flag: keep only the volume change
-            J = torch.linalg.det(F_new).clamp_min(1e-6)
+            J = det2(F_new).clamp_min(1e-6)
             F_new = torch.sqrt(J)[..., None, None] * eye
         return MPMState(x=x_new, v=v_new, C=C_new, F=F_new, mass=mass, volume=vol)
 
