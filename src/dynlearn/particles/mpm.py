@@ -282,8 +282,23 @@ class MPM:
         b = base.shape[0]
         scene = torch.arange(b, device=base.device)[:, None] * (n * n)
         flat = (scene + base[..., 0] * n + base[..., 1]).reshape(1, -1)
-        offs = _OFFSETS.to(base.device)
-        return flat + (offs[:, 0] * n + offs[:, 1])[:, None]
+        return flat + self._const("node_offsets", base.device, torch.long)[:, None]
+
+    def _const(self, what: str, device, dtype) -> torch.Tensor:
+        """Small constant tensors, made once per device and dtype: the stencil ``offsets (9, 2)``, the
+        P2G ``basis (9, 3)`` rows ``[1, i, j]`` and the flat ``node_offsets (9,)``."""
+        cache = self.__dict__.setdefault("_const_cache", {})
+        key = (what, str(device), dtype)
+        if key not in cache:
+            offs = _OFFSETS.to(device)
+            if what == "offsets":
+                value = offs.to(dtype)
+            elif what == "basis":
+                value = torch.cat([torch.ones(9, 1, dtype=dtype, device=device), offs.to(dtype)], 1)
+            else:
+                value = offs[:, 0] * (self.grid + 1) + offs[:, 1]
+            cache[key] = value
+        return cache[key]
 
     def _masks(self, device) -> dict[str, torch.Tensor]:
         key = str(device)
@@ -341,7 +356,7 @@ class MPM:
         index = self._node_index(base)  # (9, N), N = B * P
         n = b * p
         wt = weight.reshape(n, 9).t()  # (9, N)
-        offs = _OFFSETS.to(device=x.device, dtype=x.dtype)  # (9, 2): (i, j)
+        offs = self._const("offsets", x.device, x.dtype)  # (9, 2): (i, j)
 
         # P2G. Node k of particle p receives w_k (m v + A (x_k - x_p)) and w_k m, with the APIC/MLS
         # matrix A = m C - dt vol 4/dx^2 P F^T and x_k - x_p = (offset_k - fx) dx. Written as
@@ -360,7 +375,7 @@ class MPM:
             ],
             0,
         ).reshape(3, n * 3)
-        basis = torch.cat([torch.ones(9, 1, dtype=x.dtype, device=x.device), offs], 1)  # (9, 3): [1, i_k, j_k]
+        basis = self._const("basis", x.device, x.dtype)  # (9, 3): [1, i_k, j_k]
         src = (basis @ rows).reshape(9, n, 3) * wt[..., None]  # (9, N, [mom_x, mom_y, mass])
         nodes = b * (self.grid + 1) ** 2
         grid = torch.zeros(nodes, 3, dtype=x.dtype, device=x.device).index_add(0, index.reshape(-1), src.reshape(-1, 3))
