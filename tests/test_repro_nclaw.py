@@ -9,6 +9,7 @@ pytest.importorskip("torch")
 from dynlearn import repro  # noqa: E402
 
 
+@pytest.mark.slow  # ~5 s: one tiny fit of each law, a 4-step GNS, 2 test scenes
 def test_nclaw_smoke_writes_page_and_resumes(tmp_path):
     doc = tmp_path / "docs" / "repro" / "nclaw.md"
     doc.parent.mkdir(parents=True)

@@ -23,11 +23,6 @@ from dynlearn.errors import ValidationError  # noqa: E402
 from dynlearn.particles.materials import LAWS, lame  # noqa: E402
 from dynlearn.particles.nclaw import load_law, save_law  # noqa: E402
 
-try:  # the analytic laws live beside the simulator (when it is installed)
-    import dynlearn.particles.mpm  # noqa: F401
-except ImportError:  # pragma: no cover - the mpm lane's module is not there yet
-    pass
-
 NAMES = LAWS.names()
 #: laws that are deliberately not frame-indifferent: the plain-MLP baseline the invariant NCLaw is measured against
 NOT_FRAME_INDIFFERENT = {"mlp_stress"}

@@ -27,6 +27,9 @@ from dynlearn.errors import ValidationError
 from dynlearn.registry import Registry
 
 LAWS: Registry[type[ConstitutiveLaw]] = Registry("constitutive law")
+# the neural laws (learned weights) register when first asked for
+LAWS.register_lazy("nclaw", "dynlearn.particles.nclaw")
+LAWS.register_lazy("mlp_stress", "dynlearn.particles.nclaw")
 
 
 def register_law(name: str):

@@ -8,10 +8,10 @@ simulator runs them, and backpropagates through them, exactly as it runs the ana
 Generalizable PDE Dynamics"), in 2-D:
 
 - **Elastic network.** ``F`` is split by the polar decomposition ``F = R S`` (closed form for 2 x 2,
-  :func:`polar2`). The network sees only quantities that do not change when the deformed body is
-  rotated, ``F -> Q F``: ``tr S - 2`` (the sum of the singular values minus 2), the three distinct
-  entries of ``C - I`` (``C = F^T F``) and ``det F - 1``, each divided by ``strain_scale`` so they are of
-  order one. All are zero at ``F = I``. A **bias-free** MLP (GELU, which maps 0 to 0) turns them into
+  :func:`dynlearn.particles.materials.polar2`; no SVD, whose gradient is undefined at rest). The
+  network sees only quantities that do not change when the deformed body is rotated, ``F -> Q F``:
+  ``tr S - 2`` (the sum of the singular values minus 2), the three distinct entries of ``C - I``
+  (``C = F^T F``) and ``det F - 1``, each divided by ``strain_scale`` so they are of order one. All are zero at ``F = I``. A **bias-free** MLP (GELU, which maps 0 to 0) turns them into
   four numbers, whose symmetric part ``G`` is a stress in the rotated (material) frame; the stress is
   ``P = stress_scale * R G``. Hence ``P(Q F) = Q R G = Q P(F)`` for every rotation ``Q`` (frame
   indifference holds by construction, not by training), and ``P(I) = 0`` exactly (no stress at rest).
@@ -46,7 +46,7 @@ import torch
 
 from dynlearn.errors import FileFormatError, ValidationError
 from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
-from dynlearn.particles.materials import LAWS, ConstitutiveLaw, lame, register_law
+from dynlearn.particles.materials import LAWS, ConstitutiveLaw, cofactor2, det2, lame, polar2, register_law
 
 FORMAT = "dynlearn.constitutive_law"
 FORMAT_VERSION = 1
@@ -61,23 +61,6 @@ def _check_F(F: torch.Tensor) -> None:
         )
 
 
-def polar2(F: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Polar decomposition ``F = R S`` of 2 x 2 matrices ``F (..., 2, 2)`` in closed form.
-
-    ``R`` is the rotation by the angle of ``(F00 + F11, F10 - F01)``; ``S = R^T F`` is then symmetric
-    (positive definite when ``det F > 0``). Smooth, with finite gradients, wherever that vector is not
-    zero, which holds for every ``F`` with ``det F > 0``; no SVD (whose gradient is undefined at repeated
-    singular values, e.g. at rest)."""
-    a = F[..., 0, 0] + F[..., 1, 1]
-    b = F[..., 1, 0] - F[..., 0, 1]
-    n = torch.sqrt(a * a + b * b).clamp_min(torch.finfo(F.dtype).tiny ** 0.5)
-    c, s = a / n, b / n
-    R = torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
-    S = R.transpose(-1, -2) @ F
-    S = 0.5 * (S + S.transpose(-1, -2))
-    return R, S
-
-
 def invariant_features(F: torch.Tensor) -> torch.Tensor:
     """Rotation-invariant features ``(..., 5)`` of ``F (..., 2, 2)``, zero at ``F = I``:
     ``tr S - 2``, ``C00 - 1``, ``C11 - 1``, ``sqrt(2) C01`` (``C = F^T F``) and ``det F - 1``."""
@@ -85,8 +68,7 @@ def invariant_features(F: torch.Tensor) -> torch.Tensor:
     b = F[..., 1, 0] - F[..., 0, 1]
     trS = torch.sqrt(a * a + b * b)  # = sigma_1 + sigma_2 when det F > 0
     C = F.transpose(-1, -2) @ F
-    J = F[..., 0, 0] * F[..., 1, 1] - F[..., 0, 1] * F[..., 1, 0]
-    return torch.stack([trS - 2.0, C[..., 0, 0] - 1.0, C[..., 1, 1] - 1.0, 2.0**0.5 * C[..., 0, 1], J - 1.0], -1)
+    return torch.stack([trS - 2.0, C[..., 0, 0] - 1.0, C[..., 1, 1] - 1.0, 2.0**0.5 * C[..., 0, 1], det2(F) - 1.0], -1)
 
 
 def _sym(v: torch.Tensor) -> torch.Tensor:
@@ -97,12 +79,7 @@ def _sym(v: torch.Tensor) -> torch.Tensor:
 
 def fixed_corotated_stress(F: torch.Tensor, mu: float, lam: float) -> torch.Tensor:
     """``P = 2 mu (F - R) + lambda (J - 1) J F^-T`` (the prior; ``J F^-T`` is the cofactor of ``F``)."""
-    R, _ = polar2(F)
-    J = F[..., 0, 0] * F[..., 1, 1] - F[..., 0, 1] * F[..., 1, 0]
-    cof = torch.stack(
-        [torch.stack([F[..., 1, 1], -F[..., 1, 0]], -1), torch.stack([-F[..., 0, 1], F[..., 0, 0]], -1)], -2
-    )
-    return 2.0 * mu * (F - R) + (lam * (J - 1.0))[..., None, None] * cof
+    return 2.0 * mu * (F - polar2(F)) + (lam * (det2(F) - 1.0))[..., None, None] * cofactor2(F)
 
 
 # -- the networks --------------------------------------------------------------------------------
@@ -226,7 +203,7 @@ class NCLaw(NeuralLaw):
         _check_F(F)
         dtype = self.elastic.layers[0].weight.dtype
         Fw = F.to(dtype)
-        R, _ = polar2(Fw)
+        R = polar2(Fw)
         G = _sym(self.elastic(invariant_features(Fw) / self.settings.strain_scale))
         P = self.settings.stress_scale * (R @ G)
         prior = self._prior(Fw)
@@ -239,7 +216,7 @@ class NCLaw(NeuralLaw):
             return F
         dtype = self.plastic_net.layers[0].weight.dtype
         Fw = F.to(dtype)
-        R, _ = polar2(Fw)
+        R = polar2(Fw)
         H = _sym(self.plastic_net(invariant_features(Fw) / self.settings.strain_scale))
         return (Fw + self.settings.alpha * (R @ H)).to(F.dtype)
 
@@ -328,6 +305,5 @@ __all__ = [
     "fixed_corotated_stress",
     "invariant_features",
     "load_law",
-    "polar2",
     "save_law",
 ]
