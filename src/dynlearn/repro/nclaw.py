@@ -82,7 +82,7 @@ FULL = Sizes(
     seeds=3,
     fit_steps=300,
     window=4,
-    gns_steps=2000,
+    gns_steps=800,
     history=5,
     scenes=(
         "box, 2.5x horizon",
@@ -110,7 +110,7 @@ SMOKE = Sizes(
 #: law settings shared by nclaw and mlp_stress (the stress scale is an order-of-magnitude guess: 10 kPa x 0.1)
 LAW_CONFIG: dict[str, Any] = {"width": 64, "depth": 2, "strain_scale": 0.1, "stress_scale": 1e3}
 FIT_CONFIG: dict[str, Any] = {"lr": 3e-3, "clip": 1.0, "lr_final": 0.1}
-GNS_CONFIG: dict[str, Any] = {"latent": 64, "layers": 2, "mp_steps": 5, "max_neighbors": 16}
+GNS_CONFIG: dict[str, Any] = {"latent": 64, "layers": 2, "mp_steps": 3, "max_neighbors": 16}
 GNS_TRAIN: dict[str, Any] = {"batch_size": 2, "lr": 1e-3, "lr_final": 0.1, "noise_std": 3e-4}
 
 
