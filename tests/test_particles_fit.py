@@ -8,17 +8,14 @@ torch = pytest.importorskip("torch")
 
 from dynlearn.errors import ValidationError  # noqa: E402
 from dynlearn.particles.fit import fit_law, observed_state, record, window_loss  # noqa: E402
+from dynlearn.particles.materials import FixedCorotated  # noqa: E402
 from dynlearn.particles.mpm import MPM  # noqa: E402
 from dynlearn.particles.nclaw import NCLaw  # noqa: E402
 
 
 def _truth():
-    """A fixed-corotated jelly (E = 2e4 Pa, nu = 0.3): NCLaw's prior with its network switched off."""
-    law = NCLaw(prior="fixed_corotated", prior_E=2e4, prior_nu=0.3, width=4, depth=1)
-    with torch.no_grad():
-        law.elastic.layers[-1].weight.zero_()
-    law.requires_grad_(False)
-    return law
+    """A fixed-corotated jelly (E = 2e4 Pa, nu = 0.3)."""
+    return FixedCorotated(E=2e4, nu=0.3)
 
 
 @pytest.fixture(scope="module")
