@@ -53,7 +53,9 @@ def run(
     """Run every cell of SUITE not yet in OUT (an interrupted run resumes; a cell resumes mid-fit)."""
     from dynlearn.fields.bench import run_fields_suite, write_report
 
-    info = run_fields_suite(suite, out, progress=lambda m: err_console.print(m, highlight=False), retry_failed=retry_failed)
+    info = run_fields_suite(
+        suite, out, progress=lambda m: err_console.print(m, highlight=False), retry_failed=retry_failed
+    )
     console.print(f"run {info['run']}: {info['ran']} cells run, {info['done_before']} already done", highlight=False)
     _table(out)
     if report:

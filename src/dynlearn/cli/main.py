@@ -16,6 +16,7 @@ from dynlearn.cli import (
     fields_cmd,
     koopman_cmd,
     models_cmd,
+    particles_cmd,
     repro_cmd,
     systems_cmd,
 )
@@ -39,6 +40,7 @@ app.add_typer(cache_cmd.app, name="cache")
 app.add_typer(koopman_cmd.app, name="koopman")
 app.add_typer(control_cmd.app, name="control")
 app.add_typer(fields_cmd.app, name="fields")
+app.add_typer(particles_cmd.app, name="particles")
 app.command("fit")(models_cmd.fit)
 app.command("forecast")(models_cmd.forecast)
 app.command("evaluate")(data_cmd.evaluate)
