@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from dynlearn._threads import torch_threads
 from dynlearn.repro import ReproContext, ReproResult, recipe
 
 CLAIM = (
@@ -361,12 +362,8 @@ def _summary_table(fc_rows) -> tuple[str, list[dict]]:
 
 @recipe("dsf", title="Attention, State Space Models and RNNs as one Dynamical System (Sieber et al. 2024)", claim=CLAIM)
 def run(ctx: ReproContext) -> ReproResult:
-    import torch
-
     s = SMOKE if ctx.smoke else FULL
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         t0 = time.perf_counter()
         eq_rows = equivalence(s.eq_length, ctx.seed)
         ctx.progress(f"(a) equivalence: {len(eq_rows)} cases, {time.perf_counter() - t0:.1f} s")
@@ -376,8 +373,6 @@ def run(ctx: ReproContext) -> ReproResult:
         t2 = time.perf_counter()
         fc_rows = forecasting(s, ctx.seed, ctx.progress)
         t3 = time.perf_counter()
-    finally:
-        torch.set_num_threads(threads)
     fig = _figure(ctx, approx_rows)
     verdicts, summary = _judge(eq_rows, approx_rows)
     table, agg = _summary_table(fc_rows)

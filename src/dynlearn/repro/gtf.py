@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from dynlearn._threads import torch_threads
 from dynlearn.repro import ReproContext, ReproResult, recipe
 
 COMPARISONS = ("esn", "sindy", "neural_ode")
@@ -185,7 +186,6 @@ def _shplrnn(regime: str, s: Sizes, seed: int):
 
 def _grad_vs_length(module, data: np.ndarray, s: Sizes, alpha: float, seed: int) -> dict[str, list[float]]:
     """Median over windows of ||∇L|| for each sequence length, under BPTT and GTF(α)."""
-    import torch
 
     from dynlearn.training import BPTT, GeneralizedTeacherForcing, gradient_norm
 
@@ -193,17 +193,13 @@ def _grad_vs_length(module, data: np.ndarray, s: Sizes, alpha: float, seed: int)
     mean, std = module.x_mean.numpy(), module.x_std.numpy()
     x = (data - mean) / std
     out: dict[str, list[float]] = {"bptt": [], "gtf": []}
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         for length in s.grad_lengths:
             starts = rng.integers(0, len(x) - length - 1, size=s.grad_batch)
             win = np.stack([x[i : i + length + 1] for i in starts])
             for key, regime in (("bptt", BPTT()), ("gtf", GeneralizedTeacherForcing(alpha=alpha))):
                 norms = [gradient_norm(module, w[None], regime) for w in win]
                 out[key].append(float(np.median(norms)))
-    finally:
-        torch.set_num_threads(old)
     return out
 
 
@@ -419,23 +415,18 @@ def _comparison_defaults() -> list[str]:
 
 def _seed_job(smoke: bool, seed: int, with_gradients: bool, progress=None, cache_dir: str | None = None) -> dict:
     """Everything measured on one seed (run in a worker process when ``workers > 1``)."""
-    import torch
 
     s = SMOKE if smoke else FULL
     progress = progress or (lambda msg: print(f"[gtf] {msg}", flush=True))
     ctx = ReproContext(out_dir=Path("."), smoke=smoke, seed=seed, progress=progress)
     cache = _StageCache(Path(cache_dir) if cache_dir else None)
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         clean, train = _data(s, seed)
         progress(
             f"seed {seed}: Lorenz-63, {s.n_train} training points (5% noise), {s.n_test} test points, dt={clean.dt:.4g}"
         )
         runs, curves, grads = _train_regimes(ctx, s, clean, train, seed, cache, with_gradients)
         comps, missing = _comparisons(ctx, s, clean, train, seed, cache)
-    finally:
-        torch.set_num_threads(old)
     return {
         "seed": seed,
         "runs": runs,
