@@ -149,3 +149,106 @@ def check_output_file(
     if (real.exists() or path.is_symlink()) and not force:
         raise OutputExistsError(f"{path} already exists; pass {flag} to replace it, or choose another path")
     return path
+
+
+# --- npz archives with a JSON header, and weight folders (model.json + weights.safetensors) ---------
+
+META_ENTRY = "__meta__"
+
+
+def write_npz_with_meta(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> Path:
+    """An npz of ``arrays`` plus the JSON ``meta`` as a byte entry ``__meta__``, written atomically."""
+    import json
+
+    blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    return atomic_savez(path, **arrays, **{META_ENTRY: blob})
+
+
+def read_npz_with_meta(
+    path: str | os.PathLike, *, format: str, version: int, what: str
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and the JSON header of a file written by :func:`write_npz_with_meta`.
+
+    A missing file, a file that is not an npz archive (corrupt, truncated, another kind), an archive with
+    no header, another ``format`` or another ``version`` raise :class:`~dynlearn.errors.FileFormatError`
+    naming the file and what it holds instead. No pickle is ever loaded."""
+    import json
+    import zipfile
+
+    from dynlearn.errors import FileFormatError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileFormatError(f"no such file: {path}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise FileFormatError(f"{path} is not an npz archive (corrupt, truncated or another kind of file)")
+    try:
+        arrays = read_npz(path, what=what)
+        if META_ENTRY not in arrays:
+            raise FileFormatError(f"{path} has no {META_ENTRY!r} entry: not a dynlearn {what} file")
+        meta = json.loads(bytes(arrays.pop(META_ENTRY)).decode("utf-8"))
+    except FileFormatError:
+        raise
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise FileFormatError(f"{path} is not a readable dynlearn {what} file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != format:
+        got = meta.get("format") if isinstance(meta, dict) else None
+        raise FileFormatError(f"{path} holds format {got!r}, expected {format!r}")
+    if meta.get("version") != version:
+        raise FileFormatError(f"{path} is {what} format version {meta.get('version')}; this dynlearn reads {version}")
+    return arrays, meta
+
+
+def save_weights(path: str | os.PathLike, module, meta: dict, *, header: str = "model.json") -> Path:
+    """Write a torch module's ``state_dict`` as ``weights.safetensors`` and ``meta`` as the JSON
+    ``header`` into the directory ``path`` (both atomically); never pickle."""
+    import json
+
+    from safetensors.torch import save as st_save
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous() for k, v in module.state_dict().items()}
+    atomic_write_bytes(path / "weights.safetensors", st_save(tensors))
+    atomic_write_text(path / header, json.dumps(meta, indent=1))
+    return path
+
+
+def read_weights_header(path: str | os.PathLike, *, format: str, version: int, what: str, header: str = "model.json"):
+    """The JSON header of a folder written by :func:`save_weights`, checked for ``format`` and ``version``."""
+    import json
+
+    from dynlearn.errors import FileFormatError
+
+    path = Path(path)
+    try:
+        meta = json.loads((path / header).read_text())
+    except (OSError, ValueError) as exc:
+        raise FileFormatError(f"{path / header} cannot be read ({exc}); save the {what} again") from None
+    if not isinstance(meta, dict) or meta.get("format") != format:
+        raise FileFormatError(f"{path} holds no dynlearn {what} (format {format!r} expected)")
+    if meta.get("version") != version:
+        raise FileFormatError(f"{path} is {what} format version {meta.get('version')}; this dynlearn reads {version}")
+    return meta
+
+
+def load_weights(path: str | os.PathLike, module, *, what: str):
+    """Load ``weights.safetensors`` of the folder ``path`` into ``module`` (a damaged file or weights that
+    do not fit the module raise :class:`~dynlearn.errors.FileFormatError`); returns the module."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from dynlearn.errors import FileFormatError
+
+    path = Path(path)
+    try:
+        tensors = load_file(str(path / "weights.safetensors"))
+    except (FileNotFoundError, SafetensorError, OSError) as exc:
+        raise FileFormatError(f"{path / 'weights.safetensors'} cannot be read ({exc}); save the {what} again") from None
+    try:
+        module.load_state_dict(tensors)
+    except RuntimeError as exc:
+        raise FileFormatError(f"{path} does not match its header ({exc}); save the {what} again") from None
+    return module

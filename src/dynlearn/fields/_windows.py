@@ -47,9 +47,7 @@ class Tensors:
         self.values = torch.as_tensor(np.ascontiguousarray(fields.values, dtype=np.float32))
         n = self.values.shape[0]
         self.params = (
-            torch.as_tensor(np.stack([fields.params[k] for k in names], axis=1).astype(np.float32))
-            if names
-            else None
+            torch.as_tensor(np.stack([fields.params[k] for k in names], axis=1).astype(np.float32)) if names else None
         )
         self.mask = None
         if spec.mask:

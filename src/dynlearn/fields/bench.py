@@ -147,7 +147,9 @@ def suite_from_dict(raw: dict[str, Any], *, source: str = "suite") -> FieldSuite
         if extra:
             raise ValidationError(f"{source}: models[{i}] has unknown key {extra[0]!r}")
         TrainConfig.from_dict({**train, **m.get("train", {})})
-        models.append(ModelEntry(m.get("label", m["model"]), m["model"], dict(m.get("config", {})), dict(m.get("train", {}))))
+        models.append(
+            ModelEntry(m.get("label", m["model"]), m["model"], dict(m.get("config", {})), dict(m.get("train", {})))
+        )
     labels = [m.label for m in models]
     if len(set(labels)) != len(labels):
         raise ValidationError(f"{source}: model labels must be unique, got {labels}")
@@ -211,16 +213,16 @@ def run_cell(suite: FieldSuite, entry: ModelEntry, seed: int, train_f, test_f, o
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         with torch.no_grad():
-            scores = evaluate(
-                model, test_f, steps=suite.steps, start=suite.start, metrics_=("relative_l2", "nmse")
-            )
+            scores = evaluate(model, test_f, steps=suite.steps, start=suite.start, metrics_=("relative_l2", "nmse"))
         pred_s = time.perf_counter() - t0
     except (DynlearnError, RuntimeError, FloatingPointError) as exc:
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         return CellResult(suite.equation, entry.label, seed, "error", reason, {}, fit_s, pred_s)
     curves = {k: scores.pop(k) for k in list(scores) if k.startswith("curve_")}
     if not all(np.isfinite(v) for v in scores.values()):
-        return CellResult(suite.equation, entry.label, seed, "diverged", "non-finite rollout error", scores, fit_s, pred_s)
+        return CellResult(
+            suite.equation, entry.label, seed, "diverged", "non-finite rollout error", scores, fit_s, pred_s
+        )
     (out_dir / "curves").mkdir(parents=True, exist_ok=True)
     atomic_write_text(
         out_dir / "curves" / f"{entry.label}-{seed}.json",
@@ -300,14 +302,12 @@ def leaderboard(out_dir: str | Path, suite: FieldSuite | None = None) -> tuple[F
         row: dict[str, Any] = {"model": entry.label, "cells": len(mine), "failed": len(mine) - len(ok)}
         for name in [*suite.metric_names, "n_parameters"]:
             vals = np.array([c.metrics[name] for c in ok if name in c.metrics], dtype=float)
-            row[name] = (
-                tuple(float(x) for x in np.percentile(vals, [50, 25, 75])) if len(vals) else (np.nan,) * 3
-            )
+            row[name] = tuple(float(x) for x in np.percentile(vals, [50, 25, 75])) if len(vals) else (np.nan,) * 3
         row["fit_seconds"] = float(np.median([c.fit_seconds for c in ok])) if ok else np.nan
         row["reasons"] = sorted({c.reason for c in mine if c.status != "ok"})
         rows.append(row)
     primary = f"relative_l2_{max(suite.steps)}"
-    rows.sort(key=lambda r: (np.inf if np.isnan(r[primary][0]) else r[primary][0]))
+    rows.sort(key=lambda r: np.inf if np.isnan(r[primary][0]) else r[primary][0])
     return suite, rows
 
 

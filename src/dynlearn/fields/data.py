@@ -14,16 +14,14 @@ pickle, as :mod:`dynlearn.data.io` does for trajectories.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dynlearn.errors import FileFormatError, ValidationError
-from dynlearn.io_utils import atomic_savez
+from dynlearn.io_utils import read_npz_with_meta, write_npz_with_meta
 
 FORMAT = "dynlearn.fields"
 VERSION = 1
@@ -159,46 +157,25 @@ class Fields:
             "params": sorted(self.params),
             "meta": self.meta,
         }
-        arrays[_META] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-        return atomic_savez(path, **arrays)
+        return write_npz_with_meta(path, arrays, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Fields:
         """Read a file written by :meth:`save`; a corrupt file, another format or version is refused."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileFormatError(f"no such file: {path}")
-        with open(path, "rb") as f:
-            head = f.read(4)
-        if head not in (b"PK\x03\x04", b"PK\x05\x06"):
-            raise FileFormatError(f"{path} is not an npz archive (corrupt, truncated or another kind of file)")
+        data, meta = read_npz_with_meta(path, format=FORMAT, version=VERSION, what="fields")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if _META not in data.files:
-                    raise FileFormatError(f"{path} has no {_META!r} entry: not a dynlearn fields file")
-                meta = json.loads(bytes(data[_META]).decode("utf-8"))
-                if meta.get("format") != FORMAT:
-                    raise FileFormatError(f"{path} holds format {meta.get('format')!r}, expected {FORMAT!r}")
-                if meta.get("version") != VERSION:
-                    raise FileFormatError(
-                        f"{path} is fields format version {meta.get('version')}; this dynlearn reads version {VERSION}"
-                    )
-                return cls(
-                    values=data["values"],
-                    times=data["times"],
-                    channels=tuple(meta["channels"]),
-                    grid=Grid.from_json(meta["grid"]),
-                    bc=meta["bc"],
-                    params={name: data[f"param_{name}"] for name in meta["params"]},
-                    mask=data["mask"] if "mask" in data.files else None,
-                    meta=meta.get("meta", {}),
-                )
-        except FileFormatError:
-            raise
-        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise FileFormatError(
-                f"{path} is not a readable dynlearn fields file ({type(exc).__name__}: {exc})"
-            ) from exc
+            return cls(
+                values=data["values"],
+                times=data["times"],
+                channels=tuple(meta["channels"]),
+                grid=Grid.from_json(meta["grid"]),
+                bc=meta["bc"],
+                params={name: data[f"param_{name}"] for name in meta["params"]},
+                mask=data.get("mask"),
+                meta=meta.get("meta", {}),
+            )
+        except (KeyError, IndexError, TypeError) as exc:
+            raise FileFormatError(f"{path} is an incomplete dynlearn fields file (missing {exc})") from None
 
 
 __all__ = ["FORMAT", "VERSION", "Fields", "Grid"]

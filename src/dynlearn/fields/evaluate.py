@@ -70,7 +70,9 @@ def one_step_error(
     if t <= spec.history:
         raise ValidationError(f"one-step errors need more than {spec.history} frames per trajectory, got {t}")
     model.eval()
-    pairs = torch.stack(torch.meshgrid(torch.arange(n), torch.arange(spec.history, t), indexing="ij"), -1).reshape(-1, 2)
+    pairs = torch.stack(torch.meshgrid(torch.arange(n), torch.arange(spec.history, t), indexing="ij"), -1).reshape(
+        -1, 2
+    )
     errs = []
     for b in range(0, len(pairs), batch_size):
         traj, k = pairs[b : b + batch_size, 0], pairs[b : b + batch_size, 1]

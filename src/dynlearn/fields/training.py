@@ -493,9 +493,7 @@ def _load_checkpoint(folder: Path, model, opt, fingerprint) -> tuple[dict, dict 
 
 def train(model, fields, *, checkpoint=None, progress=None, params=None, val=None, **config: Any) -> TrainResult:
     """``RolloutTrainer(TrainConfig(**config)).fit(model, fields, ...)``."""
-    return RolloutTrainer(config).fit(
-        model, fields, val=val, params=params, checkpoint=checkpoint, progress=progress
-    )
+    return RolloutTrainer(config).fit(model, fields, val=val, params=params, checkpoint=checkpoint, progress=progress)
 
 
 __all__ = [

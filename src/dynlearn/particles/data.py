@@ -16,20 +16,17 @@ Files are npz with a JSON ``__meta__`` entry, written atomically and read withou
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dynlearn.errors import FileFormatError, ValidationError
-from dynlearn.io_utils import atomic_savez
+from dynlearn.io_utils import read_npz_with_meta, write_npz_with_meta
 
 FORMAT = "dynlearn.particles"
 VERSION = 1
-_META = "__meta__"
 
 
 @dataclasses.dataclass
@@ -154,44 +151,23 @@ class Particles:
             "params": sorted(self.params),
             "meta": self.meta,
         }
-        arrays[_META] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-        return atomic_savez(path, **arrays)
+        return write_npz_with_meta(path, arrays, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Particles:
         """Read a file written by :meth:`save`; a corrupt file, another format or version is refused."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileFormatError(f"no such file: {path}")
-        with open(path, "rb") as f:
-            head = f.read(4)
-        if head not in (b"PK\x03\x04", b"PK\x05\x06"):
-            raise FileFormatError(f"{path} is not an npz archive (corrupt, truncated or another kind of file)")
+        data, meta = read_npz_with_meta(path, format=FORMAT, version=VERSION, what="particles")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if _META not in data.files:
-                    raise FileFormatError(f"{path} has no {_META!r} entry: not a dynlearn particles file")
-                meta = json.loads(bytes(data[_META]).decode("utf-8"))
-                if meta.get("format") != FORMAT:
-                    raise FileFormatError(f"{path} holds format {meta.get('format')!r}, expected {FORMAT!r}")
-                if meta.get("version") != VERSION:
-                    raise FileFormatError(
-                        f"{path} is particles format version {meta.get('version')}; this dynlearn reads {VERSION}"
-                    )
-                return cls(
-                    positions=data["positions"],
-                    times=data["times"],
-                    kind=data["kind"],
-                    domain=(tuple(meta["domain"][0]), tuple(meta["domain"][1])),
-                    params={name: data[f"param_{name}"] for name in meta["params"]},
-                    meta=meta.get("meta", {}),
-                )
-        except FileFormatError:
-            raise
-        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise FileFormatError(
-                f"{path} is not a readable dynlearn particles file ({type(exc).__name__}: {exc})"
-            ) from exc
+            return cls(
+                positions=data["positions"],
+                times=data["times"],
+                kind=data["kind"],
+                domain=(tuple(meta["domain"][0]), tuple(meta["domain"][1])),
+                params={name: data[f"param_{name}"] for name in meta["params"]},
+                meta=meta.get("meta", {}),
+            )
+        except (KeyError, IndexError, TypeError) as exc:
+            raise FileFormatError(f"{path} is an incomplete dynlearn particles file (missing {exc})") from None
 
 
 __all__ = ["FORMAT", "VERSION", "Particles"]

@@ -30,6 +30,7 @@ def match_parameters(target_count: int, name: str, spec: FieldSpec, **fixed):
 
     return _match(target_count, name, spec, **fixed)
 
+
 __all__ = [
     "FIELD_MODELS",
     "FieldModel",

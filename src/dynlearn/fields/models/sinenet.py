@@ -33,6 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from dynlearn.config import build_config
 from dynlearn.errors import ValidationError
 from dynlearn.fields.models._blocks import (
     ParamEmbedding,
@@ -49,7 +50,6 @@ from dynlearn.fields.models.base import (
     FieldModel,
     FieldModelConfig,
     FieldSpec,
-    _build_config,
     register_field_model,
 )
 from dynlearn.fields.models.unet import resolve_padding
@@ -102,7 +102,7 @@ class SineNet(FieldModel):
     @classmethod
     def count_parameters(cls, spec: FieldSpec, config: dict) -> int:
         """Trainable parameters of ``cls(spec, config)``, computed without building it."""
-        cfg = _build_config(cls.Config, config, {})
+        cfg = build_config(cls.Config, config, {})
         chans = level_channels(cfg.width, cfg.depth, cfg.mults, cfg.mid_width)
         emb, dim = (cfg.emb_dim if spec.n_params else 0), len(spec.space)
         core = count_unet_core(dim, chans, cfg.blocks, emb)

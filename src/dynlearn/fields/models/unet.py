@@ -25,6 +25,7 @@ import dataclasses
 import torch
 from torch import nn
 
+from dynlearn.config import build_config
 from dynlearn.fields.models._blocks import (
     ParamEmbedding,
     UNetCore,
@@ -36,7 +37,7 @@ from dynlearn.fields.models._blocks import (
     groups_for,
     level_channels,
 )
-from dynlearn.fields.models.base import FieldModel, FieldModelConfig, FieldSpec, _build_config, register_field_model
+from dynlearn.fields.models.base import FieldModel, FieldModelConfig, FieldSpec, register_field_model
 
 
 @dataclasses.dataclass
@@ -84,7 +85,7 @@ class UNet(FieldModel):
     @classmethod
     def count_parameters(cls, spec: FieldSpec, config: dict) -> int:
         """Trainable parameters of ``cls(spec, config)``, computed without building it."""
-        cfg = _build_config(cls.Config, config, {})
+        cfg = build_config(cls.Config, config, {})
         chans = level_channels(cfg.width, cfg.depth, cfg.mults, cfg.mid_width)
         emb, dim = (cfg.emb_dim if spec.n_params else 0), len(spec.space)
         core = count_unet_core(dim, chans, cfg.blocks, emb)

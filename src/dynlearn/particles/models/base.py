@@ -23,7 +23,6 @@ checks every registered name.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,8 +30,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from dynlearn.errors import FileFormatError, ValidationError
-from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
+from dynlearn.config import build_config
+from dynlearn.errors import ValidationError
+from dynlearn.io_utils import load_weights, read_weights_header, save_weights
 from dynlearn.registry import Registry
 
 FORMAT = "dynlearn.particle_model"
@@ -119,7 +119,7 @@ class ParticleModel(torch.nn.Module):
     def __init__(self, spec: ParticleSpec, config: Any = None, *, seed: int = 0, **overrides: Any):
         super().__init__()
         self.spec = spec
-        self.config = _build_config(self.Config, config, overrides)
+        self.config = build_config(self.Config, config, overrides)
         self.seed = int(seed)
         d, p = spec.dim, max(spec.n_params, 1)
         self.register_buffer("vel_mean", torch.zeros(d, dtype=torch.float32))
@@ -239,12 +239,6 @@ class ParticleModel(torch.nn.Module):
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``model.json`` and ``weights.safetensors`` into the directory ``path``."""
-        from safetensors.torch import save as st_save
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        atomic_write_bytes(path / "weights.safetensors", st_save(tensors))
         meta = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -253,25 +247,7 @@ class ParticleModel(torch.nn.Module):
             "config": dataclasses.asdict(self.config),
             "seed": self.seed,
         }
-        atomic_write_text(path / "model.json", json.dumps(meta, indent=1))
-        return path
-
-
-def _build_config(cls: type, config: Any, overrides: dict[str, Any]):
-    if config is None:
-        base: dict[str, Any] = {}
-    elif isinstance(config, dict):
-        base = dict(config)
-    elif dataclasses.is_dataclass(config):
-        base = dataclasses.asdict(config)
-    else:
-        raise ValidationError(f"config must be a dict or a {cls.__name__}, got {type(config).__name__}")
-    base.update(overrides)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(base) - known)
-    if unknown:
-        raise ValidationError(f"unknown setting {unknown[0]!r} for {cls.__name__}; known: {sorted(known)}")
-    return cls(**base)
+        return save_weights(path, self, meta)
 
 
 def build_particle_model(name: str, spec: ParticleSpec, *, seed: int = 0, **config: Any) -> ParticleModel:
@@ -281,31 +257,10 @@ def build_particle_model(name: str, spec: ParticleSpec, *, seed: int = 0, **conf
 
 def load_particle_model(path: str | os.PathLike) -> ParticleModel:
     """Load a model written by :meth:`ParticleModel.save`; another format, version or a damaged file is refused."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    try:
-        meta = json.loads((path / "model.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise FileFormatError(f"{path / 'model.json'} cannot be read ({exc}); save the model again") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} holds no dynlearn particle model (format {FORMAT!r} expected)")
-    if meta.get("version") != FORMAT_VERSION:
-        raise FileFormatError(
-            f"{path} is particle-model format version {meta.get('version')}; this dynlearn reads {FORMAT_VERSION}"
-        )
+    meta = read_weights_header(path, format=FORMAT, version=FORMAT_VERSION, what="particle model")
     spec = ParticleSpec.from_json(meta["spec"])
     model = PARTICLE_MODELS.get(meta["name"])(spec, meta["config"], seed=int(meta.get("seed", 0)))
-    try:
-        tensors = load_file(str(path / "weights.safetensors"))
-    except (FileNotFoundError, SafetensorError, OSError) as exc:
-        raise FileFormatError(f"{path / 'weights.safetensors'} cannot be read ({exc}); save the model again") from None
-    try:
-        model.load_state_dict(tensors)
-    except RuntimeError as exc:
-        raise FileFormatError(f"{path} does not match its model.json ({exc}); save the model again") from None
-    return model.eval()
+    return load_weights(path, model, what="particle model").eval()
 
 
 @register_particle_model("constant_velocity")
