@@ -142,7 +142,7 @@ class _SVD2(torch.autograd.Function):
         # skew(X) = X - X^T; |E| is kept >= eps, so repeated singular values give a finite gradient
         # (exact for the isotropic functions of F a law computes, whose numerators vanish there too)
         U, sigma, V = ctx.saved_tensors
-        eps = 1e-6 * (1.0 + sigma.detach().abs().amax(-1)) ** 2
+        eps = torch.finfo(sigma.dtype).eps ** 0.75 * (1.0 + sigma.detach().abs().amax(-1)) ** 2
         e = torch.minimum(sigma[..., 1] ** 2 - sigma[..., 0] ** 2, -eps)  # s_1^2 - s_0^2 <= 0: s_0 >= |s_1|
         ut, vt = mm2(U.transpose(-1, -2), gU), mm2(V.transpose(-1, -2), gV)
         ku = (ut[..., 0, 1] - ut[..., 1, 0]) / e  # (skew(U^T gU) / E)_01; the 10 entry is the same value
@@ -394,7 +394,7 @@ class Fluid(AnalyticLaw):
         if not (torch.as_tensor(viscosity).detach() >= 0).all():
             raise ValidationError(f"fluid: viscosity must be >= 0 (Pa s), got {viscosity!r}")
         if shear is None:
-            shear = torch.as_tensor(bulk).detach() / 10.0 if torch.is_tensor(bulk) else bulk / 10.0
+            shear = bulk / 10.0  # follows bulk (and its gradient)
         if not (torch.as_tensor(shear).detach() > 0).all():
             raise ValidationError(f"fluid: shear modulus must be positive (Pa), got {shear!r}")
         if not (isinstance(dt, (int, float)) and dt > 0):
