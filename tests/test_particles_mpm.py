@@ -76,6 +76,8 @@ def test_state_shapes_and_batching():
     torch.testing.assert_close(one.x[:1], alone.x, rtol=0, atol=1e-6)
     out = sim.rollout(state, law, steps=10, save_every=5)
     assert out.shape == (2, 3, xb.shape[1], 2)
+    cut = sim.step(sim.init(xb, velocities=torch.ones(2, 2, requires_grad=True)), law).detach()
+    assert not any(t.requires_grad for t in (cut.x, cut.v, cut.C, cut.F))
     torch.testing.assert_close(out[:, 0], xb)
 
 
