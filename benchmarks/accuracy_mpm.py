@@ -147,13 +147,21 @@ def figure(rows: list[dict], finals: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    for (grid, a), final in sorted(finals.items()):
-        ax1.scatter(final[:, 0], final[:, 1], s=0.3, label=f"a = {a:g} (grid {grid})")
-    ax1.set_aspect("equal")
-    ax1.set_xlabel("x (m)")
-    ax1.set_ylabel("y (m)")
-    ax1.set_title("final deposits, friction angle 30°")
-    ax1.legend(markerscale=12, fontsize=8)
+    for i, ((grid, a), final) in enumerate(sorted(finals.items())):
+        # the deposit's surface: the highest particle per grid column, in units of the column width L0
+        lo, dx = 3.0 / grid, 1.0 / grid
+        width = next(r["L0"] for r in rows if r["grid"] == grid and r["a"] == a)
+        cells = np.floor((final[:, 0] - lo) / dx).astype(int)
+        top = np.full(cells.max() + 1, np.nan)
+        np.fmax.at(top, cells, final[:, 1] - lo)
+        xc = (np.arange(len(top)) + 0.5) * dx / width
+        color = f"C{i}"
+        ax1.plot(xc, top / width, color=color, label=f"a = {a:g}")
+        ax1.plot([0, 1, 1], [a, a, 0], color=color, lw=0.6, ls=":")
+    ax1.set_xlabel("x / L0")
+    ax1.set_ylabel("height / L0")
+    ax1.set_title("final deposits (dotted: the columns), grid 128, friction 30°")
+    ax1.legend(fontsize=8)
     a = np.linspace(0.3, 4.2, 100)
     ax2.plot(a, 1.2 * a, "k-", lw=1, label="1.2 a (Lajeunesse 2004, Lube 2005)")
     ax2.plot(a, 1.9 * a ** (2 / 3), "k--", lw=1, label="1.9 a^(2/3) (Lube 2005, a > 2.8)")
