@@ -221,3 +221,15 @@ def test_sand_column_runout_follows_the_small_aspect_scaling():
         runout, final = column_runout(aspect, grid=64, width=width)
         assert runout == pytest.approx(1.2 * aspect, rel=0.25), (aspect, runout)
         assert np.isfinite(final).all()
+
+
+def test_the_docs_example_runs():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "particles-mpm.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    with torch.no_grad():
+        exec(compile(code, "docs/particles-mpm.md", "exec"), scope)  # noqa: S102 - the doc's own example
+    assert scope["x"].shape == (2, 41, 300, 2)
+    assert scope["sim"].stable_dt(scope["law"], 1e3) > scope["sim"].dt
