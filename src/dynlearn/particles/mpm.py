@@ -404,6 +404,8 @@ class MPM:
         if cached is not None and cached[0] is law and cached[1] == sig:
             return
         self.check_dt(law, sig[1])
+        if len(self._checked) > 16:  # keeps no more than a few laws alive
+            self._checked.clear()
         self._checked[key] = (law, sig)
 
     def rollout(
