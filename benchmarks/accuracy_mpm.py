@@ -151,7 +151,7 @@ def figure(rows: list[dict], finals: dict, path: str) -> None:
         # the deposit's surface: the highest particle per grid column, in units of the column width L0
         lo, dx = 3.0 / grid, 1.0 / grid
         width = next(r["L0"] for r in rows if r["grid"] == grid and r["a"] == a)
-        cells = np.floor((final[:, 0] - lo) / dx).astype(int)
+        cells = np.clip(np.floor((final[:, 0] - lo) / dx).astype(int), 0, None)  # grains in the wall band: column 0
         top = np.full(cells.max() + 1, np.nan)
         np.fmax.at(top, cells, final[:, 1] - lo)
         xc = (np.arange(len(top)) + 0.5) * dx / width
