@@ -13,7 +13,8 @@ Geometry. The box is ``[0, domain]^2`` with ``grid`` cells per side (``grid + 1`
 grid nodes with index ``< wall`` or ``> grid - wall`` get the boundary condition (``"slip"``: the
 velocity component into the wall is removed, the tangential one kept, or reduced by Coulomb
 ``friction``, and a particle may leave the wall;
-``"sticky"``: the whole velocity is zeroed). Particles must start in the interior
+``"sticky"``: the whole velocity is zeroed; ``"sticky_floor"``: the floor is sticky, the other walls
+slip). Particles must start in the interior
 ``[wall * dx, domain - wall * dx]^2`` (:meth:`MPM.init` refuses others with the count and the box).
 While stepping, particles may sink up to about a cell into the band (the condition acts on grid
 nodes, not on particles); after each step the
@@ -51,7 +52,7 @@ from dynlearn.particles.materials import det2, mm2, mv2
 #: 1.6 x for the elastic laws and von Mises, 2 x for Drucker-Prager)
 CFL = 0.5
 
-BOUNDARIES = ("slip", "sticky")
+BOUNDARIES = ("slip", "sticky", "sticky_floor")
 
 
 @dataclasses.dataclass
@@ -101,7 +102,8 @@ class MPM:
     domain : side length of the square box (m).
     dt : the time step (s); checked against :meth:`stable_dt` for each law.
     gravity : the body acceleration ``(gx, gy)`` (m/s^2).
-    boundary : ``"slip"`` (separable walls; free-slip unless ``friction``) or ``"sticky"`` (no-slip walls).
+    boundary : ``"slip"`` (separable walls; free-slip unless ``friction``), ``"sticky"`` (no-slip walls) or
+        ``"sticky_floor"`` (a no-slip floor, the limit of a rough bed; slip side walls and ceiling).
     wall : the thickness of the wall band, in cells (>= 1; 3 is the usual choice).
     friction : Coulomb friction coefficient of the slip walls (0: free slip): where a wall node's
         velocity into the wall is removed, its tangential speed drops by ``friction`` times the speed
@@ -330,6 +332,8 @@ class MPM:
         if self.boundary == "sticky":
             band = (m["x_lo"] | m["x_hi"] | m["y_lo"] | m["y_hi"]).repeat(b)
             return torch.where(band[:, None], torch.zeros_like(v), v)
+        if self.boundary == "sticky_floor":
+            v = torch.where(m["y_lo"].repeat(b)[:, None], torch.zeros_like(v), v)
         vx, vy = v[:, 0], v[:, 1]
         mu = self.friction
         for normal, key, sign in ((0, "x_lo", -1), (0, "x_hi", 1), (1, "y_lo", -1), (1, "y_hi", 1)):

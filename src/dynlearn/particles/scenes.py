@@ -524,12 +524,14 @@ def column_runout(
     E: float = 2e5,
     density: float = 1500.0,
     dt: float | None = None,
+    floor: str = "friction",
 ) -> tuple[float, np.ndarray]:
     """The granular column collapse as a validation: a Drucker-Prager column of width ``L0 = width`` and
     height ``H0 = aspect * L0`` (a regular lattice of spacing dx/2) released at rest against the left wall on
     a floor of Coulomb friction ``tan(friction_angle)``, run for ``4 sqrt(H0 / g) + 0.3`` s (the front has
     stopped by then). Returns the normalised run-out ``(L_inf - L0) / L0`` and the final positions
-    ``(P, 2)``. The front ``L_inf`` is the far edge of the last grid column whose deposit is at least one
+    ``(P, 2)``. ``floor="sticky"`` makes the floor no-slip instead (the limit of a rough bed; the side
+    wall stays a Coulomb-friction slip wall). The front ``L_inf`` is the far edge of the last grid column whose deposit is at least one
     cell thick (the deposit's area per column over dx), so stray single grains are not the front.
     Experiments (Lajeunesse et al. 2004, Lube et al. 2005) give about ``1.2 a`` for ``a`` below ~2 and
     ``1.9 a^(2/3)`` beyond ~3."""
@@ -540,10 +542,12 @@ def column_runout(
 
     dx = 1.0 / grid
     s = dx / 2
+    if floor not in ("friction", "sticky"):
+        raise ValidationError(f"floor must be 'friction' or 'sticky', got {floor!r}")
     sim = MPM(
         grid=grid,
         dt=dt or 2e-4 * 64 / grid,
-        boundary="slip",
+        boundary="slip" if floor == "friction" else "sticky_floor",
         friction=math.tan(math.radians(friction_angle)),
     )
     lo, hi = sim.interior
