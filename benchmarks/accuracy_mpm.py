@@ -7,7 +7,8 @@
    T = 2 L / c = 0.1 s, at grids 32, 64, 128.
 3. Sand column: the run-out (L_inf - L0) / L0 of a Drucker-Prager column (friction angle 30 deg, the floor's
    Coulomb friction tan 30 deg) for aspect ratios a = 0.5, 1, 2, 3, 4 at grid 128 (L0 = 0.1) and at grid 64
-   (L0 = 0.15; 0.25 for a = 0.5), against 1.2 a and 1.9 a^(2/3); the friction angle's effect at a = 1.
+   (L0 = 0.15; 0.25 for a = 0.5), against 1.2 a and 1.9 a^(2/3); the same at grid 128 on a sticky (no-slip)
+   floor; the friction angle's effect at a = 1.
 4. Gradients: d(loss)/dE (d/d bulk for the fluid) through 20 steps of a disk thrown at the floor, by
    autograd against central differences, for every law.
 5. Time-step bound: the disk drop run at 1.0, 1.3, 1.6 and 2.0 times MPM.stable_dt for every law (does it
@@ -34,7 +35,7 @@ from dynlearn.io_utils import atomic_write_text
 from dynlearn.particles import mpm as mpm_module
 from dynlearn.particles.materials import LAWS
 from dynlearn.particles.mpm import MPM
-from dynlearn.particles.scenes import column_runout
+from dynlearn.particles.scenes import column_runout, deposit_front
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
@@ -123,19 +124,21 @@ def dt_scan() -> list[dict]:
 
 def columns(quick: bool) -> tuple[list[dict], dict]:
     rows, finals = [], {}
-    plan = [(64, 0.25, 30.0, 0.5), (64, 0.15, 30.0, 1.0)]
+    plan = [(64, 0.25, 30.0, 0.5, "friction"), (64, 0.15, 30.0, 1.0, "friction")]
     if not quick:
-        plan += [(64, 0.15, 30.0, 2.0)]
-        plan += [(128, 0.1, 30.0, a) for a in (0.5, 1.0, 2.0, 3.0, 4.0)]
-        plan += [(64, 0.15, phi, 1.0) for phi in (25.0, 35.0, 40.0)]
-    for grid, width, phi, a in plan:
+        plan += [(64, 0.15, 30.0, 2.0, "friction")]
+        plan += [(128, 0.1, 30.0, a, "friction") for a in (0.5, 1.0, 2.0, 3.0, 4.0)]
+        plan += [(128, 0.1, 30.0, a, "sticky") for a in (0.5, 1.0, 2.0, 3.0, 4.0)]
+        plan += [(64, 0.15, phi, 1.0, "friction") for phi in (25.0, 35.0, 40.0)]
+    for grid, width, phi, a, floor in plan:
         t0 = time.perf_counter()
-        r, final = column_runout(a, grid=grid, width=width, friction_angle=phi)
-        rows.append(
-            {"grid": grid, "L0": width, "friction_angle": phi, "a": a, "runout": r, "s": time.perf_counter() - t0}
-        )
+        r, final = column_runout(a, grid=grid, width=width, friction_angle=phi, floor=floor)
+        thick = deposit_front(final, grid, width, min_thickness=0.2 * width)
+        row = {"grid": grid, "L0": width, "friction_angle": phi, "floor": floor, "a": a, "runout": r}
+        row["runout_0.2L0"] = thick  # the front where the deposit thins below 0.2 L0
+        rows.append({**row, "s": time.perf_counter() - t0})
         print(json.dumps(rows[-1]), flush=True)
-        if grid == 128 or quick:
+        if (grid == 128 and floor == "friction") or quick:
             finals[(grid, a)] = final
     return rows, finals
 
@@ -150,7 +153,7 @@ def figure(rows: list[dict], finals: dict, path: str) -> None:
     for i, ((grid, a), final) in enumerate(sorted(finals.items())):
         # the deposit's surface: the highest particle per grid column, in units of the column width L0
         lo, dx = 3.0 / grid, 1.0 / grid
-        width = next(r["L0"] for r in rows if r["grid"] == grid and r["a"] == a)
+        width = next(r["L0"] for r in rows if r["grid"] == grid and r["a"] == a and r["floor"] == "friction")
         cells = np.clip(np.floor((final[:, 0] - lo) / dx).astype(int), 0, None)  # grains in the wall band: column 0
         top = np.full(cells.max() + 1, np.nan)
         np.fmax.at(top, cells, final[:, 1] - lo)
@@ -165,10 +168,25 @@ def figure(rows: list[dict], finals: dict, path: str) -> None:
     a = np.linspace(0.3, 4.2, 100)
     ax2.plot(a, 1.2 * a, "k-", lw=1, label="1.2 a (Lajeunesse 2004, Lube 2005)")
     ax2.plot(a, 1.9 * a ** (2 / 3), "k--", lw=1, label="1.9 a^(2/3) (Lube 2005, a > 2.8)")
-    for grid, marker in ((64, "o"), (128, "s")):
-        pts = [(r["a"], r["runout"]) for r in rows if r["grid"] == grid and r["friction_angle"] == 30.0]
+    for grid, floor, marker, label in (
+        (64, "friction", "o", "MPM grid 64, friction floor"),
+        (128, "friction", "s", "MPM grid 128, friction floor"),
+        (128, "sticky", "^", "MPM grid 128, sticky floor"),
+    ):
+        pts = [
+            (r["a"], r["runout"])
+            for r in rows
+            if r["grid"] == grid and r["friction_angle"] == 30.0 and r["floor"] == floor
+        ]
         if pts:
-            ax2.plot(*zip(*pts), marker, label=f"MPM grid {grid}")
+            ax2.plot(*zip(*pts), marker, label=label + " (front: 1 cell thick)")
+        pts = [
+            (r["a"], r["runout_0.2L0"])
+            for r in rows
+            if r["grid"] == grid and r["friction_angle"] == 30.0 and r["floor"] == floor
+        ]
+        if pts and grid == 128:
+            ax2.plot(*zip(*pts), marker, mfc="none", label=label + " (front: 0.2 L0 thick)")
     ax2.set_xlabel("aspect ratio a = H0 / L0")
     ax2.set_ylabel("(L_inf - L0) / L0")
     ax2.legend(fontsize=8)

@@ -516,6 +516,21 @@ def _law_slice(law, sl: slice):
     )
 
 
+def deposit_front(final: np.ndarray, grid: int, width: float, min_thickness: float | None = None) -> float:
+    """The normalised run-out ``(L_inf - L0) / L0`` of a collapsed column's final positions ``(P, 2)``
+    (lattice spacing dx/2, walls of 3 cells, ``L0 = width``): ``L_inf`` is the far edge of the last grid
+    column whose deposit (its particles' area over dx) is at least ``min_thickness`` thick (m; default
+    one cell), so stray grains and the thinnest sheet are not the front."""
+    dx = 1.0 / grid
+    lo = 3 * dx
+    area = (dx / 2) ** 2
+    cells = np.clip(np.floor((final[:, 0] - lo) / dx).astype(int), 0, None)  # grains in the wall band: column 0
+    thickness = np.bincount(cells) * area / dx
+    thick = np.where(thickness >= (dx if min_thickness is None else min_thickness) - 1e-12)[0]
+    front = (thick.max() + 1) * dx if len(thick) else 0.0
+    return float((front - width) / width)
+
+
 def column_runout(
     aspect: float,
     grid: int = 64,
@@ -525,16 +540,16 @@ def column_runout(
     density: float = 1500.0,
     dt: float | None = None,
     floor: str = "friction",
+    min_thickness: float | None = None,
 ) -> tuple[float, np.ndarray]:
     """The granular column collapse as a validation: a Drucker-Prager column of width ``L0 = width`` and
     height ``H0 = aspect * L0`` (a regular lattice of spacing dx/2) released at rest against the left wall on
     a floor of Coulomb friction ``tan(friction_angle)``, run for ``4 sqrt(H0 / g) + 0.3`` s (the front has
-    stopped by then). Returns the normalised run-out ``(L_inf - L0) / L0`` and the final positions
-    ``(P, 2)``. ``floor="sticky"`` makes the floor no-slip instead (the limit of a rough bed; the side
-    wall stays a Coulomb-friction slip wall). The front ``L_inf`` is the far edge of the last grid column whose deposit is at least one
-    cell thick (the deposit's area per column over dx), so stray single grains are not the front.
-    Experiments (Lajeunesse et al. 2004, Lube et al. 2005) give about ``1.2 a`` for ``a`` below ~2 and
-    ``1.9 a^(2/3)`` beyond ~3."""
+    stopped by then). ``floor="sticky"`` makes the floor no-slip instead (the limit of a rough bed; the
+    side wall stays a Coulomb-friction slip wall). Returns the normalised run-out ``(L_inf - L0) / L0``
+    (see :func:`deposit_front`: the front is where the deposit thins below ``min_thickness``, default one
+    cell) and the final positions ``(P, 2)``. Experiments (Lajeunesse et al. 2004, Lube et al. 2005)
+    give about ``1.2 a`` for ``a`` below ~2 and ``1.9 a^(2/3)`` beyond ~3."""
     import torch
 
     from dynlearn.particles.materials import LAWS
@@ -561,10 +576,7 @@ def column_runout(
     with torch.no_grad():
         out = sim.rollout(sim.init(x, density=density, volume=s * s), law, steps=steps, save_every=steps)
     final = out[0, -1].numpy()
-    cells = np.floor((final[:, 0] - lo) / dx).astype(int)
-    thickness = np.bincount(np.clip(cells, 0, None)) * s * s / dx
-    front = (np.where(thickness >= dx)[0].max() + 1) * dx
-    return float((front - width) / width), final
+    return deposit_front(final, grid, width, min_thickness), final
 
 
 __all__ = [
@@ -577,6 +589,7 @@ __all__ = [
     "cache_key",
     "cache_path",
     "column_runout",
+    "deposit_front",
     "fill",
     "resolve",
     "scenes",
