@@ -100,3 +100,20 @@ def test_bad_settings_are_refused():
         setup("sand_drop", shapes="blob")
     with pytest.raises(ValidationError, match="frames"):
         simulate("sand_drop", frames=0)
+
+
+def test_deposit_front_reads_the_thickness_profile():
+    from dynlearn.particles.scenes import deposit_front
+
+    grid, width = 64, 0.1
+    dx, lo = 1 / grid, 3 / grid
+    s = dx / 2
+    # a wedge: 4 rows of particles (2 cells thick) up to x = lo + 0.3, then one row (half a cell) to lo + 0.5
+    xs = np.arange(lo + s / 2, lo + 0.5, s)
+    pts = [(x, lo + s / 2 + k * s) for x in xs for k in range(4 if x < lo + 0.3 else 1)]
+    final = np.array(pts + [(lo - 0.5 * dx, lo + 0.2)])  # and a grain inside the left wall band
+    assert deposit_front(final, grid, width) == pytest.approx((0.3 - width) / width, abs=dx / width)
+    assert deposit_front(final, grid, width, min_thickness=0.4 * dx) == pytest.approx(
+        (0.5 - width) / width, abs=dx / width
+    )
+    assert deposit_front(final, grid, width, min_thickness=3 * dx) == pytest.approx(-1.0)  # nothing that thick
