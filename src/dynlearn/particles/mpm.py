@@ -186,7 +186,7 @@ class MPM:
                 f"dt = {self.dt:g} s is above the stable bound {bound:.4g} s for the law "
                 f"{getattr(law, 'name', type(law).__name__)!r} at density {float(torch.as_tensor(density).min()):g} "
                 f"on a grid of dx = {self.dx:.4g} (dt <= {CFL} dx / c, c the elastic wave speed); use dt <= {bound:.3g} "
-                "or a finer dt / softer material"
+                "(the bound grows with dx and with a softer or denser material)"
             )
 
     # -- state ---------------------------------------------------------------------------------
