@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from dynlearn._threads import torch_threads
 from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
 from dynlearn.particles.data import Particles
 
@@ -442,11 +443,14 @@ def simulate(
     *,
     cache: bool = True,
     chunk: int = 8,
+    threads: int | None = 1,
     **settings: Any,
 ) -> Particles:
     """Simulate ``n_scenes`` scenes of ``scene`` and return ``frames`` saved frames (the first is the
     initial state; ``save_every`` MPM steps apart) as :class:`Particles`; cached on disk. Scenes are
-    stepped ``chunk`` at a time (batched); the numbers do not depend on ``chunk``."""
+    stepped ``chunk`` at a time (batched); the numbers do not depend on ``chunk``. ``threads``: torch
+    threads while stepping (one by default: the MPM's operations are too small for more, see
+    :mod:`dynlearn._threads`; None keeps the caller's setting)."""
     import torch
 
     if int(frames) != frames or frames < 1:
@@ -462,7 +466,7 @@ def simulate(
     s = setup(scene, n_scenes, seed, **settings)
     dtype = torch.float64 if c["dtype"] == "float64" else torch.float32
     outs = []
-    with torch.no_grad():
+    with torch.no_grad(), torch_threads(threads):
         for start in range(0, n_scenes, int(chunk)):
             sl = slice(start, min(n_scenes, start + int(chunk)))
             law = _law_slice(s.law, sl)
