@@ -20,7 +20,12 @@ def test_nclaw_smoke_writes_page_and_resumes(tmp_path):
     for name in ("nclaw-error.png", "nclaw-rollout-ring.png"):
         assert (tmp_path / "docs" / "figures" / name).is_file()
     cells = sorted((tmp_path / "out" / "nclaw" / "cells").glob("*.json"))
-    assert [p.name for p in cells] == ["gns-seed0-smoke.json", "mlp_stress-seed0-smoke.json", "nclaw-seed0-smoke.json"]
+    assert [p.name for p in cells] == [
+        "gns-seed0-smoke.json",
+        "mlp_stress-seed0-smoke.json",
+        "nclaw-seed0-smoke.json",
+        "nclaw_positions-seed0-smoke.json",
+    ]
     stamp = {p.name: p.stat().st_mtime_ns for p in cells}
     again = repro.run("nclaw", out_dir=tmp_path / "out", smoke=True, progress=lambda m: None)
     assert {p.name: p.stat().st_mtime_ns for p in cells} == stamp
