@@ -208,7 +208,7 @@ def test_bad_input_refused():
         law = _law(name)
         with pytest.raises(ValidationError, match=r"\(\.\.\., 2, 2\)"):
             law.stress(torch.ones(4, 3, 3))
-    with pytest.raises(ValidationError, match="unknown setting"):
+    with pytest.raises(ValidationError, match="no field .widht.; did you mean .width."):
         LAWS.get("nclaw")(widht=3)
     with pytest.raises(ValidationError, match="prior"):
         LAWS.get("nclaw")(prior="neo")

@@ -37,19 +37,20 @@ them back for any registered law, analytic ones included.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
-from dynlearn.errors import FileFormatError, ValidationError
-from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
+from dynlearn.config import build_config
+from dynlearn.errors import ValidationError
+from dynlearn.io_utils import load_weights, read_weights_header, save_weights
 from dynlearn.particles.materials import LAWS, ConstitutiveLaw, cofactor2, det2, lame, polar2, register_law
 
 FORMAT = "dynlearn.constitutive_law"
 FORMAT_VERSION = 1
+HEADER = "law.json"
 
 
 # -- 2 x 2 kinematics --------------------------------------------------------------------------
@@ -143,11 +144,7 @@ class NeuralLaw(ConstitutiveLaw):
 
     def __init__(self, *, seed: int = 0, **settings: Any):
         super().__init__()
-        known = {f.name for f in dataclasses.fields(self.Config)}
-        unknown = sorted(set(settings) - known)
-        if unknown:
-            raise ValidationError(f"unknown setting {unknown[0]!r} for law {self.name!r}; known: {sorted(known)}")
-        self.settings = self.Config(**settings)
+        self.settings = build_config(self.Config, settings)
         c = self.settings
         if c.width < 1 or c.depth < 0 or c.strain_scale <= 0 or c.stress_scale <= 0 or c.alpha < 0:
             raise ValidationError(
@@ -255,46 +252,18 @@ class MLPStress(NeuralLaw):
 def save_law(law: ConstitutiveLaw, path: str | os.PathLike) -> Path:
     """Write any registered law to the directory ``path``: ``law.json`` (name, config) and
     ``weights.safetensors`` (its parameters and buffers). No pickle."""
-    from safetensors.torch import save as st_save
-
     if law.name not in LAWS:
         raise ValidationError(f"only registered laws can be saved; {type(law).__name__} has name {law.name!r}")
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous() for k, v in law.state_dict().items()}
-    atomic_write_bytes(path / "weights.safetensors", st_save(tensors))
     meta = {"format": FORMAT, "version": FORMAT_VERSION, "name": law.name, "config": law.config()}
-    atomic_write_text(path / "law.json", json.dumps(meta, indent=1))
-    return path
+    return save_weights(path, law, meta, header=HEADER)
 
 
 def load_law(path: str | os.PathLike) -> ConstitutiveLaw:
     """Load a law written by :func:`save_law` / :meth:`NeuralLaw.save`; another format or version, or a
     damaged file, is refused with a :class:`~dynlearn.errors.FileFormatError`."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    try:
-        meta = json.loads((path / "law.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise FileFormatError(f"{path / 'law.json'} cannot be read ({exc}); save the law again") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} holds no dynlearn constitutive law (format {FORMAT!r} expected)")
-    if meta.get("version") != FORMAT_VERSION:
-        raise FileFormatError(
-            f"{path} is constitutive-law format version {meta.get('version')}; this dynlearn reads {FORMAT_VERSION}"
-        )
+    meta = read_weights_header(path, format=FORMAT, version=FORMAT_VERSION, what="constitutive law", header=HEADER)
     law = LAWS.get(meta["name"])(**meta.get("config", {}))
-    try:
-        tensors = load_file(str(path / "weights.safetensors"))
-    except (FileNotFoundError, SafetensorError, OSError) as exc:
-        raise FileFormatError(f"{path / 'weights.safetensors'} cannot be read ({exc}); save the law again") from None
-    try:
-        law.load_state_dict(tensors)
-    except RuntimeError as exc:
-        raise FileFormatError(f"{path} does not match its law.json ({exc}); save the law again") from None
-    return law.eval()
+    return load_weights(path, law, what="constitutive law").eval()
 
 
 __all__ = [
