@@ -302,7 +302,8 @@ def fit_law(
         if progress is not None and (k + 1) % max(1, steps // 10) == 0:
             recent = [h["loss"] for h in history[-max(1, steps // 10) :] if math.isfinite(h["loss"])]
             progress(
-                f"fit {getattr(law, 'name', '?')}: step {k + 1}/{steps}, loss {np.mean(recent) if recent else math.nan:.4g}"
+                f"fit {getattr(law, 'name', '?')}: step {k + 1}/{steps}, "
+                f"loss {np.mean(recent) if recent else math.nan:.4g}"
             )
     return FitResult(history=history, skipped=skipped, seconds=time.perf_counter() - t0)
 

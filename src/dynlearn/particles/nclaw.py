@@ -11,8 +11,9 @@ Generalizable PDE Dynamics"), in 2-D:
   :func:`dynlearn.particles.materials.polar2`; no SVD, whose gradient is undefined at rest). The
   network sees only quantities that do not change when the deformed body is rotated, ``F -> Q F``:
   ``tr S - 2`` (the sum of the singular values minus 2), the three distinct entries of ``C - I``
-  (``C = F^T F``) and ``det F - 1``, each divided by ``strain_scale`` so they are of order one. All are zero at ``F = I``. A **bias-free** MLP (GELU, which maps 0 to 0) turns them into
-  four numbers, whose symmetric part ``G`` is a stress in the rotated (material) frame; the stress is
+  (``C = F^T F``) and ``det F - 1``, each divided by ``strain_scale`` so they are of order one. All
+  are zero at ``F = I``. A **bias-free** MLP (GELU, which maps 0 to 0) turns them into four numbers,
+  whose symmetric part ``G`` is a stress in the rotated (material) frame; the stress is
   ``P = stress_scale * R G``. Hence ``P(Q F) = Q R G = Q P(F)`` for every rotation ``Q`` (frame
   indifference holds by construction, not by training), and ``P(I) = 0`` exactly (no stress at rest).
 - **Plastic network** (``plastic=True``): the same features and the same kind of bias-free network give a
@@ -148,7 +149,8 @@ class NeuralLaw(ConstitutiveLaw):
         c = self.settings
         if c.width < 1 or c.depth < 0 or c.strain_scale <= 0 or c.stress_scale <= 0 or c.alpha < 0:
             raise ValidationError(
-                f"{self.name}: width >= 1, depth >= 0 and positive strain_scale, stress_scale, alpha are needed, got {c}"
+                f"{self.name}: width >= 1, depth >= 0 and positive strain_scale, stress_scale, alpha are needed, "
+                f"got {c}"
             )
         if c.prior not in (None, "fixed_corotated"):
             raise ValidationError(f"{self.name}: prior must be None or 'fixed_corotated', got {c.prior!r}")

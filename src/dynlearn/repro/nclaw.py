@@ -10,7 +10,7 @@ plain MLP stress model fitted the same way.
 Setup. Ground truth: an elastic jelly (fixed-corotated, E = 20 kPa, nu = 0.3, density 1000 kg/m^2)
 simulated by dynlearn's MLS-MPM (:mod:`dynlearn.particles.mpm`) in a unit box with slip walls and
 gravity, grid 32 (dt = 1 ms, a frame every 10 steps). Training data: ONE trajectory, a square block
-(~290 particles) thrown right and down, 80 frames (0.8 s): it hits the floor and the right wall. Its full
+(256 particles) thrown right and down, 80 frames (0.8 s): it hits the floor and the right wall. Its full
 simulator state at the saved frames is recorded and windows of 4 frames start from it (teacher-forced
 windows, as the paper trains; only positions enter the loss). Models:
 
@@ -485,7 +485,8 @@ def _report(ctx, s: Sizes, gt, cells, seconds: float, gt_seconds: float, positio
         "start estimated from the positions (velocities by central differences, F by a least-squares fit of the "
         "deformation from frame 0, C from neighbouring velocities; `dynlearn.particles.fit.observed_state`): MSE "
         f"{po_in:.3g} in distribution and {po_out:.3g} out of distribution (mean over scenes), against "
-        f"{float(np.mean(nc0[id_scene]['curve'][:n_id])):.3g} and {float(np.mean([nc0[sc]['mse'] for sc in s.scenes])):.3g} "
+        f"{float(np.mean(nc0[id_scene]['curve'][:n_id])):.3g} and "
+        f"{float(np.mean([nc0[sc]['mse'] for sc in s.scenes])):.3g} "
         f"with the recorded full state (same seed); {sum(v['diverged_at'] is not None for v in po.values())} "
         f"divergent rollouts; acoustic modulus {positions_only['acoustic_modulus']:.4g} Pa.",
         "",
