@@ -176,6 +176,12 @@ def window_loss(
     ``law`` from the observed state at frame ``start`` (differentiable w.r.t. the law)."""
     traj, positions, every, mass, volume, frame_dt = _unpack(sim, data, every, density)
     s = slice(None) if scenes is None else scenes
+    T = positions.shape[1]
+    if not (0 <= int(start) and int(start) + int(window) < T and int(window) >= 1):
+        raise ValidationError(
+            f"a window of {window} frames from frame {start} needs frames up to {int(start) + int(window)}; "
+            f"the trajectory has {T} (0 to {T - 1})"
+        )
     if traj is not None:
         state = traj.state(start, s)
     else:

@@ -16,9 +16,11 @@ Generalizable PDE Dynamics"), in 2-D:
   whose symmetric part ``G`` is a stress in the rotated (material) frame; the stress is
   ``P = stress_scale * R G``. Hence ``P(Q F) = Q R G = Q P(F)`` for every rotation ``Q`` (frame
   indifference holds by construction, not by training), and ``P(I) = 0`` exactly (no stress at rest).
-- **Plastic network** (``plastic=True``): the same features and the same kind of bias-free network give a
-  symmetric ``H``; the return mapping is ``F' = F + alpha * R H``. Frame-indifferent for the same reason,
-  and the identity at ``F = I``. Its last layer starts at zero, so an untrained law is purely elastic.
+- **Plastic network** (``plastic=True``): the same features and the same kind of bias-free network give
+  four numbers; ``H`` is the symmetric part of their ``tanh`` and the return mapping is
+  ``F' = F + alpha * R H`` (each entry of the correction at most ``alpha`` per step, so a step cannot
+  invert ``F`` while the network trains). Frame-indifferent for the same reason, and the identity at
+  ``F = I``. Its last layer starts at zero, so an untrained law is purely elastic.
 - **Prior** (``prior="fixed_corotated"``, with ``prior_E`` and ``prior_nu``): the network's stress is
   *added* to a fixed-corotated stress ``2 mu (F - R) + lambda (J - 1) J F^-T`` with those constants,
   as the paper starts its networks from a simple material; ``prior=None`` (the default) learns the
@@ -134,7 +136,7 @@ class NeuralLawConfig:
     prior_nu: float = 0.0
     #: learn a return mapping too (nclaw only)
     plastic: bool = False
-    #: the size of the plastic correction a network output of one means
+    #: the largest entry of the plastic correction per step (it is alpha * tanh of the network's output)
     alpha: float = 1e-2
 
 
@@ -216,7 +218,7 @@ class NCLaw(NeuralLaw):
         dtype = self.plastic_net.layers[0].weight.dtype
         Fw = F.to(dtype)
         R = polar2(Fw)
-        H = _sym(self.plastic_net(invariant_features(Fw) / self.settings.strain_scale))
+        H = _sym(torch.tanh(self.plastic_net(invariant_features(Fw) / self.settings.strain_scale)))
         return (Fw + self.settings.alpha * (R @ H)).to(F.dtype)
 
     @classmethod
