@@ -134,7 +134,9 @@ def _lstsq_gradient(dx_ref: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:
 def observed_state(positions: torch.Tensor, t: int, frame_dt: float, mass, volume, *, neighbours: int = 8):
     """The MPM state at frame ``t`` estimated from positions ``(B, T, P, 2)`` alone (see the module doc):
     ``v`` by central differences (one-sided at the ends), ``F`` by least squares against frame 0 as the
-    rest shape, ``C`` by least squares of the velocity differences over the same neighbours."""
+    rest shape, ``C`` by least squares of the velocity differences over the same ``neighbours`` nearest
+    particles of frame 0 (found by a dense distance matrix: O(P^2) memory, fine for the few thousand
+    particles a fit simulates)."""
     from dynlearn.particles.mpm import MPMState
 
     x = positions
