@@ -26,7 +26,7 @@ def test_giorom_smoke_writes_page_and_resumes(tmp_path, monkeypatch):
     assert set(m["error_ratio"]) == {"sand", "elastic"} and len(m["speedup"]) == len(m["p"]) == 2
     assert all(v > 0 for v in m["step_seconds"]["gns"] + m["step_seconds"]["giorom"])
     cells = sorted((tmp_path / "out" / "giorom" / "cells").glob("*.json"))
-    assert len(cells) == 4  # constant velocity, gns, giorom (one seed each) and the timing cell
+    assert len(cells) == 5  # two baselines, gns, giorom (one seed each) and the timing cell
     stamp = {p.name: p.stat().st_mtime_ns for p in cells}
     again = repro.run("giorom", out_dir=tmp_path / "out", smoke=True, progress=lambda m: None)
     assert {p.name: p.stat().st_mtime_ns for p in cells} == stamp

@@ -283,6 +283,18 @@ def _knn(src, dst, k, src_batch, dst_batch, exclude_self) -> tuple[torch.Tensor,
     density = float(per_scene.float().mean()) / max(float(extent.prod()), 1e-300)
     h = (2.0 * need / (density * _UNIT_BALL[d])) ** (1.0 / d)
     h = min(max(h, 1e-6 * diameter, 1e-12), 2.0 * diameter + 1e-12)
+    for _ in range(2):  # clustered sources: the density of the occupied cells, not of the bounding box
+        lo = src.min(0).values
+        cell = torch.floor((src - lo) / h).long()
+        span = cell.max(0).values + 1
+        key = sb.clone()
+        for j in range(d):
+            key = key * int(span[j]) + cell[:, j]
+        occupied = int(torch.unique(key).numel()) * h**d
+        h_new = (2.0 * need * n_batch / (n_src / occupied * _UNIT_BALL[d])) ** (1.0 / d) if n_src else h
+        if not h_new < h:
+            break
+        h = max(h_new, 1e-6 * diameter, 1e-12)
     out_q = torch.empty(n_dst, k, dtype=torch.long)
     out_d = torch.empty(n_dst, k, dtype=dtype)
     todo = torch.arange(n_dst)

@@ -47,6 +47,8 @@ CLAIM = (
 )
 MATERIALS = {"sand": ("sand_drop", 0), "elastic": ("elastic_drop", 1)}
 MODELS = ("gns", "giorom")
+#: baselines without training: each particle keeps its velocity; or adds the data's mean acceleration (gravity)
+BASELINES = ("constant_velocity", "mean_acceleration")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,8 +164,11 @@ def _train_and_test(s: Sizes, name: str, seed: int, train, test, spec, radius: f
     from dynlearn.particles.training import train as fit
 
     torch.set_num_threads(1)
-    config = _model_config(name, s, radius) if name in MODELS else {}
-    model = build_particle_model(name, spec, seed=seed, **config)
+    if name == "mean_acceleration":
+        model = _mean_acceleration(spec)
+    else:
+        config = _model_config(name, s, radius) if name in MODELS else {}
+        model = build_particle_model(name, spec, seed=seed, **config)
     t0 = time.perf_counter()
     out: dict[str, Any] = {"parameters": model.n_parameters()}
     if name in MODELS:
@@ -190,10 +195,42 @@ def _train_and_test(s: Sizes, name: str, seed: int, train, test, spec, radius: f
         true = data.positions[:, spec.window :]
         out[f"mse_{material}"] = position_mse_per_step(pred, true).tolist()
         out[f"chamfer_last_{material}"] = chamfer_distance(pred[:, -1], true[:, -1])
+        out[f"onestep_{material}"] = _one_step_mse(model, data, every=3)
         out[f"rollout_seconds_{material}"] = time.perf_counter() - t1
         if seed == 0 or name not in MODELS:
             out[f"example_{material}"] = pred[0, :: max(1, pred.shape[1] // 4)].round(5).tolist()
     return out
+
+
+def _mean_acceleration(spec):
+    """The baseline that adds the training data's mean per-frame acceleration (gravity) to every
+    particle's velocity: what a learned model gets for free from its normalisation."""
+    import torch
+
+    from dynlearn.particles.models import ParticleModel
+
+    class MeanAcceleration(ParticleModel):
+        name = "mean_acceleration"
+
+        def step(self, window, velocities, kind, p):
+            return torch.zeros_like(window[:, -1])
+
+    return MeanAcceleration(spec)
+
+
+def _one_step_mse(model, data, every: int) -> float:
+    """The position MSE of one step from true windows (teacher forcing), every ``every`` frames."""
+    import torch
+
+    w = model.spec.window
+    starts = range(0, data.positions.shape[1] - w, every)
+    errs = []
+    with torch.no_grad():
+        for t in starts:
+            window = torch.as_tensor(data.positions[:, t : t + w], dtype=torch.float32)
+            pred = model(window, torch.as_tensor(data.kinds(), dtype=torch.long)).numpy()
+            errs.append(float(np.mean((pred - data.positions[:, t + w]) ** 2)))
+    return float(np.mean(errs))
 
 
 def _timing(s: Sizes, spec, radius: float, seed: int) -> dict[str, Any]:
@@ -262,8 +299,9 @@ def run(ctx: ReproContext) -> ReproResult:
     spacing = _spacing(list(train.values()))
     radius = s.radius_spacings * spacing
 
-    cells: dict[str, list[dict[str, Any]]] = {m: [] for m in (*MODELS, "constant_velocity")}
-    cells["constant_velocity"].append(_cell(ctx, s, "constant_velocity", 0, train, test, spec, radius))
+    cells: dict[str, list[dict[str, Any]]] = {m: [] for m in (*MODELS, *BASELINES)}
+    for name in BASELINES:
+        cells[name].append(_cell(ctx, s, name, 0, train, test, spec, radius))
     for seed in range(s.seeds):
         for name in MODELS:
             cells[name].append(_cell(ctx, s, name, ctx.seed + seed, train, test, spec, radius))
@@ -298,7 +336,7 @@ def run(ctx: ReproContext) -> ReproResult:
     ax[0].legend()
     steps = np.arange(1, len(curve("gns", "sand")) + 1)
     for material, ls in (("sand", "-"), ("elastic", "--")):
-        for name in (*MODELS, "constant_velocity"):
+        for name in (*MODELS, *BASELINES):
             ax[1].semilogy(steps, curve(name, material), ls, label=f"{name}, {material}")
     ax[1].set(xlabel="rollout step", ylabel="position MSE", title="rollout error on unseen scenes")
     ax[1].legend(fontsize=7)
@@ -347,7 +385,10 @@ def run(ctx: ReproContext) -> ReproResult:
         f"| training | long GPU runs | both models: {s.steps} Adam steps of {s.batch_size} window(s), lr 1e-3 decaying "
         f"to 1e-4, random-walk input noise, history {s.history}, {s.seeds} seeds; both materials in one model |",
         f"| error | rollout MSE | position MSE over the {n_steps}-step rollout of each test scene (mean over steps, "
-        "scenes, seeds) |",
+        "scenes, seeds); also the one-step MSE from true windows (every third frame) and the Chamfer distance of "
+        "the last frame |",
+        "| baselines | - | `constant_velocity` (each particle keeps its velocity) and `mean_acceleration` (adds "
+        "the training data's mean acceleration, i.e. gravity: what a learned model gets from its normalisation) |",
         f"| speed | time per step vs particle count | median of {s.timing_repeats} steps (after a warm-up) on "
         f"`sand_drop` scenes of {', '.join(f'{p:,}' for p in timing['p'])} particles, one thread |",
         "",
@@ -355,14 +396,16 @@ def run(ctx: ReproContext) -> ReproResult:
         "",
         "## Rollout error (unseen scenes)",
         "",
-        "| model | parameters | train (s) | MSE sand | MSE elastic | Chamfer last frame, sand | elastic |",
-        "|---|---|---|---|---|---|---|",
+        "| model | parameters | train (s) | rollout MSE sand | elastic | one-step MSE sand | elastic | "
+        "Chamfer last frame, sand | elastic |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in (*MODELS, "constant_velocity"):
+    for name in (*MODELS, *BASELINES):
         cs = cells[name]
         lines.append(
             f"| {name} | {cs[0]['parameters']:,} | {np.mean([c['train_seconds'] for c in cs]):.0f} | "
             f"{mse(name, 'sand'):.3e} | {mse(name, 'elastic'):.3e} | "
+            f"{np.mean([c['onestep_sand'] for c in cs]):.3e} | {np.mean([c['onestep_elastic'] for c in cs]):.3e} | "
             f"{np.mean([c['chamfer_last_sand'] for c in cs]):.3e} | {np.mean([c['chamfer_last_elastic'] for c in cs]):.3e} |"
         )
     per_seed = "; ".join(
@@ -419,7 +462,7 @@ def run(ctx: ReproContext) -> ReproResult:
         f"(GNS: {gns_growth:.2f}x). {held} of 3 criteria held; wall {time.perf_counter() - t0:.0f} s."
     )
     metrics = {
-        "mse": {n: {m: mse(n, m) for m in MATERIALS} for n in (*MODELS, "constant_velocity")},
+        "mse": {n: {m: mse(n, m) for m in MATERIALS} for n in (*MODELS, *BASELINES)},
         "error_ratio": ratios,
         "speedup": speedups,
         "step_seconds": {n: timing[n] for n in MODELS},
