@@ -149,3 +149,22 @@ def test_interpolation_is_differentiable_and_checks_input():
     far = kernel_interpolate(nodes, vals.detach(), torch.tensor([[5.0, 5.0]]), radius=0.1)
     nearest = torch.cdist(torch.tensor([[5.0, 5.0]]), nodes).argmin()
     assert torch.allclose(far[0], vals.detach()[nearest])
+
+
+def _sorted_pairs(e, n):
+    key = e[1] * n + e[0]
+    return torch.sort(key).values
+
+
+def test_clustered_points_take_the_ragged_path_with_the_same_result():
+    """A dense clump makes the padded candidate layout wasteful; the ragged one must agree."""
+    g = torch.Generator().manual_seed(7)
+    clump = torch.full((400, 2), 0.5) + 1e-4 * torch.rand(400, 2, generator=g)
+    x = torch.cat([clump, torch.rand(2000, 2, generator=g)])
+    fast, slow = radius_graph(x, 0.02), radius_graph_brute(x, 0.02)
+    assert torch.equal(_sorted_pairs(fast, 2400), _sorted_pairs(slow, 2400))
+    capped = radius_graph(x, 0.02, max_neighbors=5)
+    assert torch.bincount(capped[1], minlength=2400).max() == 5
+    d = ((x[capped[0]] - x[capped[1]]) ** 2).sum(1)
+    # the clump's points keep neighbours from the clump (the nearest), never the far ones
+    assert d[capped[1] < 400].max() < 1e-7
