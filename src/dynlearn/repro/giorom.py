@@ -68,6 +68,7 @@ class Sizes:
     model: dict[str, Any]  # shared by both models (radius is set from the data)
     n_nodes: int  # GIOROM's sparse nodes
     radius_spacings: float  # connectivity radius in particle spacings
+    wall_reach: float  # wall features saturate at this many radii
 
 
 FULL = Sizes(
@@ -86,6 +87,7 @@ FULL = Sizes(
     model={"latent": 48, "layers": 2, "mp_steps": 4, "max_neighbors": 20, "kind_embedding": 8},
     n_nodes=250,
     radius_spacings=2.5,
+    wall_reach=3.0,
 )
 SMOKE = Sizes(
     n_particles=200,
@@ -103,6 +105,7 @@ SMOKE = Sizes(
     model={"latent": 8, "layers": 1, "mp_steps": 1, "max_neighbors": 8, "kind_embedding": 2},
     n_nodes=32,
     radius_spacings=2.5,
+    wall_reach=3.0,
 )
 
 
@@ -142,8 +145,22 @@ def _spacing(datasets) -> float:
     return float(np.median(values))
 
 
+def _walls(datasets) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The box the particles stop at, for the models' wall features and clamp: MPM walls act on grid
+    nodes, so particles stop between the scenes' box and the wall band: at the floor's deepest penetration
+    in the training data, or the band's edge if no particle went that deep (the box is square and
+    symmetric: the same margin on every side)."""
+    lo, hi = datasets[0].domain[0][0], datasets[0].domain[1][0]
+    a = float(min(d.positions.min() for d in datasets))
+    walls = datasets[0].meta.get("walls")  # the simulator's wall band, where its boundary condition starts
+    if walls is not None:
+        a = min(a, float(walls[0]))
+    a = min(max(a, lo), (lo + hi) / 2 - 1e-6)
+    return ((a, a), (lo + hi - a, lo + hi - a))
+
+
 def _model_config(name: str, s: Sizes, radius: float) -> dict[str, Any]:
-    config = {**s.model, "radius": radius}
+    config = {**s.model, "radius": radius, "wall_reach": s.wall_reach}
     if name == "giorom":
         config.update(n_nodes=s.n_nodes, interp_k=4, refine=True)
     return config
@@ -294,8 +311,7 @@ def run(ctx: ReproContext) -> ReproResult:
         )
     gen_seconds = time.perf_counter() - t0
     ctx.progress(f"data: {gen_seconds:.0f} s")
-    first = train["sand"]
-    spec = ParticleSpec(dim=2, domain=first.domain, history=s.history, n_kinds=2, n_params=0)
+    spec = ParticleSpec(dim=2, domain=_walls(list(train.values())), history=s.history, n_kinds=2, n_params=0)
     spacing = _spacing(list(train.values()))
     radius = s.radius_spacings * spacing
 

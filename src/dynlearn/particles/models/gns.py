@@ -7,10 +7,10 @@ One step, for every particle ``i`` of a window ``(B, H+1, P, d)``:
   the cell list of :func:`dynlearn.particles.graph.radius_graph` (at most ``max_neighbors`` per
   particle, the nearest);
 - **encode**: node features = the ``H`` standardised per-frame velocities, the distance to each wall
-  of ``spec.domain`` divided by ``R`` and clipped to ``[0, 1]`` (2 d values), a learned embedding of
-  the particle kind and the scene's standardised parameters; edge features = the relative
-  displacement ``(x_i - x_j) / R`` and its length. Each goes through an MLP + LayerNorm into a
-  latent of size ``latent``;
+  of ``spec.domain`` divided by ``wall_reach * R`` and clipped to ``[0, 1]`` (2 d values; GNS has
+  ``wall_reach = 1``), a learned embedding of the particle kind and the scene's standardised
+  parameters; edge features = the relative displacement ``(x_i - x_j) / R`` and its length. Each
+  goes through an MLP + LayerNorm into a latent of size ``latent``;
 - **process**: ``mp_steps`` message-passing blocks with separate weights, each residual:
   ``e_ij += MLP([e_ij, h_i, h_j])``, ``h_i += MLP([h_i, sum_j e_ij])`` (MLPs with ``layers`` hidden
   layers of width ``latent``, ReLU, a LayerNorm on the output);
@@ -83,9 +83,11 @@ class GNSConfig(ParticleModelConfig):
     """``radius``: connectivity radius in the data's length unit (about 2-3 particle spacings);
     ``latent``: width of every MLP and latent; ``layers``: hidden layers per MLP; ``mp_steps``:
     message-passing blocks; ``max_neighbors``: cap per particle (the nearest; None: no cap);
-    ``kind_embedding``: size of the particle-kind embedding."""
+    ``kind_embedding``: size of the particle-kind embedding; ``wall_reach``: the wall-distance
+    features saturate at ``wall_reach * radius`` (GNS: 1; more lets fast particles see a wall coming)."""
 
     radius: float = 0.015
+    wall_reach: float = 1.0
     latent: int = 64
     layers: int = 2
     mp_steps: int = 5
@@ -97,6 +99,8 @@ class GNSConfig(ParticleModelConfig):
             raise ValidationError(f"radius must be > 0 (a length in the data's units), got {self.radius}")
         if self.latent < 1 or self.layers < 0 or self.mp_steps < 0 or self.kind_embedding < 1:
             raise ValidationError("latent and kind_embedding must be >= 1, layers and mp_steps >= 0")
+        if not self.wall_reach > 0:
+            raise ValidationError(f"wall_reach must be > 0 (in radii), got {self.wall_reach}")
         if self.max_neighbors is not None and self.max_neighbors < 1:
             raise ValidationError(f"max_neighbors must be >= 1 or None, got {self.max_neighbors}")
 
@@ -125,7 +129,8 @@ class ParticleGraphFeatures(nn.Module):
         ``(B * P, node_size)``."""
         b, h, n, d = velocities.shape
         vel = velocities.permute(0, 2, 1, 3).reshape(b, n, h * d)
-        walls = torch.cat([(pos - self.lo) / r, (self.hi - pos) / r], dim=-1).clamp(0.0, 1.0)
+        reach = r * self.config.wall_reach
+        walls = torch.cat([(pos - self.lo) / reach, (self.hi - pos) / reach], dim=-1).clamp(0.0, 1.0)
         feats = [vel, walls, self.kind_emb(kind)]
         if p is not None:
             feats.append(p[:, None, :].expand(b, n, p.shape[-1]))
