@@ -63,12 +63,14 @@ def test_random_walk_noise_statistics():
     assert abs(float(last_velocity.std()) - 0.01) < 0.0005
 
 
-def test_noise_target_lands_on_the_true_next_position(data):
-    """With noise on the inputs, the corrected target acceleration integrated from the noisy
-    window gives back the true next position: the model is taught to undo the noise."""
+@pytest.mark.parametrize("correct_position", [False, True])
+def test_noise_target(data, correct_position):
+    """With noise on the inputs, the target acceleration integrated from the noisy window gives the
+    true next velocity (GNS: the next position shifted by the last input's position noise), or with
+    ``correct_position`` the true next position."""
     model = _model(data).double()
     model.fit_normalization(data, noise_std=1e-3)
-    trainer = ParticleTrainer(steps=1, noise_std=1e-3)
+    trainer = ParticleTrainer(steps=1, noise_std=1e-3, correct_position=correct_position)
     x = torch.as_tensor(data.positions[:1, :4])
     window, target = x[:, :3], x[:, 3]
     captured = {}
@@ -78,14 +80,18 @@ def test_noise_target_lands_on_the_true_next_position(data):
         return torch.zeros_like(w[:, -1])
 
     model.acceleration = fake_acceleration
-    loss = trainer.loss(
-        model, window, target, None, torch.zeros(1, 1, dtype=torch.float64), torch.Generator().manual_seed(1)
-    )
+    p = torch.zeros(1, 1, dtype=torch.float64)
+    loss = trainer.loss(model, window, target, None, p, torch.Generator().manual_seed(1))
     w = captured["w"]
     assert not torch.equal(w, window) and torch.equal(w[:, 0], window[:, 0])
-    acc_n = (target - 2 * w[:, -1] + w[:, -2] - model.acc_mean) / model.acc_std
+    shift = torch.zeros_like(target) if correct_position else w[:, -1] - window[:, -1]
+    acc_n = (target + shift - 2 * w[:, -1] + w[:, -2] - model.acc_mean) / model.acc_std
     assert torch.allclose(loss, (acc_n**2).mean())
-    assert torch.allclose(w[:, -1] + (w[:, -1] - w[:, -2]) + acc_n * model.acc_std + model.acc_mean, target)
+    nxt = w[:, -1] + (w[:, -1] - w[:, -2]) + acc_n * model.acc_std + model.acc_mean
+    if correct_position:
+        assert torch.allclose(nxt, target)
+    else:  # the velocity is the true one: next - last noisy = true next - true last
+        assert torch.allclose(nxt - w[:, -1], target - window[:, -1])
 
 
 def test_training_lowers_the_loss_and_is_deterministic(data):

@@ -10,8 +10,12 @@ A training sample is a window of one scene: ``H + 1`` positions ``x_{t-H..t}`` (
    velocity noise of std ``noise_std / sqrt(H)`` (length units per frame) is accumulated along the
    window, so the last velocity carries noise of std ``noise_std``, and the positions are the
    running sum of it (the first position is exact);
-3. corrects the target so that the step the model is asked for lands on the **true** next position
-   from the noisy window: the target acceleration is ``x_{t+1} - x~_t - (x~_t - x~_{t-1})``;
+3. corrects the target for the noise, as GNS's code does: the next position is shifted by the last
+   input's position noise, so the target acceleration is ``x_{t+1} + n_t - x~_t - (x~_t - x~_{t-1})``
+   (the true acceleration minus the last velocity noise): the model learns to undo the noise in the
+   *velocity*, which it sees, and is not asked to undo the noise in the absolute position, which a
+   translation-invariant model cannot see (a target with that noise in it has an irreducible error as
+   large as the noise). ``correct_position=True`` asks for the true next position instead;
 4. regresses the model's standardised acceleration (:meth:`ParticleModel.acceleration`) onto
    ``(target - acc_mean) / acc_std`` with a mean squared error, with Adam and a learning rate that
    decays exponentially from ``lr`` to ``lr * lr_final`` over the ``steps`` budget.
@@ -44,6 +48,8 @@ class TrainConfig:
     ``steps``: gradient steps (the budget); ``batch_size``: windows per step; ``lr`` and
     ``lr_final`` (the factor reached at the last step, exponential decay); ``noise_std``:
     random-walk noise on the last input velocity, in length units per frame (0: off);
+    ``correct_position``: the noisy window's target is the true next position (else, as GNS, the true
+    next velocity: the next position shifted by the last input's position noise);
     ``grad_clip``: max gradient norm (None: off); ``eval_every``: steps between validation
     rollouts (needs ``val`` data; 0: only at the end); ``val_steps``: rollout length of the
     validation error; ``keep_best``: restore the weights of the best validation rollout."""
@@ -54,6 +60,7 @@ class TrainConfig:
     lr_final: float = 0.1
     weight_decay: float = 0.0
     noise_std: float = 0.0
+    correct_position: bool = False
     grad_clip: float | None = 1.0
     eval_every: int = 0
     val_steps: int = 20
@@ -188,7 +195,10 @@ class ParticleTrainer:
         (B, P, d)``; noise from ``generator``."""
         c = self.config
         if c.noise_std > 0:
-            window = window + random_walk_noise(tuple(window.shape), c.noise_std, generator)
+            noise = random_walk_noise(tuple(window.shape), c.noise_std, generator)
+            window = window + noise
+            if not c.correct_position:
+                target = target + noise[:, -1]
         last, prev = window[:, -1], window[:, -2]
         acc = target - last - (last - prev)
         acc_n = (acc - model.acc_mean) / model.acc_std
