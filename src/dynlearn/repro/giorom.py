@@ -47,6 +47,8 @@ CLAIM = (
 )
 MATERIALS = {"sand": ("sand_drop", 0), "elastic": ("elastic_drop", 1)}
 MODELS = ("gns", "giorom")
+#: input noise (random walk; the last velocity's std) in units of the mean per-frame displacement
+NOISE = 0.1
 #: baselines without training: each particle keeps its velocity; or adds the data's mean acceleration (gravity)
 BASELINES = ("constant_velocity", "mean_acceleration")
 
@@ -80,11 +82,11 @@ FULL = Sizes(
     grid=64,
     history=3,
     seeds=2,
-    steps=500,
+    steps=600,
     batch_size=1,
     timing_p=(2000, 4000, 8000),
     timing_repeats=7,
-    model={"latent": 48, "layers": 2, "mp_steps": 4, "max_neighbors": 20, "kind_embedding": 8},
+    model={"latent": 48, "layers": 2, "mp_steps": 3, "max_neighbors": 20, "kind_embedding": 8},
     n_nodes=250,
     radius_spacings=2.5,
     wall_reach=3.0,
@@ -189,7 +191,7 @@ def _train_and_test(s: Sizes, name: str, seed: int, train, test, spec, radius: f
     t0 = time.perf_counter()
     out: dict[str, Any] = {"parameters": model.n_parameters()}
     if name in MODELS:
-        noise = 0.05 * float(np.median([np.abs(np.diff(d.positions, axis=1)).mean() for d in train.values()]))
+        noise = NOISE * float(np.median([np.abs(np.diff(d.positions, axis=1)).mean() for d in train.values()]))
         result = fit(
             model,
             list(train.values()),
@@ -399,7 +401,10 @@ def run(ctx: ReproContext) -> ReproResult:
         "particles, fixed count), radius scaled by sqrt(P/m), Gaussian 4-NN interpolation + a learned refinement "
         "MLP (instead of the paper's learned integral-kernel interpolation) |",
         f"| training | long GPU runs | both models: {s.steps} Adam steps of {s.batch_size} window(s), lr 1e-3 decaying "
-        f"to 1e-4, random-walk input noise, history {s.history}, {s.seeds} seeds; both materials in one model |",
+        f"to 1e-4, random-walk input noise ({NOISE:g} x the mean per-frame displacement = "
+        f"{cells['gns'][0].get('noise_std', float('nan')):.2g} on the last velocity; target: the true next velocity, "
+        f"as GNS), history {s.history}, {s.seeds} seeds; both materials in one model; wall features saturate at "
+        f"{s.wall_reach:g} radii |",
         f"| error | rollout MSE | position MSE over the {n_steps}-step rollout of each test scene (mean over steps, "
         "scenes, seeds); also the one-step MSE from true windows (every third frame) and the Chamfer distance of "
         "the last frame |",
