@@ -49,6 +49,8 @@ MATERIALS = {"sand": ("sand_drop", 0), "elastic": ("elastic_drop", 1)}
 MODELS = ("gns", "giorom")
 #: input noise (random walk; the last velocity's std) in units of the mean per-frame displacement
 NOISE = 0.1
+#: interleaved rounds of the step-time measurement
+TIMING_ROUNDS = 3
 #: baselines without training: each particle keeps its velocity; or adds the data's mean acceleration (gravity)
 BASELINES = ("constant_velocity", "mean_acceleration")
 
@@ -81,11 +83,11 @@ FULL = Sizes(
     save_every=25,
     grid=64,
     history=3,
-    seeds=2,
+    seeds=3,
     steps=600,
     batch_size=1,
     timing_p=(2000, 4000, 8000),
-    timing_repeats=7,
+    timing_repeats=5,
     model={"latent": 48, "layers": 2, "mp_steps": 3, "max_neighbors": 20, "kind_embedding": 8},
     n_nodes=250,
     radius_spacings=2.5,
@@ -254,35 +256,79 @@ def _one_step_mse(model, data, every: int) -> float:
 
 def _timing(s: Sizes, spec, radius: float, seed: int) -> dict[str, Any]:
     """Median wall time of one rollout step of each model at every particle count (untrained weights:
-    the cost does not depend on their values), one thread, in one process."""
+    the cost does not depend on their values), one thread, in one process. The (P, model) cases are
+    timed in ``TIMING_ROUNDS`` interleaved rounds of ``timing_repeats`` steps each (after a warm-up),
+    so a burst of load on the shared machine spreads over every case instead of landing on one."""
     import torch
 
+    from dynlearn.particles.graph import radius_graph
     from dynlearn.particles.models import build_particle_model
 
     torch.set_num_threads(1)
     out: dict[str, Any] = {"p": list(s.timing_p), "gns": [], "giorom": [], "giorom_sampling": [], "edges_gns": []}
+    cases = []
     for p in s.timing_p:
         data = _simulate("sand", s, n_scenes=1, seed=seed + 5000, frames=spec.window, n_particles=p)
         window = torch.as_tensor(data.positions[:, : spec.window], dtype=torch.float32)
         kind = torch.as_tensor(data.kinds(), dtype=torch.long)
+        models = {}
         for name in MODELS:
             model = build_particle_model(name, spec, seed=0, **_model_config(name, s, radius)).eval()
-            with torch.no_grad():
-                if name == "giorom":
-                    t0 = time.perf_counter()
-                    model._nodes = model.select_nodes(window[:, -1])  # as its rollout does, once
-                    out["giorom_sampling"].append(time.perf_counter() - t0)
-                model(window, kind)  # warm-up
-                times = []
-                for _ in range(s.timing_repeats):
-                    t0 = time.perf_counter()
-                    model(window, kind)
-                    times.append(time.perf_counter() - t0)
-            out[name].append(float(np.median(times)))
-            if name == "gns":
-                from dynlearn.particles.graph import radius_graph
+            if name == "giorom":
+                t0 = time.perf_counter()
+                model._nodes = model.select_nodes(window[:, -1])  # as its rollout does, once
+                out["giorom_sampling"].append(time.perf_counter() - t0)
+            models[name] = model
+        out["edges_gns"].append(int(radius_graph(window[:, -1], radius, s.model["max_neighbors"]).shape[1]))
+        cases.append((window, kind, models))
+    samples: dict[tuple[int, str], list[float]] = {}
+    with torch.no_grad():
+        for _ in range(TIMING_ROUNDS):
+            for k, (window, kind, models) in enumerate(cases):
+                for name, model in models.items():
+                    model(window, kind)  # warm-up
+                    for _ in range(s.timing_repeats):
+                        t0 = time.perf_counter()
+                        model(window, kind)
+                        samples.setdefault((k, name), []).append(time.perf_counter() - t0)
+    for name in MODELS:
+        out[name] = [float(np.median(samples[(k, name)])) for k in range(len(cases))]
+    return out
 
-                out["edges_gns"].append(int(radius_graph(window[:, -1], radius, model.config.max_neighbors).shape[1]))
+
+def _reading(cells, ratios, speedups, growth) -> list[str]:
+    """Bullets computed from the run: how close each criterion came to its threshold, the spread over
+    seeds, and whether the learned models beat the gravity baseline."""
+    out = []
+    near = []
+    for label, value, limit, better in (
+        *((f"the {m} error ratio", r, 2.0, "below") for m, r in ratios.items()),
+        ("the smallest speed-up", min(speedups), 5.0, "above"),
+        ("GIOROM's step-time growth", growth, 2.0, "below"),
+    ):
+        margin = (limit - value) / limit if better == "below" else (value - limit) / limit
+        if abs(margin) < 0.15:
+            near.append(f"{label} ({value:.2f} against {limit:g})")
+    if near:
+        out.append(
+            "- Within 15% of its threshold: " + "; ".join(near) + ". Another seed set or another load on the shared "
+            "machine could move it to the other side; the verdict is not a wide-margin one."
+        )
+    n_seeds = min(len(cells["gns"]), len(cells["giorom"]))
+    for m in MATERIALS:
+        per = [np.mean(cells["giorom"][k][f"mse_{m}"]) / np.mean(cells["gns"][k][f"mse_{m}"]) for k in range(n_seeds)]
+        out.append(
+            f"- {m}: GIOROM / GNS rollout MSE per seed {', '.join(f'{r:.2f}' for r in per)} "
+            f"(<= 2 in {sum(r <= 2 for r in per)} of {n_seeds}); the rule compares the means over seeds."
+        )
+    gravity = {m: np.mean(cells["mean_acceleration"][0][f"mse_{m}"]) for m in MATERIALS}
+    for name in MODELS:
+        wins = [(k, m) for k, c in enumerate(cells[name]) for m in MATERIALS if np.mean(c[f"mse_{m}"]) < gravity[m]]
+        total = len(cells[name]) * len(MATERIALS)
+        out.append(
+            f"- {name} beats the gravity-only baseline (`mean_acceleration`) in {len(wins)} of {total} (seed, material) "
+            "rollouts (a model that does not beat it adds nothing to what its normalisation gives it)."
+        )
     return out
 
 
@@ -410,7 +456,8 @@ def run(ctx: ReproContext) -> ReproResult:
         "the last frame |",
         "| baselines | - | `constant_velocity` (each particle keeps its velocity) and `mean_acceleration` (adds "
         "the training data's mean acceleration, i.e. gravity: what a learned model gets from its normalisation) |",
-        f"| speed | time per step vs particle count | median of {s.timing_repeats} steps (after a warm-up) on "
+        f"| speed | time per step vs particle count | median of {TIMING_ROUNDS} interleaved rounds x "
+        f"{s.timing_repeats} steps (after a warm-up) on "
         f"`sand_drop` scenes of {', '.join(f'{p:,}' for p in timing['p'])} particles, one thread |",
         "",
         f"Data generation: {gen_seconds:.0f} s (cached on disk afterwards). Median particle spacing {spacing:.4f}.",
@@ -464,6 +511,10 @@ def run(ctx: ReproContext) -> ReproResult:
         f"| (2) GNS / GIOROM step time >= 5 at every P | {', '.join(f'{x:.1f}x' for x in speedups)} | **{ok_speed}** |",
         f"| (3) GIOROM step time at P = {timing['p'][-1]:,} <= 2x at {timing['p'][0]:,} | {growth:.2f}x | "
         f"**{ok_flat}** |",
+        "",
+        "Reading (not part of the rule):",
+        "",
+        *_reading(cells, ratios, speedups, growth),
         "",
         "Notes: the rollout error is measured at the training particle count only (the models are not asked to "
         "generalise across resolutions); the timings are of untrained models of the same architecture (the cost "
