@@ -44,7 +44,7 @@ from dynlearn.errors import FileFormatError, UnknownNameError, ValidationError
 from dynlearn.particles.data import Particles
 
 #: bump when a scene's numbers change, so cached datasets are regenerated
-SCENE_VERSION = 1
+SCENE_VERSION = 2
 
 SHAPES = ("box", "disk", "ring", "triangle", "L")
 
@@ -480,11 +480,15 @@ def simulate(
             outs.append(x.cpu().numpy())
     positions = np.concatenate(outs).astype(c["dtype"])
     dx = s.sim.dx
+    face = max(c["wall"] - 1, 1) * dx
     particles = Particles(
         positions=positions,
         times=np.arange(frames) * c["save_every"] * c["dt"],
         kind=np.zeros(c["n_particles"], dtype=np.int64),
-        domain=((dx, dx), (s.sim.domain - dx, s.sim.domain - dx)),
+        # the walls' faces: the first wall node on each side, where the particles stop (measured: the
+        # lowest particle of every scene rests just above it), not the clamp at dx a particle only reaches
+        # by crossing the wall band in one step; models' wall features and clamp use this box
+        domain=((face, face), (s.sim.domain - face, s.sim.domain - face)),
         params=s.params,
         meta={
             "scene": scene,
