@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from dynlearn._threads import torch_threads
 from dynlearn.repro import ReproContext, ReproResult, recipe
 
 CLAIM = (
@@ -179,14 +180,12 @@ def _cell(ctx: ReproContext, s: Sizes, name: str, seed: int, train, test, spec, 
 
 def _train_and_test(s: Sizes, name: str, seed: int, train, test, spec, radius: float) -> dict[str, Any]:
     """Train one model on both materials and roll it out on every test scene."""
-    import torch
 
     from dynlearn.particles.metrics import chamfer_distance, position_mse_per_step
     from dynlearn.particles.models import build_particle_model
     from dynlearn.particles.training import rollout
     from dynlearn.particles.training import train as fit
 
-    torch.set_num_threads(1)
     if name == "mean_acceleration":
         model = _mean_acceleration(spec)
     else:
@@ -266,7 +265,6 @@ def _timing(s: Sizes, spec, radius: float, seed: int) -> dict[str, Any]:
     from dynlearn.particles.graph import radius_graph
     from dynlearn.particles.models import build_particle_model
 
-    torch.set_num_threads(1)
     out: dict[str, Any] = {"p": list(s.timing_p), "gns": [], "giorom": [], "giorom_sampling": [], "edges_gns": []}
     cases = []
     for p in s.timing_p:
@@ -341,6 +339,11 @@ def _reading(cells, ratios, speedups, growth) -> list[str]:
     claim=CLAIM,
 )
 def run(ctx: ReproContext) -> ReproResult:
+    with torch_threads(1):  # small tensors: one thread is fastest; the caller's setting is restored after
+        return _run(ctx)
+
+
+def _run(ctx: ReproContext) -> ReproResult:
     import matplotlib
 
     matplotlib.use("Agg")
