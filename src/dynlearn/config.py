@@ -90,6 +90,16 @@ def build_config(cls: type, base: Any = None, overrides: dict[str, Any] | None =
     return cfg
 
 
+def from_known_fields(cls: type, d: dict[str, Any], *, what: str = "setting"):
+    """``cls(**d)`` for a dataclass ``cls``, refusing a key that is not one of its fields with
+    "unknown {what} 'key'; known: [...]" (no coercion: see :func:`build_config` for that)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValidationError(f"unknown {what} {unknown[0]!r}; known: {sorted(known)}")
+    return cls(**d)
+
+
 def config_to_dict(cfg) -> dict[str, Any]:
     """Every field of a config instance; lists and dicts are copied, other values shared
     (a field may hold an object, e.g. a SINDy ``CustomLibrary``, that must keep its identity)."""

@@ -73,6 +73,16 @@ class Registry(Generic[T]):
             return _add
         return _add(obj)
 
+    def register_class(self, name: str):
+        """Class decorator: register the class under ``name`` and set its ``name`` attribute to it
+        (what every registry of model classes does: ``@MODELS.register_class("esn")``)."""
+
+        def _add(cls):
+            cls.name = name
+            return self.register(name, cls)
+
+        return _add
+
     def register_lazy(self, name: str, module: str) -> None:
         """List ``name`` now, import ``module`` (which registers it) on first use.
 

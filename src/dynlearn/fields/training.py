@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from dynlearn.config import from_known_fields
 from dynlearn.errors import FileFormatError, TrainingError, ValidationError
 from dynlearn.fields import _windows
 from dynlearn.io_utils import atomic_write_bytes, atomic_write_text
@@ -155,11 +156,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValidationError(f"unknown training setting {unknown[0]!r}; known: {sorted(known)}")
-        return cls(**d)
+        return from_known_fields(cls, d, what="training setting")
 
 
 @dataclasses.dataclass

@@ -9,10 +9,4 @@ MODELS: Registry[type] = Registry("model")
 
 def register(name: str):
     """Class decorator: ``@register("esn")`` adds a Model subclass to the registry."""
-
-    def deco(cls):
-        cls.name = name
-        MODELS.register(name, cls)
-        return cls
-
-    return deco
+    return MODELS.register_class(name)

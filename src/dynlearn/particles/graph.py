@@ -209,6 +209,10 @@ def _flatten(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x.reshape(b * p, d), torch.arange(b).repeat_interleave(p)
 
 
+#: :func:`radius` under a name that functions with a ``radius`` argument can still call
+_radius_search = radius
+
+
 def radius_graph(x: torch.Tensor, r: float, max_neighbors: int | None = None, loop: bool = False) -> torch.Tensor:
     """The radius graph of a cloud ``x (P, d)`` or a batch ``(B, P, d)``: ``edge_index (2, E)`` =
     ``[senders, receivers]`` with ``|x_s - x_r| <= r`` (indices into the flattened ``B * P`` points;
@@ -430,7 +434,7 @@ def interpolation_weights(
     fs, sbatch = _flatten(src)
     fd, dbatch = _flatten(dst)
     n = fd.shape[0]
-    qi, si = globals()["radius"](fs.detach(), fd.detach(), radius, src_batch=sbatch, dst_batch=dbatch)
+    qi, si = _radius_search(fs.detach(), fd.detach(), radius, src_batch=sbatch, dst_batch=dbatch)
     missing = torch.ones(n, dtype=torch.bool)
     missing[qi] = False
     if missing.any():

@@ -34,13 +34,7 @@ LAWS.register_lazy("mlp_stress", "dynlearn.particles.nclaw")
 
 def register_law(name: str):
     """Class decorator: ``@register_law("neo_hookean")`` makes the law buildable by name."""
-
-    def _add(cls: type[ConstitutiveLaw]) -> type[ConstitutiveLaw]:
-        cls.name = name
-        LAWS.register(name, cls)
-        return cls
-
-    return _add
+    return LAWS.register_class(name)
 
 
 def lame(E: float, nu: float) -> tuple[float, float]:

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from dynlearn.config import from_known_fields
 from dynlearn.errors import TrainingError, ValidationError
 
 
@@ -87,11 +88,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValidationError(f"unknown training setting {unknown[0]!r}; known: {sorted(known)}")
-        return cls(**d)
+        return from_known_fields(cls, d, what="training setting")
 
 
 @dataclasses.dataclass

@@ -42,13 +42,7 @@ FIELD_MODELS: Registry[type[FieldModel]] = Registry("field model")
 
 def register_field_model(name: str):
     """Class decorator: ``@register_field_model("unet")`` makes the model buildable by name."""
-
-    def _add(cls: type[FieldModel]) -> type[FieldModel]:
-        cls.name = name
-        FIELD_MODELS.register(name, cls)
-        return cls
-
-    return _add
+    return FIELD_MODELS.register_class(name)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,13 +34,7 @@ _FORMAT = "dynlearn.learners.model/1"
 
 def register(name: str):
     """Register a :class:`KnowledgeTracer` subclass under ``name``."""
-
-    def deco(cls):
-        cls.name = name
-        LEARNERS.register(name, cls)
-        return cls
-
-    return deco
+    return LEARNERS.register_class(name)
 
 
 class KnowledgeTracer:

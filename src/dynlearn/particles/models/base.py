@@ -43,13 +43,7 @@ PARTICLE_MODELS: Registry[type[ParticleModel]] = Registry("particle model")
 
 def register_particle_model(name: str):
     """Class decorator: ``@register_particle_model("gns")`` makes the model buildable by name."""
-
-    def _add(cls: type[ParticleModel]) -> type[ParticleModel]:
-        cls.name = name
-        PARTICLE_MODELS.register(name, cls)
-        return cls
-
-    return _add
+    return PARTICLE_MODELS.register_class(name)
 
 
 @dataclasses.dataclass(frozen=True)
